@@ -1,0 +1,65 @@
+"""sagemaker_rt_c: a C-backed drop-in replacement for boto3's ``sagemaker-runtime`` client.
+
+    import sagemaker_rt_c
+    rt = sagemaker_rt_c.client("sagemaker-runtime", region_name="us-east-1")
+    out = rt.invoke_endpoint(EndpointName="my-endpoint", Body=b'{"x": 1}',
+                             ContentType="application/json")
+    print(out["Body"].read())
+
+Importing this package is cheap: the submodules (configuration, credentials, exceptions)
+load on first use.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["client", "Session", "Config", "exceptions", "__version__"]
+
+
+def client(
+    service_name,
+    region_name=None,
+    api_version=None,
+    use_ssl=True,
+    verify=None,
+    endpoint_url=None,
+    aws_access_key_id=None,
+    aws_secret_access_key=None,
+    aws_session_token=None,
+    config=None,
+):
+    """Create a low-level client, as ``boto3.client`` does (only ``'sagemaker-runtime'``)."""
+    from .session import _default_session
+
+    return _default_session().client(
+        service_name,
+        region_name=region_name,
+        api_version=api_version,
+        use_ssl=use_ssl,
+        verify=verify,
+        endpoint_url=endpoint_url,
+        aws_access_key_id=aws_access_key_id,
+        aws_secret_access_key=aws_secret_access_key,
+        aws_session_token=aws_session_token,
+        config=config,
+    )
+
+
+def __getattr__(name):
+    # Lazy public names keep `import sagemaker_rt_c` cheap.
+    if name == "Session":
+        from .session import Session
+
+        return Session
+    if name == "Config":
+        from .config import Config
+
+        return Config
+    if name in ("exceptions", "auth"):
+        import importlib
+
+        return importlib.import_module("." + name, __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + ["Session", "Config", "exceptions", "auth"])

@@ -1,0 +1,64 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from servers import ScriptedServer  # noqa: E402
+
+# AWS's documentation example keys: never real.
+ACCESS_KEY = "AKIDEXAMPLE"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+CONFORMANCE = os.path.normpath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "conformance")
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_aws_env(monkeypatch, tmp_path):
+    """Each test starts with no AWS settings from this machine: no env, no ~/.aws files."""
+    for k in list(os.environ):
+        if k.startswith("AWS_") or k.lower() in ("http_proxy", "https_proxy", "no_proxy"):
+            monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-such-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-such-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    yield
+
+
+@pytest.fixture
+def server():
+    with ScriptedServer() as s:
+        yield s
+
+
+def make_boto3(**kw):
+    import boto3
+
+    args = dict(
+        region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+    args.update(kw)
+    return boto3.client("sagemaker-runtime", **args)
+
+
+def make_ours(**kw):
+    import sagemaker_rt_c
+
+    args = dict(
+        region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+    args.update(kw)
+    return sagemaker_rt_c.client("sagemaker-runtime", **args)
+
+
+@pytest.fixture(params=["boto3", "ours"])
+def make_client(request):
+    """A client factory, once for boto3 and once for sagemaker_rt_c: same kwargs for both."""
+    return make_boto3 if request.param == "boto3" else make_ours

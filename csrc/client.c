@@ -1,0 +1,1213 @@
+/* The Client type: invoke_endpoint's whole call path (parse, validate, sign, send, retry,
+ * build the response) without a Python frame on success. The Python subclass
+ * (sagemaker_rt_c._client.SageMakerRuntime) adds the rest of boto3's client surface. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "binding.h"
+#include "retry.h"
+
+#include <structmember.h>
+
+/* ---- credentials -------------------------------------------------------------------------- */
+
+/* Immutable once published; shared by reference so a refresh never tears a call's view. */
+typedef struct smrt_creds {
+    char *access_key;
+    size_t access_key_len;
+    char *secret_key;
+    size_t secret_key_len;
+    char *token; /* NULL without a session token */
+    size_t token_len;
+    uint64_t gen;
+    atomic_int refs;
+} smrt_creds;
+
+static void creds_release(smrt_creds *c)
+{
+    if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1) {
+        return;
+    }
+    if (c->secret_key) {
+        memset(c->secret_key, 0, c->secret_key_len);
+    }
+    free(c->access_key);
+    free(c->secret_key);
+    free(c->token);
+    free(c);
+}
+
+/* ---- the object ----------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    smrt_state *st;
+    smrt_pool *pool;
+    smrt_retry *retry;
+    pthread_mutex_t creds_lock;
+    int creds_lock_ready;
+    smrt_creds *creds;
+    uint64_t creds_gen;
+    char *url_prefix; /* scheme://netloc + the endpoint URL's path, without a trailing '/' */
+    size_t url_prefix_len;
+    char *base_path; /* that path alone (for the canonical request) */
+    size_t base_path_len;
+    char *url_query; /* the endpoint URL's query, or NULL */
+    size_t url_query_len;
+    char *host; /* the Host header, exactly as signed */
+    size_t host_len;
+    char *region;
+    char *service;
+    char *user_agent;
+    size_t user_agent_len;
+    int retry_read_timeouts;
+    int parameter_validation;
+    PyObject *weakrefs;
+} ClientObject;
+
+/* getattr that treats a missing attribute as NULL without an exception (-1 on other errors). */
+static int get_optional_attr(PyObject *obj, PyObject *name, PyObject **out)
+{
+    *out = PyObject_GetAttr(obj, name);
+    if (*out == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return -1;
+        }
+        PyErr_Clear();
+    }
+    return 0;
+}
+
+/* ---- parameters --------------------------------------------------------------------------- */
+
+enum {
+    P_EndpointName,
+    P_Body,
+    P_ContentType,
+    P_Accept,
+    P_CustomAttributes,
+    P_TargetModel,
+    P_TargetVariant,
+    P_TargetContainerHostname,
+    P_InferenceId,
+    P_EnableExplanations,
+    P_InferenceComponentName,
+    P_SessionId,
+    P_COUNT
+};
+
+typedef struct header_param {
+    const char *wire; /* as botocore sends it */
+    size_t wire_len;
+    int min_len;
+} header_param;
+
+#define HP(name, min) {name, sizeof(name) - 1, min}
+/* Indexed by P_*; EndpointName and Body are not headers. Order = botocore's wire order. */
+static const header_param HEADER_PARAMS[P_COUNT] = {
+    [P_ContentType] = HP("Content-Type", 0),
+    [P_Accept] = HP("Accept", 0),
+    [P_CustomAttributes] = HP("X-Amzn-SageMaker-Custom-Attributes", 0),
+    [P_TargetModel] = HP("X-Amzn-SageMaker-Target-Model", 1),
+    [P_TargetVariant] = HP("X-Amzn-SageMaker-Target-Variant", 0),
+    [P_TargetContainerHostname] = HP("X-Amzn-SageMaker-Target-Container-Hostname", 0),
+    [P_InferenceId] = HP("X-Amzn-SageMaker-Inference-Id", 1),
+    [P_EnableExplanations] = HP("X-Amzn-SageMaker-Enable-Explanations", 1),
+    [P_InferenceComponentName] = HP("X-Amzn-SageMaker-Inference-Component", 0),
+    [P_SessionId] = HP("X-Amzn-SageMaker-Session-Id", 0),
+};
+#undef HP
+
+/* One call's arguments, converted. Pointers borrow from objects the call keeps alive. */
+typedef struct call_args {
+    PyObject *values[P_COUNT]; /* borrowed from the caller */
+    const char *str[P_COUNT];  /* UTF-8 of str parameters */
+    Py_ssize_t len[P_COUNT];
+    const char *body;
+    Py_ssize_t body_len;
+    PyObject *body_owner; /* new reference keeping `body` alive */
+    Py_buffer view;       /* when the body came through the buffer protocol */
+    int have_view;
+} call_args;
+
+static void call_args_release(call_args *a)
+{
+    if (a->have_view) {
+        PyBuffer_Release(&a->view);
+        a->have_view = 0;
+    }
+    Py_CLEAR(a->body_owner);
+}
+
+static PyObject *kw_name(smrt_state *st, int i)
+{
+    switch (i) {
+    case P_EndpointName:
+        return st->s_EndpointName;
+    case P_Body:
+        return st->s_Body;
+    case P_ContentType:
+        return st->s_ContentType;
+    case P_Accept:
+        return st->s_Accept;
+    case P_CustomAttributes:
+        return st->s_CustomAttributes;
+    case P_TargetModel:
+        return st->s_TargetModel;
+    case P_TargetVariant:
+        return st->s_TargetVariant;
+    case P_TargetContainerHostname:
+        return st->s_TargetContainerHostname;
+    case P_InferenceId:
+        return st->s_InferenceId;
+    case P_EnableExplanations:
+        return st->s_EnableExplanations;
+    case P_InferenceComponentName:
+        return st->s_InferenceComponentName;
+    case P_SessionId:
+        return st->s_SessionId;
+    default:
+        return NULL;
+    }
+}
+
+/* The slow path: let the Python validator (botocore's messages) explain what is wrong.
+ * Always returns -1 with an exception set. */
+static int validation_failed(ClientObject *self, PyObject *const *args, PyObject *kwnames, const char *detail)
+{
+    PyObject *params = PyDict_New();
+    if (params == NULL) {
+        return -1;
+    }
+    Py_ssize_t n = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyDict_SetItem(params, PyTuple_GET_ITEM(kwnames, i), args[i]) < 0) {
+            Py_DECREF(params);
+            return -1;
+        }
+    }
+    smrt_raise_from_hook(self->st, "_validation_failed",
+                         Py_BuildValue("(ONs)", self->st->s_InvokeEndpoint, params, detail));
+    return -1;
+}
+
+/* Header values: printable ASCII only. CR/LF would split the request, NUL truncates it,
+ * and non-ASCII is mangled on the wire by boto3; we refuse all of them. */
+static int header_value_ok(const char *s, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch > 0x7e) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                      call_args *a)
+{
+    smrt_state *st = self->st;
+    if (nargs > 0) {
+        PyErr_SetString(PyExc_TypeError, "invoke_endpoint() only accepts keyword arguments.");
+        return -1;
+    }
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        int found = -1;
+        for (int j = 0; j < P_COUNT; j++) {
+            if (name == kw_name(st, j)) {
+                found = j;
+                break;
+            }
+        }
+        if (found < 0) {
+            /* Not the interned object: compare by value (e.g. a **kwargs dict built at run time). */
+            for (int j = 0; j < P_COUNT; j++) {
+                int eq = PyUnicode_Compare(name, kw_name(st, j));
+                if (eq == -1 && PyErr_Occurred()) {
+                    return -1;
+                }
+                if (eq == 0) {
+                    found = j;
+                    break;
+                }
+            }
+        }
+        if (found < 0) {
+            return validation_failed(self, args, kwnames, "unknown parameter");
+        }
+        a->values[found] = args[i];
+    }
+    if (a->values[P_EndpointName] == NULL || a->values[P_Body] == NULL) {
+        return validation_failed(self, args, kwnames, "missing required parameter");
+    }
+    for (int j = 0; j < P_COUNT; j++) {
+        PyObject *v = a->values[j];
+        if (v == NULL || j == P_Body) {
+            continue;
+        }
+        if (!PyUnicode_Check(v)) {
+            return validation_failed(self, args, kwnames, "invalid type");
+        }
+        a->str[j] = PyUnicode_AsUTF8AndSize(v, &a->len[j]);
+        if (a->str[j] == NULL) {
+            /* e.g. lone surrogates: not encodable */
+            PyErr_Clear();
+            return validation_failed(self, args, kwnames, "value cannot be encoded as UTF-8");
+        }
+        if (j == P_EndpointName) {
+            continue;
+        }
+        if (!header_value_ok(a->str[j], a->len[j])) {
+            return validation_failed(self, args, kwnames, "invalid header value");
+        }
+        if (self->parameter_validation && a->len[j] < HEADER_PARAMS[j].min_len) {
+            return validation_failed(self, args, kwnames, "invalid length");
+        }
+    }
+    /* Body: bytes, bytearray, str and file-like objects as botocore; any contiguous buffer
+     * beyond it. Bytes-like bodies are sent in place, never copied. */
+    PyObject *body = a->values[P_Body];
+    if (PyBytes_Check(body)) {
+        a->body = PyBytes_AS_STRING(body);
+        a->body_len = PyBytes_GET_SIZE(body);
+        Py_INCREF(body);
+        a->body_owner = body;
+        return 0;
+    }
+    if (PyUnicode_Check(body)) {
+        a->body = PyUnicode_AsUTF8AndSize(body, &a->body_len);
+        if (a->body == NULL) {
+            PyErr_Clear();
+            return validation_failed(self, args, kwnames, "Body cannot be encoded as UTF-8");
+        }
+        Py_INCREF(body);
+        a->body_owner = body;
+        return 0;
+    }
+    if (!PyByteArray_Check(body) && !PyMemoryView_Check(body)) {
+        PyObject *read = NULL;
+        if (get_optional_attr(body, st->s_read, &read) < 0) {
+            return -1;
+        }
+        if (read != NULL) {
+            /* A file-like object: read it from its current position, once; retries resend
+             * the same bytes. */
+            PyObject *data = PyObject_CallNoArgs(read);
+            Py_DECREF(read);
+            if (data == NULL) {
+                return -1;
+            }
+            if (PyUnicode_Check(data)) {
+                a->body = PyUnicode_AsUTF8AndSize(data, &a->body_len);
+                if (a->body == NULL) {
+                    Py_DECREF(data);
+                    return -1;
+                }
+                a->body_owner = data;
+                return 0;
+            }
+            if (PyBytes_Check(data)) {
+                a->body = PyBytes_AS_STRING(data);
+                a->body_len = PyBytes_GET_SIZE(data);
+                a->body_owner = data;
+                return 0;
+            }
+            body = data; /* a bytearray or other buffer from read(): below */
+            a->body_owner = data;
+        }
+    }
+    if (PyObject_CheckBuffer(body)) {
+        if (PyObject_GetBuffer(body, &a->view, PyBUF_SIMPLE) < 0) {
+            PyErr_Clear();
+            if (a->body_owner) {
+                PyErr_Format(PyExc_TypeError,
+                             "the read() method of parameter Body returned %.100s, not bytes or str",
+                             Py_TYPE(body)->tp_name);
+                return -1;
+            }
+            return validation_failed(self, args, kwnames, "Body buffer is not C-contiguous");
+        }
+        a->have_view = 1;
+        a->body = a->view.buf;
+        a->body_len = a->view.len;
+        return 0;
+    }
+    if (a->body_owner) {
+        PyErr_Format(PyExc_TypeError, "the read() method of parameter Body returned %.100s, not bytes or str",
+                     Py_TYPE(body)->tp_name);
+        return -1;
+    }
+    return validation_failed(self, args, kwnames, "invalid type for Body");
+}
+
+/* ---- one attempt, without the GIL ---------------------------------------------------------- */
+
+typedef struct attempt_ctx {
+    ClientObject *self;
+    call_args *a;
+    smrt_creds *creds;
+    char payload_hash[SMRT_SHA256_HEX_LEN + 1];
+    char invocation_id[37];
+    int status; /* SMRT_OK, or why the request could not be built */
+} attempt_ctx;
+
+static void format_uuid4(smrt_conn *c, char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char b[16];
+    uint64_t r0 = smrt_conn_random(c), r1 = smrt_conn_random(c);
+    memcpy(b, &r0, 8);
+    memcpy(b + 8, &r1, 8);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    int k = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            out[k++] = '-';
+        }
+        out[k++] = hex[b[i] >> 4];
+        out[k++] = hex[b[i] & 15];
+    }
+    out[k] = '\0';
+}
+
+#define TRY(expr)                                                                                                      \
+    do {                                                                                                               \
+        int rc_ = (expr);                                                                                              \
+        if (rc_ != SMRT_OK) {                                                                                          \
+            ctx->status = rc_;                                                                                         \
+            return SMRT_XFER_NOMEM;                                                                                    \
+        }                                                                                                              \
+    } while (0)
+
+/* Build, sign and send one attempt on `conn`. Runs without the GIL: touches only C data. */
+static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry *retry, int attempt)
+{
+    ClientObject *self = ctx->self;
+    call_args *a = ctx->a;
+    smrt_creds *cr = ctx->creds;
+    smrt_buf *path = &conn->scratch;
+
+    /* URL path: the endpoint's base path + /endpoints/{EndpointName}/invocations, with the
+     * name percent-encoded as botocore does (nothing but unreserved characters kept). */
+    smrt_buf_clear(path);
+    TRY(smrt_buf_append(path, self->url_prefix, self->url_prefix_len));
+    size_t path_start = self->url_prefix_len - self->base_path_len;
+    TRY(smrt_buf_append(path, "/endpoints/", 11));
+    TRY(smrt_uri_encode(path, a->str[P_EndpointName], (size_t)a->len[P_EndpointName], 0));
+    TRY(smrt_buf_append(path, "/invocations", 12));
+    size_t path_end = path->len;
+    if (self->url_query) {
+        TRY(smrt_buf_append_char(path, '?'));
+        TRY(smrt_buf_append(path, self->url_query, self->url_query_len));
+    }
+
+    char amz_date[SMRT_AMZ_DATE_LEN + 1];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    smrt_amz_date((long long)now.tv_sec, amz_date);
+
+    if (!conn->key_valid || conn->key_cred_gen != cr->gen || memcmp(conn->key_date, amz_date, 8) != 0) {
+        TRY(smrt_sigv4_derive_key(&conn->crypto, cr->secret_key, cr->secret_key_len, amz_date, self->region,
+                                  self->service, conn->key));
+        memcpy(conn->key_date, amz_date, 8);
+        conn->key_date[8] = '\0';
+        conn->key_cred_gen = cr->gen;
+        conn->key_valid = 1;
+    }
+
+    smrt_header sh[P_COUNT + 3];
+    size_t nsh = 0;
+    sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
+    sh[nsh++] = (smrt_header){"x-amz-date", 10, amz_date, SMRT_AMZ_DATE_LEN};
+    if (cr->token) {
+        sh[nsh++] = (smrt_header){"x-amz-security-token", 20, cr->token, cr->token_len};
+    }
+    for (int j = P_ContentType; j < P_COUNT; j++) {
+        if (a->str[j]) {
+            sh[nsh++] = (smrt_header){HEADER_PARAMS[j].wire, HEADER_PARAMS[j].wire_len, a->str[j], (size_t)a->len[j]};
+        }
+    }
+    smrt_sign_input in = {
+        .method = "POST",
+        .path = path->data + path_start,
+        .path_len = path_end - path_start,
+        .query = self->url_query,
+        .query_len = self->url_query_len,
+        .headers = sh,
+        .n_headers = nsh,
+        .payload_hash = ctx->payload_hash,
+        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
+    };
+    TRY(smrt_sigv4_canonical_request(&in, &conn->canonical, &conn->signed_headers));
+    char scope[160];
+    int scope_len = snprintf(scope, sizeof(scope), "%.8s/%s/%s/aws4_request", amz_date, self->region, self->service);
+    if (scope_len < 0 || (size_t)scope_len >= sizeof(scope)) {
+        ctx->status = SMRT_EINVAL;
+        return SMRT_XFER_NOMEM;
+    }
+    TRY(smrt_sigv4_string_to_sign(&conn->crypto, &conn->sts, amz_date, scope, (size_t)scope_len,
+                                  conn->canonical.data, conn->canonical.len));
+    char sig[SMRT_SHA256_HEX_LEN + 1];
+    TRY(smrt_sigv4_signature(&conn->crypto, conn->key, conn->sts.data, conn->sts.len, sig));
+
+    /* Authorization, built in the (now free) string-to-sign buffer. */
+    smrt_buf *auth = &conn->sts;
+    smrt_buf_clear(auth);
+    TRY(smrt_buf_append(auth, "AWS4-HMAC-SHA256 Credential=", 28));
+    TRY(smrt_buf_append(auth, cr->access_key, cr->access_key_len));
+    TRY(smrt_buf_append_char(auth, '/'));
+    TRY(smrt_buf_append(auth, scope, (size_t)scope_len));
+    TRY(smrt_buf_append(auth, ", SignedHeaders=", 16));
+    TRY(smrt_buf_append(auth, conn->signed_headers.data, conn->signed_headers.len));
+    TRY(smrt_buf_append(auth, ", Signature=", 12));
+    TRY(smrt_buf_append(auth, sig, SMRT_SHA256_HEX_LEN));
+
+    char sdk_request[64];
+    smrt_retry_sdk_request(retry, attempt, sdk_request, sizeof(sdk_request));
+
+    /* Headers in the order boto3 sends them. A bare "Name:" stops libcurl adding its own
+     * default (Accept: *\/\*, a form Content-Type, Expect: 100-continue). */
+    smrt_conn_headers_reset(conn);
+    TRY(smrt_conn_header_add(conn, "Host", 4, self->host, self->host_len));
+    TRY(smrt_conn_header_add(conn, "Accept-Encoding", 15, "identity", 8));
+    for (int j = P_ContentType; j < P_COUNT; j++) {
+        if (a->str[j]) {
+            TRY(smrt_conn_header_add(conn, HEADER_PARAMS[j].wire, HEADER_PARAMS[j].wire_len, a->str[j],
+                                     (size_t)a->len[j]));
+        }
+    }
+    if (!a->str[P_ContentType]) {
+        TRY(smrt_conn_header_add(conn, "Content-Type", 12, NULL, 0));
+    }
+    if (!a->str[P_Accept]) {
+        TRY(smrt_conn_header_add(conn, "Accept", 6, NULL, 0));
+    }
+    TRY(smrt_conn_header_add(conn, "User-Agent", 10, self->user_agent, self->user_agent_len));
+    TRY(smrt_conn_header_add(conn, "X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN));
+    if (cr->token) {
+        TRY(smrt_conn_header_add(conn, "X-Amz-Security-Token", 20, cr->token, cr->token_len));
+    }
+    TRY(smrt_conn_header_add(conn, "Authorization", 13, auth->data, auth->len));
+    TRY(smrt_conn_header_add(conn, "amz-sdk-invocation-id", 21, ctx->invocation_id, 36));
+    TRY(smrt_conn_header_add(conn, "amz-sdk-request", 15, sdk_request, strlen(sdk_request)));
+    TRY(smrt_conn_header_add(conn, "Expect", 6, NULL, 0));
+
+    /* The URL is the start of `path` (prefix + path + query). */
+    return smrt_conn_perform(conn, "POST", path->data, path->len, a->body, (size_t)a->body_len);
+}
+
+#undef TRY
+
+/* ---- responses ------------------------------------------------------------------------------ */
+
+/* Response headers as botocore shows them: lower-case names, values as http.client parses
+ * them (leading blanks dropped), repeated headers joined with ", ". Latin-1, as http.client. */
+static PyObject *headers_dict(smrt_conn *conn)
+{
+    PyObject *d = PyDict_New();
+    if (d == NULL) {
+        return NULL;
+    }
+    const char *p = conn->resp_headers.data ? conn->resp_headers.data : "";
+    const char *end = p + conn->resp_headers.len;
+    int first = 1;
+    PyObject *last_key = NULL; /* borrowed from d */
+    char name_buf[256];
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *next = eol ? eol + 1 : end;
+        const char *line_end = eol ? eol : end;
+        if (line_end > p && line_end[-1] == '\r') {
+            line_end--;
+        }
+        if (first) { /* the status line */
+            first = 0;
+            p = next;
+            continue;
+        }
+        if (line_end == p) {
+            break;
+        }
+        if ((*p == ' ' || *p == '\t') && last_key) {
+            /* An obsolete folded continuation: join it to the previous value. */
+            const char *v = p;
+            while (v < line_end && (*v == ' ' || *v == '\t')) {
+                v++;
+            }
+            PyObject *prev = PyDict_GetItemWithError(d, last_key);
+            PyObject *more = PyUnicode_DecodeLatin1(v, line_end - v, NULL);
+            PyObject *joined = NULL;
+            if (prev && more) {
+                joined = PyUnicode_FromFormat("%U %U", prev, more);
+            }
+            Py_XDECREF(more);
+            if (joined == NULL || PyDict_SetItem(d, last_key, joined) < 0) {
+                Py_XDECREF(joined);
+                Py_DECREF(d);
+                return NULL;
+            }
+            Py_DECREF(joined);
+            p = next;
+            continue;
+        }
+        const char *colon = memchr(p, ':', (size_t)(line_end - p));
+        if (colon == NULL) {
+            p = next; /* http.client would reject the response; libcurl let it through */
+            continue;
+        }
+        size_t nlen = (size_t)(colon - p);
+        PyObject *key;
+        if (nlen < sizeof(name_buf)) {
+            for (size_t i = 0; i < nlen; i++) {
+                char ch = p[i];
+                name_buf[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+            }
+            key = PyUnicode_DecodeLatin1(name_buf, (Py_ssize_t)nlen, NULL);
+        } else {
+            PyObject *raw = PyUnicode_DecodeLatin1(p, (Py_ssize_t)nlen, NULL);
+            key = raw ? PyObject_CallMethod(raw, "lower", NULL) : NULL;
+            Py_XDECREF(raw);
+        }
+        if (key == NULL) {
+            Py_DECREF(d);
+            return NULL;
+        }
+        const char *v = colon + 1;
+        while (v < line_end && (*v == ' ' || *v == '\t')) {
+            v++;
+        }
+        PyObject *val = PyUnicode_DecodeLatin1(v, line_end - v, NULL);
+        if (val == NULL) {
+            Py_DECREF(key);
+            Py_DECREF(d);
+            return NULL;
+        }
+        PyObject *prev = PyDict_GetItemWithError(d, key);
+        if (prev) {
+            PyObject *joined = PyUnicode_FromFormat("%U, %U", prev, val);
+            Py_DECREF(val);
+            val = joined;
+        } else if (PyErr_Occurred()) {
+            Py_DECREF(val);
+            val = NULL;
+        }
+        if (val == NULL || PyDict_SetItem(d, key, val) < 0) {
+            Py_XDECREF(val);
+            Py_DECREF(key);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(val);
+        last_key = key;
+        Py_DECREF(key); /* d holds it */
+        p = next;
+    }
+    return d;
+}
+
+static int copy_header(PyObject *result, PyObject *headers, const char *lower_name, PyObject *member)
+{
+    PyObject *v = PyDict_GetItemString(headers, lower_name);
+    if (v == NULL) {
+        return 0;
+    }
+    return PyDict_SetItem(result, member, v);
+}
+
+static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries, PyObject *body_error)
+{
+    smrt_state *st = self->st;
+    PyObject *headers = NULL, *meta = NULL, *result = NULL, *status = NULL, *data = NULL, *body = NULL;
+    PyObject *retry_obj = NULL;
+    headers = headers_dict(conn);
+    if (headers == NULL) {
+        goto error;
+    }
+    meta = PyDict_New();
+    result = PyDict_New();
+    status = PyLong_FromLong(conn->status);
+    retry_obj = PyLong_FromLong(retries);
+    if (meta == NULL || result == NULL || status == NULL || retry_obj == NULL) {
+        goto error;
+    }
+    PyObject *rid = PyDict_GetItemString(headers, "x-amzn-requestid");
+    if (rid) {
+        if (PyDict_SetItem(meta, st->s_RequestId, rid) < 0) {
+            goto error;
+        }
+    } else if ((rid = PyDict_GetItemString(headers, "x-amz-request-id")) != NULL) {
+        PyObject *host_id = PyDict_GetItemString(headers, "x-amz-id-2");
+        PyObject *empty = NULL;
+        if (host_id == NULL) {
+            host_id = empty = PyUnicode_FromStringAndSize("", 0);
+            if (empty == NULL) {
+                goto error;
+            }
+        }
+        int rc = PyDict_SetItem(meta, st->s_RequestId, rid) < 0 || PyDict_SetItem(meta, st->s_HostId, host_id) < 0;
+        Py_XDECREF(empty);
+        if (rc) {
+            goto error;
+        }
+    }
+    if (PyDict_SetItem(meta, st->s_HTTPStatusCode, status) < 0 || PyDict_SetItem(meta, st->s_HTTPHeaders, headers) < 0 ||
+        PyDict_SetItem(meta, st->s_RetryAttempts, retry_obj) < 0 || PyDict_SetItem(result, st->s_ResponseMetadata, meta) < 0) {
+        goto error;
+    }
+    if (copy_header(result, headers, "content-type", st->s_ContentType) < 0 ||
+        copy_header(result, headers, "x-amzn-invoked-production-variant", st->s_InvokedProductionVariant) < 0 ||
+        copy_header(result, headers, "x-amzn-sagemaker-custom-attributes", st->s_CustomAttributes) < 0 ||
+        copy_header(result, headers, "x-amzn-sagemaker-new-session-id", st->s_NewSessionId) < 0 ||
+        copy_header(result, headers, "x-amzn-sagemaker-closed-session-id", st->s_ClosedSessionId) < 0) {
+        goto error;
+    }
+    data = PyBytes_FromStringAndSize(conn->body.data, (Py_ssize_t)conn->body.len);
+    if (data == NULL) {
+        goto error;
+    }
+    body = smrt_body_new(st, data, PyDict_GetItemString(headers, "content-length"), body_error);
+    if (body == NULL || PyDict_SetItem(result, st->s_Body, body) < 0) {
+        goto error;
+    }
+    Py_DECREF(headers);
+    Py_DECREF(meta);
+    Py_DECREF(status);
+    Py_DECREF(retry_obj);
+    Py_DECREF(data);
+    Py_DECREF(body);
+    return result;
+error:
+    Py_XDECREF(headers);
+    Py_XDECREF(meta);
+    Py_XDECREF(result);
+    Py_XDECREF(status);
+    Py_XDECREF(retry_obj);
+    Py_XDECREF(data);
+    Py_XDECREF(body);
+    return NULL;
+}
+
+static const char *xfer_kind_name(smrt_xfer_kind k)
+{
+    switch (k) {
+    case SMRT_XFER_CONNECT_ERROR:
+        return "connect";
+    case SMRT_XFER_CONNECT_TIMEOUT:
+        return "connect_timeout";
+    case SMRT_XFER_READ_TIMEOUT:
+        return "read_timeout";
+    case SMRT_XFER_CLOSED:
+        return "closed";
+    case SMRT_XFER_PARTIAL:
+        return "partial";
+    case SMRT_XFER_SSL_ERROR:
+        return "ssl";
+    case SMRT_XFER_PROXY_ERROR:
+        return "proxy";
+    default:
+        return "other";
+    }
+}
+
+/* The exception for a transport failure, from the Python layer (botocore's classes). */
+static PyObject *transport_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_kind kind)
+{
+    PyObject *fn = PyObject_GetAttrString(self->st->hooks, "_transport_error");
+    if (fn == NULL) {
+        return NULL;
+    }
+    PyObject *exc = PyObject_CallFunction(fn, "ss#s", xfer_kind_name(kind), conn->url.data ? conn->url.data : "",
+                                          (Py_ssize_t)conn->url.len, conn->errbuf);
+    Py_DECREF(fn);
+    return exc;
+}
+
+static double draw_random(ClientObject *self, smrt_conn *conn, int *err)
+{
+    PyObject *hook = NULL;
+    if (get_optional_attr((PyObject *)self, self->st->s__random, &hook) < 0) {
+        *err = 1;
+        return 0.0;
+    }
+    if (hook != NULL && hook != Py_None) {
+        PyObject *v = PyObject_CallNoArgs(hook);
+        Py_DECREF(hook);
+        double d = v ? PyFloat_AsDouble(v) : -1.0;
+        Py_XDECREF(v);
+        if (d == -1.0 && PyErr_Occurred()) {
+            *err = 1;
+        }
+        return d;
+    }
+    Py_XDECREF(hook);
+    return (double)(smrt_conn_random(conn) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Sleep `seconds` with the GIL released, or hand the delay to a test's _sleep hook. */
+static int do_sleep(ClientObject *self, double seconds)
+{
+    PyObject *hook = NULL;
+    if (get_optional_attr((PyObject *)self, self->st->s__sleep, &hook) < 0) {
+        return -1;
+    }
+    if (hook != NULL && hook != Py_None) {
+        PyObject *r = PyObject_CallFunction(hook, "d", seconds);
+        Py_DECREF(hook);
+        if (r == NULL) {
+            return -1;
+        }
+        Py_DECREF(r);
+        return 0;
+    }
+    Py_XDECREF(hook);
+    if (seconds <= 0) {
+        return 0;
+    }
+    struct timespec ts;
+    ts.tv_sec = (time_t)seconds;
+    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+    Py_BEGIN_ALLOW_THREADS
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    Py_END_ALLOW_THREADS
+    return PyErr_CheckSignals();
+}
+
+static smrt_creds *creds_acquire(ClientObject *self)
+{
+    pthread_mutex_lock(&self->creds_lock);
+    smrt_creds *c = self->creds;
+    if (c) {
+        atomic_fetch_add(&c->refs, 1);
+    }
+    pthread_mutex_unlock(&self->creds_lock);
+    return c;
+}
+
+static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    smrt_state *st = self->st;
+    call_args a;
+    memset(&a, 0, sizeof(a));
+    if (parse_args(self, args, nargs, kwnames, &a) < 0) {
+        call_args_release(&a);
+        return NULL;
+    }
+    attempt_ctx ctx = {.self = self, .a = &a};
+    ctx.creds = creds_acquire(self);
+    if (ctx.creds == NULL) {
+        call_args_release(&a);
+        return smrt_raise_from_hook(st, "_no_credentials", PyTuple_New(0));
+    }
+
+    PyObject *result = NULL;
+    smrt_conn *conn = NULL;
+    smrt_retry_call rcall = {0, 0};
+    int hashed = 0;
+    for (int attempt = 1;; attempt++) {
+        smrt_xfer_kind kind = SMRT_XFER_NOMEM;
+        double wait = 0.0;
+        Py_BEGIN_ALLOW_THREADS
+        if (conn == NULL) {
+            conn = smrt_pool_borrow(self->pool);
+        }
+        if (conn != NULL) {
+            if (!hashed) {
+                ctx.status = smrt_sha256_hex(&conn->crypto, a.body, (size_t)a.body_len, ctx.payload_hash);
+                format_uuid4(conn, ctx.invocation_id);
+                hashed = ctx.status == SMRT_OK;
+            }
+            if (hashed) {
+                wait = smrt_retry_send_delay(self->retry, (double)smrt_monotonic_ns() / 1e9);
+                if (wait > 0) {
+                    struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+                    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+                    }
+                }
+                kind = run_attempt(&ctx, conn, self->retry, attempt);
+            }
+        }
+        Py_END_ALLOW_THREADS
+        if (conn == NULL) {
+            PyErr_NoMemory();
+            break;
+        }
+        if (ctx.status != SMRT_OK) {
+            smrt_raise_status(ctx.status, "signing the request");
+            break;
+        }
+        if (kind == SMRT_XFER_NOMEM) {
+            PyErr_NoMemory();
+            break;
+        }
+        smrt_attempt at = {.attempt = attempt, .kind = kind, .status = conn->status};
+        if ((kind == SMRT_XFER_OK || kind == SMRT_XFER_PARTIAL) && conn->status < 300 && conn->status >= 100) {
+            smrt_retry_on_success(self->retry, &rcall, &at);
+            PyObject *body_error = NULL;
+            if (kind == SMRT_XFER_PARTIAL) {
+                body_error = transport_exception(self, conn, kind);
+                if (body_error == NULL) {
+                    break;
+                }
+            }
+            result = build_response(self, conn, attempt - 1, body_error);
+            Py_XDECREF(body_error);
+            break;
+        }
+        if (kind == SMRT_XFER_PARTIAL) {
+            kind = at.kind = SMRT_XFER_CLOSED; /* an error body cut short: botocore fails the call */
+        }
+        PyObject *parsed = NULL; /* (code, parsed response) for HTTP errors */
+        if (kind == SMRT_XFER_OK) {
+            PyObject *headers = headers_dict(conn);
+            if (headers == NULL) {
+                break;
+            }
+            PyObject *fn = PyObject_GetAttrString(st->hooks, "_parse_error");
+            parsed = fn ? PyObject_CallFunction(fn, "lOy#", conn->status, headers, conn->body.data ? conn->body.data : "",
+                                                (Py_ssize_t)conn->body.len)
+                        : NULL;
+            Py_XDECREF(fn);
+            Py_DECREF(headers);
+            if (parsed == NULL) {
+                break;
+            }
+            if (!PyTuple_Check(parsed) || PyTuple_GET_SIZE(parsed) != 3) {
+                Py_DECREF(parsed);
+                PyErr_SetString(PyExc_SystemError, "_parse_error must return (code, retry_after, parsed)");
+                break;
+            }
+            PyObject *code = PyTuple_GET_ITEM(parsed, 0);
+            PyObject *retry_after = PyTuple_GET_ITEM(parsed, 1);
+            at.error_code = PyUnicode_Check(code) ? PyUnicode_AsUTF8(code) : NULL;
+            at.retry_after = PyUnicode_Check(retry_after) ? PyUnicode_AsUTF8(retry_after) : NULL;
+            if (PyErr_Occurred()) {
+                Py_DECREF(parsed);
+                break;
+            }
+        }
+        smrt_retry_decision d = {0, 0.0, 0};
+        if (!(kind == SMRT_XFER_READ_TIMEOUT && !self->retry_read_timeouts)) {
+            int err = 0;
+            double r = draw_random(self, conn, &err);
+            if (err) {
+                Py_XDECREF(parsed);
+                break;
+            }
+            d = smrt_retry_on_failure(self->retry, &rcall, &at, r);
+        }
+        if (d.retry) {
+            Py_XDECREF(parsed);
+            if (do_sleep(self, d.delay) < 0) {
+                break;
+            }
+            continue;
+        }
+        /* Give up: raise what this attempt produced. */
+        if (parsed != NULL) {
+            PyObject *p = PyTuple_GET_ITEM(parsed, 2);
+            PyObject *meta = PyDict_GetItemWithError(p, st->s_ResponseMetadata);
+            PyObject *n = PyLong_FromLong(attempt - 1);
+            if (meta && n && PyDict_SetItem(meta, st->s_RetryAttempts, n) == 0 &&
+                (!d.max_attempts_reached || PyDict_SetItem(meta, st->s_MaxAttemptsReached, Py_True) == 0)) {
+                smrt_raise_from_hook(st, "_client_error", Py_BuildValue("(OO)", p, st->s_InvokeEndpoint));
+            } else if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_SystemError, "parsed error response without ResponseMetadata");
+            }
+            Py_XDECREF(n);
+            Py_DECREF(parsed);
+        } else {
+            PyObject *exc = transport_exception(self, conn, kind);
+            if (exc) {
+                PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+                Py_DECREF(exc);
+            }
+        }
+        break;
+    }
+    if (conn) {
+        smrt_pool_return(self->pool, conn);
+    }
+    creds_release(ctx.creds);
+    call_args_release(&a);
+    return result;
+}
+
+/* ---- construction and the rest ------------------------------------------------------------ */
+
+static char *dup_str(PyObject *o, size_t *len_out)
+{
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(o, &n);
+    if (s == NULL) {
+        return NULL;
+    }
+    char *d = malloc((size_t)n + 1);
+    if (d == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    memcpy(d, s, (size_t)n + 1);
+    if (len_out) {
+        *len_out = (size_t)n;
+    }
+    return d;
+}
+
+static PyObject *client_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    (void)args;
+    (void)kwds;
+    ClientObject *self = (ClientObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->st = smrt_state_from_type(type);
+    if (self->st == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    if (pthread_mutex_init(&self->creds_lock, NULL) != 0) {
+        Py_DECREF(self);
+        PyErr_SetString(PyExc_RuntimeError, "cannot create a mutex");
+        return NULL;
+    }
+    self->creds_lock_ready = 1;
+    return (PyObject *)self;
+}
+
+static void client_free_config(ClientObject *self)
+{
+    smrt_pool_destroy(self->pool);
+    self->pool = NULL;
+    smrt_retry_destroy(self->retry);
+    self->retry = NULL;
+    free(self->url_prefix);
+    free(self->base_path);
+    free(self->url_query);
+    free(self->host);
+    free(self->region);
+    free(self->service);
+    free(self->user_agent);
+    self->url_prefix = self->base_path = self->url_query = self->host = NULL;
+    self->region = self->service = self->user_agent = NULL;
+}
+
+static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"url_prefix",       "base_path",    "url_query",       "host",
+                             "region",           "service",      "user_agent",      "connect_timeout",
+                             "read_timeout",     "max_pool_connections", "tcp_keepalive", "verify",
+                             "ca_bundle",        "proxy",        "proxy_ca_bundle", "client_cert",
+                             "client_key",       "retry_mode",   "max_attempts",    "retry_read_timeouts",
+                             "parameter_validation", NULL};
+    PyObject *url_prefix, *base_path, *url_query, *host, *region, *service, *user_agent;
+    double connect_timeout, read_timeout;
+    Py_ssize_t max_pool;
+    int tcp_keepalive, verify, retry_read_timeouts, parameter_validation;
+    const char *ca_bundle = NULL, *proxy = NULL, *proxy_ca = NULL, *client_cert = NULL, *client_key = NULL;
+    const char *retry_mode;
+    int max_attempts;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$UUOUUUUddnppzzzzzsipp:Client", kwlist, &url_prefix, &base_path,
+                                     &url_query, &host, &region, &service, &user_agent, &connect_timeout,
+                                     &read_timeout, &max_pool, &tcp_keepalive, &verify, &ca_bundle, &proxy, &proxy_ca,
+                                     &client_cert, &client_key, &retry_mode, &max_attempts, &retry_read_timeouts,
+                                     &parameter_validation)) {
+        return -1;
+    }
+    client_free_config(self);
+    smrt_retry_mode mode;
+    if (strcmp(retry_mode, "legacy") == 0) {
+        mode = SMRT_RETRY_LEGACY;
+    } else if (strcmp(retry_mode, "standard") == 0) {
+        mode = SMRT_RETRY_STANDARD;
+    } else if (strcmp(retry_mode, "adaptive") == 0) {
+        mode = SMRT_RETRY_ADAPTIVE;
+    } else {
+        PyErr_Format(PyExc_ValueError, "retry_mode must be legacy, standard or adaptive, not %s", retry_mode);
+        return -1;
+    }
+    if (max_attempts < 1 || max_pool < 0 || connect_timeout < 0 || read_timeout < 0) {
+        PyErr_SetString(PyExc_ValueError, "max_attempts, max_pool_connections and timeouts must be positive");
+        return -1;
+    }
+    if (!(self->url_prefix = dup_str(url_prefix, &self->url_prefix_len)) ||
+        !(self->base_path = dup_str(base_path, &self->base_path_len)) ||
+        !(self->host = dup_str(host, &self->host_len)) || !(self->region = dup_str(region, NULL)) ||
+        !(self->service = dup_str(service, NULL)) || !(self->user_agent = dup_str(user_agent, &self->user_agent_len))) {
+        return -1;
+    }
+    if (url_query != Py_None) {
+        if (!PyUnicode_Check(url_query)) {
+            PyErr_SetString(PyExc_TypeError, "url_query must be str or None");
+            return -1;
+        }
+        if (!(self->url_query = dup_str(url_query, &self->url_query_len))) {
+            return -1;
+        }
+    }
+    if (self->base_path_len > self->url_prefix_len ||
+        memcmp(self->url_prefix + self->url_prefix_len - self->base_path_len, self->base_path, self->base_path_len)) {
+        PyErr_SetString(PyExc_ValueError, "base_path must end url_prefix");
+        return -1;
+    }
+    self->retry_read_timeouts = retry_read_timeouts;
+    self->parameter_validation = parameter_validation;
+    self->retry = smrt_retry_new(mode, max_attempts);
+    smrt_http_config cfg = {
+        .connect_timeout_ms = (long)(connect_timeout * 1000.0 + 0.5),
+        .read_timeout_ms = (long)(read_timeout * 1000.0 + 0.5),
+        .tcp_keepalive = tcp_keepalive,
+        .verify = verify,
+        .ca_bundle = ca_bundle,
+        .proxy = proxy,
+        .proxy_ca_bundle = proxy_ca,
+        .client_cert = client_cert,
+        .client_key = client_key,
+        .max_idle = (size_t)max_pool,
+    };
+    if (connect_timeout > 0 && cfg.connect_timeout_ms == 0) {
+        cfg.connect_timeout_ms = 1;
+    }
+    if (read_timeout > 0 && cfg.read_timeout_ms == 0) {
+        cfg.read_timeout_ms = 1;
+    }
+    self->pool = smrt_pool_new(&cfg);
+    if (self->retry == NULL || self->pool == NULL) {
+        PyErr_SetString(PyExc_MemoryError, "cannot create the connection pool");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *client_set_credentials(ClientObject *self, PyObject *args)
+{
+    PyObject *ak = Py_None, *sk = Py_None, *tok = Py_None;
+    if (!PyArg_ParseTuple(args, "|OOO:_set_credentials", &ak, &sk, &tok)) {
+        return NULL;
+    }
+    smrt_creds *c = NULL;
+    if (ak != Py_None) {
+        if (!PyUnicode_Check(ak) || !PyUnicode_Check(sk) || (tok != Py_None && !PyUnicode_Check(tok))) {
+            PyErr_SetString(PyExc_TypeError, "credentials must be str");
+            return NULL;
+        }
+        c = calloc(1, sizeof(*c));
+        if (c == NULL) {
+            return PyErr_NoMemory();
+        }
+        atomic_init(&c->refs, 1);
+        if (!(c->access_key = dup_str(ak, &c->access_key_len)) || !(c->secret_key = dup_str(sk, &c->secret_key_len)) ||
+            (tok != Py_None && !(c->token = dup_str(tok, &c->token_len)))) {
+            creds_release(c);
+            return NULL;
+        }
+        if (!header_value_ok(c->access_key, (Py_ssize_t)c->access_key_len) ||
+            (c->token && !header_value_ok(c->token, (Py_ssize_t)c->token_len))) {
+            creds_release(c);
+            PyErr_SetString(PyExc_ValueError,
+                            "the access key and session token must be printable ASCII (they are sent in headers)");
+            return NULL;
+        }
+    }
+    pthread_mutex_lock(&self->creds_lock);
+    smrt_creds *old = self->creds;
+    if (c) {
+        c->gen = ++self->creds_gen;
+    }
+    self->creds = c;
+    pthread_mutex_unlock(&self->creds_lock);
+    creds_release(old);
+    Py_RETURN_NONE;
+}
+
+static PyObject *client_close_connections(ClientObject *self, PyObject *Py_UNUSED(ignored))
+{
+    /* botocore's close(): drop idle keep-alive connections; later calls open new ones. */
+    if (self->pool) {
+        Py_BEGIN_ALLOW_THREADS
+        smrt_pool_drain(self->pool);
+        Py_END_ALLOW_THREADS
+    }
+    Py_RETURN_NONE;
+}
+
+static int client_traverse(ClientObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    (void)self;
+    (void)arg;
+    return 0;
+}
+
+static void client_dealloc(ClientObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->weakrefs) {
+        PyObject_ClearWeakRefs((PyObject *)self);
+    }
+    client_free_config(self);
+    creds_release(self->creds);
+    self->creds = NULL;
+    if (self->creds_lock_ready) {
+        pthread_mutex_destroy(&self->creds_lock);
+    }
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef client_methods[] = {
+    {"invoke_endpoint", (PyCFunction)(void (*)(void))client_invoke_endpoint, METH_FASTCALL | METH_KEYWORDS,
+     "invoke_endpoint($self, /, *, EndpointName, Body, ContentType=..., Accept=..., CustomAttributes=..., "
+     "TargetModel=..., TargetVariant=..., TargetContainerHostname=..., InferenceId=..., "
+     "EnableExplanations=..., InferenceComponentName=..., SessionId=...)\n--\n\n"
+     "Get an inference from the model hosted at an endpoint (SageMaker Runtime InvokeEndpoint).\n\n"
+     "Returns a dict like boto3's: ResponseMetadata, ContentType, InvokedProductionVariant,\n"
+     "CustomAttributes, NewSessionId, ClosedSessionId (when sent) and Body, a StreamingBody."},
+    {"_set_credentials", (PyCFunction)client_set_credentials, METH_VARARGS,
+     "_set_credentials($self, access_key=None, secret_key=None, token=None, /)\n--\n\n"
+     "Replace the signing credentials (None: no credentials)."},
+    {"_close_connections", (PyCFunction)client_close_connections, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef client_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(ClientObject, weakrefs), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot client_slots[] = {
+    {Py_tp_doc, "The C core of a sagemaker-runtime client; use sagemaker_rt_c.client()."},
+    {Py_tp_new, client_tp_new},
+    {Py_tp_init, client_tp_init},
+    {Py_tp_dealloc, client_dealloc},
+    {Py_tp_traverse, client_traverse},
+    {Py_tp_methods, client_methods},
+    {Py_tp_members, client_members},
+    {0, NULL},
+};
+
+static PyType_Spec client_spec = {
+    .name = "sagemaker_rt_c._core.Client",
+    .basicsize = sizeof(ClientObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = client_slots,
+};
+
+int smrt_client_type_add(PyObject *module, smrt_state *st)
+{
+    st->client_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &client_spec, NULL);
+    if (st->client_type == NULL) {
+        return -1;
+    }
+    return PyModule_AddObjectRef(module, "Client", (PyObject *)st->client_type);
+}

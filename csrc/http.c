@@ -1,0 +1,550 @@
+/* HTTP transport over libcurl (see http.h). */
+#define _GNU_SOURCE
+#include "http.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+struct smrt_pool {
+    pthread_mutex_t lock;
+    smrt_conn *idle;
+    size_t n_idle;
+    smrt_http_config cfg; /* strings owned by the pool */
+    struct smrt_pool *reg_prev, *reg_next;
+};
+
+/* Every live pool, so the fork handlers can reach them. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static smrt_pool *registry;
+static uint64_t fork_generation; /* bumped in each forked child */
+
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (smrt_pool *p = registry; p; p = p->reg_next) {
+        pthread_mutex_lock(&p->lock);
+    }
+}
+
+static void atfork_parent(void)
+{
+    for (smrt_pool *p = registry; p; p = p->reg_next) {
+        pthread_mutex_unlock(&p->lock);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void atfork_child(void)
+{
+    fork_generation++;
+    for (smrt_pool *p = registry; p; p = p->reg_next) {
+        /* The parent still owns these connections: drop them without closing. */
+        p->idle = NULL;
+        p->n_idle = 0;
+        pthread_mutex_init(&p->lock, NULL);
+    }
+    pthread_mutex_init(&registry_lock, NULL);
+}
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static int global_status = SMRT_OK;
+
+static void global_init_once(void)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        global_status = SMRT_ECURL;
+        return;
+    }
+    if (pthread_atfork(atfork_prepare, atfork_parent, atfork_child) != 0) {
+        global_status = SMRT_ECURL;
+    }
+}
+
+int smrt_http_global_init(void)
+{
+    pthread_once(&global_once, global_init_once);
+    return global_status;
+}
+
+int64_t smrt_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+uint64_t smrt_conn_random(smrt_conn *c)
+{
+    /* xorshift128+ */
+    uint64_t s1 = c->rng[0];
+    const uint64_t s0 = c->rng[1];
+    c->rng[0] = s0;
+    s1 ^= s1 << 23;
+    c->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+    return c->rng[1] + s0;
+}
+
+/* ---- callbacks: they only write into the conn's C buffers ------------------------------ */
+
+static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
+{
+    smrt_conn *c = userdata;
+    size_t n = size * nitems;
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        /* A new response (after 100-continue or a proxy's CONNECT reply): start over. */
+        smrt_buf_clear(&c->resp_headers);
+        smrt_buf_clear(&c->body);
+    } else if (n > 15 && strncasecmp(data, "content-length:", 15) == 0) {
+        unsigned long long want = strtoull(data + 15, NULL, 10);
+        /* Pre-size the body buffer, within reason: the header is the peer's claim. */
+        if (want > 0 && want <= (64ULL << 20)) {
+            smrt_buf_reserve(&c->body, (size_t)want);
+        }
+    }
+    c->last_progress_ns = smrt_monotonic_ns();
+    if (smrt_buf_append(&c->resp_headers, data, n) != SMRT_OK) {
+        return 0;
+    }
+    return n;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    smrt_conn *c = userdata;
+    size_t n = size * nmemb;
+    if (smrt_buf_append(&c->body, data, n) != SMRT_OK) {
+        return 0; /* CURLE_WRITE_ERROR */
+    }
+    return n;
+}
+
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)ultotal;
+    smrt_conn *c = userdata;
+    curl_off_t bytes = dlnow + ulnow;
+    if (bytes != c->last_bytes) {
+        c->last_bytes = bytes;
+        c->last_progress_ns = smrt_monotonic_ns();
+    }
+    return 0;
+}
+
+/* Called once the connection is ready (new or reused), before the request is sent: the
+ * read timeout counts from here, the connect timeout until here. */
+static int on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+                     int conn_local_port)
+{
+    (void)conn_primary_ip;
+    (void)conn_local_ip;
+    (void)conn_primary_port;
+    (void)conn_local_port;
+    smrt_conn *c = userdata;
+    c->last_progress_ns = smrt_monotonic_ns();
+    c->read_timed_out = 0; /* a sentinel: -1 means "not connected yet" */
+    return CURL_PREREQFUNC_OK;
+}
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+static void conn_destroy(smrt_conn *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (c->curl) {
+        curl_easy_cleanup(c->curl);
+    }
+    if (c->multi) {
+        curl_multi_cleanup(c->multi);
+    }
+    smrt_crypto_destroy(&c->crypto);
+    smrt_buf_destroy(&c->url);
+    smrt_buf_destroy(&c->hdr_buf);
+    smrt_buf_destroy(&c->canonical);
+    smrt_buf_destroy(&c->signed_headers);
+    smrt_buf_destroy(&c->sts);
+    smrt_buf_destroy(&c->scratch);
+    smrt_buf_destroy(&c->resp_headers);
+    smrt_buf_destroy(&c->body);
+    /* The cached signing key is secret-derived. */
+    memset(c->key, 0, sizeof(c->key));
+    free(c);
+}
+
+#define SETOPT(opt, val)                                                                                               \
+    do {                                                                                                               \
+        if (curl_easy_setopt(h, opt, val) != CURLE_OK)                                                                 \
+            goto error;                                                                                                \
+    } while (0)
+
+static smrt_conn *conn_new(const smrt_http_config *cfg)
+{
+    smrt_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        return NULL;
+    }
+    c->fork_gen = fork_generation;
+    c->read_timeout_ms = cfg->read_timeout_ms;
+    if (getrandom(c->rng, sizeof(c->rng), 0) != (ssize_t)sizeof(c->rng)) {
+        c->rng[0] = (uint64_t)smrt_monotonic_ns() ^ ((uint64_t)getpid() << 32);
+        c->rng[1] = (uint64_t)(uintptr_t)c * 0x9E3779B97F4A7C15ULL;
+    }
+    if (c->rng[0] == 0 && c->rng[1] == 0) {
+        c->rng[1] = 1;
+    }
+    if (smrt_crypto_init(&c->crypto) != SMRT_OK) {
+        goto error;
+    }
+    CURL *h = c->curl = curl_easy_init();
+    c->multi = curl_multi_init();
+    if (h == NULL || c->multi == NULL) {
+        goto error;
+    }
+    c->have_proxy = cfg->proxy != NULL;
+    SETOPT(CURLOPT_NOSIGNAL, 1L);
+    SETOPT(CURLOPT_TCP_NODELAY, 1L);
+    SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    SETOPT(CURLOPT_PATH_AS_IS, 1L); /* send the path botocore would send, dot segments too */
+    SETOPT(CURLOPT_MAXCONNECTS, 1L);
+    SETOPT(CURLOPT_ERRORBUFFER, c->errbuf);
+    SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+    SETOPT(CURLOPT_HEADERDATA, c);
+    SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+    SETOPT(CURLOPT_WRITEDATA, c);
+    SETOPT(CURLOPT_NOPROGRESS, 0L);
+    SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SETOPT(CURLOPT_XFERINFODATA, c);
+    SETOPT(CURLOPT_PREREQFUNCTION, on_prereq);
+    SETOPT(CURLOPT_PREREQDATA, c);
+    if (cfg->connect_timeout_ms > 0) {
+        SETOPT(CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
+    }
+    if (cfg->tcp_keepalive) {
+        SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+    }
+    SETOPT(CURLOPT_SSL_VERIFYPEER, cfg->verify ? 1L : 0L);
+    SETOPT(CURLOPT_SSL_VERIFYHOST, cfg->verify ? 2L : 0L);
+    if (cfg->ca_bundle) {
+        SETOPT(CURLOPT_CAINFO, cfg->ca_bundle);
+    }
+    /* An empty proxy string stops libcurl from reading proxy variables itself: the Python
+     * layer resolved the proxy as botocore would. */
+    SETOPT(CURLOPT_PROXY, cfg->proxy ? cfg->proxy : "");
+    if (cfg->proxy) {
+        SETOPT(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+        if (cfg->proxy_ca_bundle) {
+            SETOPT(CURLOPT_PROXY_CAINFO, cfg->proxy_ca_bundle);
+        }
+    }
+    if (cfg->client_cert) {
+        SETOPT(CURLOPT_SSLCERT, cfg->client_cert);
+        if (cfg->client_key) {
+            SETOPT(CURLOPT_SSLKEY, cfg->client_key);
+        }
+    }
+    return c;
+error:
+    conn_destroy(c);
+    return NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void config_free(smrt_http_config *cfg)
+{
+    free((char *)cfg->ca_bundle);
+    free((char *)cfg->proxy);
+    free((char *)cfg->proxy_ca_bundle);
+    free((char *)cfg->client_cert);
+    free((char *)cfg->client_key);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+smrt_pool *smrt_pool_new(const smrt_http_config *cfg)
+{
+    if (smrt_http_global_init() != SMRT_OK) {
+        return NULL;
+    }
+    smrt_pool *p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        return NULL;
+    }
+    p->cfg = *cfg;
+    p->cfg.ca_bundle = dup_or_null(cfg->ca_bundle);
+    p->cfg.proxy = dup_or_null(cfg->proxy);
+    p->cfg.proxy_ca_bundle = dup_or_null(cfg->proxy_ca_bundle);
+    p->cfg.client_cert = dup_or_null(cfg->client_cert);
+    p->cfg.client_key = dup_or_null(cfg->client_key);
+    if ((cfg->ca_bundle && !p->cfg.ca_bundle) || (cfg->proxy && !p->cfg.proxy) ||
+        (cfg->proxy_ca_bundle && !p->cfg.proxy_ca_bundle) || (cfg->client_cert && !p->cfg.client_cert) ||
+        (cfg->client_key && !p->cfg.client_key)) {
+        config_free(&p->cfg);
+        free(p);
+        return NULL;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_lock(&registry_lock);
+    p->reg_next = registry;
+    if (registry) {
+        registry->reg_prev = p;
+    }
+    registry = p;
+    pthread_mutex_unlock(&registry_lock);
+    return p;
+}
+
+void smrt_pool_destroy(smrt_pool *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&registry_lock);
+    if (p->reg_prev) {
+        p->reg_prev->reg_next = p->reg_next;
+    } else {
+        registry = p->reg_next;
+    }
+    if (p->reg_next) {
+        p->reg_next->reg_prev = p->reg_prev;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    smrt_conn *c = p->idle;
+    while (c) {
+        smrt_conn *next = c->next_idle;
+        conn_destroy(c);
+        c = next;
+    }
+    pthread_mutex_destroy(&p->lock);
+    config_free(&p->cfg);
+    free(p);
+}
+
+void smrt_pool_drain(smrt_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    smrt_conn *c = p->idle;
+    p->idle = NULL;
+    p->n_idle = 0;
+    pthread_mutex_unlock(&p->lock);
+    while (c) {
+        smrt_conn *next = c->next_idle;
+        conn_destroy(c);
+        c = next;
+    }
+}
+
+smrt_conn *smrt_pool_borrow(smrt_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    smrt_conn *c = p->idle;
+    if (c) {
+        p->idle = c->next_idle;
+        p->n_idle--;
+        c->next_idle = NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (c == NULL) {
+        c = conn_new(&p->cfg);
+    }
+    return c;
+}
+
+void smrt_pool_return(smrt_pool *p, smrt_conn *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (c->fork_gen != fork_generation) {
+        return; /* made before a fork, in the parent: leak it, never close it here */
+    }
+    pthread_mutex_lock(&p->lock);
+    if (p->n_idle < p->cfg.max_idle) {
+        c->next_idle = p->idle;
+        p->idle = c;
+        p->n_idle++;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
+    conn_destroy(c); /* the pool is full: urllib3 discards such a connection too */
+}
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+void smrt_conn_headers_reset(smrt_conn *c)
+{
+    smrt_buf_clear(&c->hdr_buf);
+    c->n_hdr = 0;
+}
+
+int smrt_conn_header_add(smrt_conn *c, const char *name, size_t name_len, const char *value, size_t value_len)
+{
+    if (c->n_hdr >= SMRT_MAX_REQUEST_HEADERS) {
+        return SMRT_EINVAL;
+    }
+    c->hdr_offsets[c->n_hdr] = c->hdr_buf.len;
+    if (smrt_buf_reserve(&c->hdr_buf, name_len + value_len + 3) != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    smrt_buf_append(&c->hdr_buf, name, name_len);
+    if (value) {
+        smrt_buf_append(&c->hdr_buf, ": ", 2);
+        smrt_buf_append(&c->hdr_buf, value, value_len);
+    } else {
+        smrt_buf_append_char(&c->hdr_buf, ':');
+    }
+    /* Lines are NUL-separated: the NUL smrt_buf keeps after `len` becomes part of it. */
+    c->hdr_buf.len++;
+    c->n_hdr++;
+    return SMRT_OK;
+}
+
+static smrt_xfer_kind classify(smrt_conn *c, CURLcode rc, int have_proxy)
+{
+    switch (rc) {
+    case CURLE_OK:
+        return SMRT_XFER_OK;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return SMRT_XFER_CONNECT_ERROR;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return SMRT_XFER_PROXY_ERROR;
+    case CURLE_COULDNT_CONNECT:
+        return have_proxy ? SMRT_XFER_PROXY_ERROR : SMRT_XFER_CONNECT_ERROR;
+    case CURLE_OPERATION_TIMEDOUT:
+        return c->read_timed_out < 0 ? SMRT_XFER_CONNECT_TIMEOUT : SMRT_XFER_READ_TIMEOUT;
+    case CURLE_PARTIAL_FILE:
+        return SMRT_XFER_PARTIAL;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return SMRT_XFER_CLOSED;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+        return SMRT_XFER_SSL_ERROR;
+    case CURLE_PROXY:
+        return SMRT_XFER_PROXY_ERROR;
+    case CURLE_OUT_OF_MEMORY:
+        return SMRT_XFER_NOMEM;
+    case CURLE_WRITE_ERROR:
+        /* Our callbacks refuse data only when a buffer cannot grow. */
+        return SMRT_XFER_NOMEM;
+    default:
+        return SMRT_XFER_OTHER;
+    }
+}
+
+smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
+                                 const void *body, size_t body_len)
+{
+    CURL *h = c->curl;
+    c->errbuf[0] = '\0';
+    c->status = 0;
+    smrt_buf_clear(&c->resp_headers);
+    smrt_buf_clear(&c->body);
+    c->read_timed_out = -1; /* set to 0 by on_prereq once connected */
+    c->last_bytes = 0;
+    c->last_progress_ns = smrt_monotonic_ns();
+
+    /* Setting the URL makes libcurl parse it: skip when unchanged. */
+    if (c->url.len != url_len || memcmp(c->url.data, url, url_len) != 0) {
+        smrt_buf_clear(&c->url);
+        if (smrt_buf_append(&c->url, url, url_len) != SMRT_OK) {
+            return SMRT_XFER_NOMEM;
+        }
+        if (curl_easy_setopt(h, CURLOPT_URL, c->url.data) != CURLE_OK) {
+            smrt_buf_clear(&c->url);
+            snprintf(c->errbuf, sizeof(c->errbuf), "libcurl rejected the URL");
+            return SMRT_XFER_OTHER;
+        }
+    }
+    for (size_t i = 0; i < c->n_hdr; i++) {
+        c->slist[i].data = c->hdr_buf.data + c->hdr_offsets[i];
+        c->slist[i].next = i + 1 < c->n_hdr ? &c->slist[i + 1] : NULL;
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->n_hdr ? c->slist : NULL);
+    if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body_len ? body : "");
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") == 0 ? NULL : method);
+    }
+
+    /* A multi loop rather than curl_easy_perform: libcurl calls the progress callback only
+     * about once a second when idle, while this loop wakes when the read deadline passes. */
+    CURLcode rc = CURLE_OK;
+    CURLM *m = c->multi;
+    if (curl_multi_add_handle(m, h) != CURLM_OK) {
+        snprintf(c->errbuf, sizeof(c->errbuf), "libcurl could not start the transfer");
+        return SMRT_XFER_OTHER;
+    }
+    int64_t limit = (int64_t)c->read_timeout_ms * 1000000LL;
+    for (;;) {
+        int running = 0;
+        if (curl_multi_perform(m, &running) != CURLM_OK) {
+            rc = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+        if (!running) {
+            CURLMsg *msg;
+            int left;
+            rc = CURLE_GOT_NOTHING;
+            while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+                if (msg->msg == CURLMSG_DONE) {
+                    rc = msg->data.result;
+                }
+            }
+            break;
+        }
+        int wait_ms = 1000;
+        if (limit > 0 && c->read_timed_out == 0) {
+            int64_t idle = smrt_monotonic_ns() - c->last_progress_ns;
+            if (idle >= limit) {
+                c->read_timed_out = 1;
+                rc = CURLE_OPERATION_TIMEDOUT;
+                snprintf(c->errbuf, sizeof(c->errbuf), "Read timed out. (read timeout=%g)",
+                         (double)c->read_timeout_ms / 1000.0);
+                break;
+            }
+            int64_t left_ms = (limit - idle + 999999) / 1000000;
+            if (left_ms < wait_ms) {
+                wait_ms = (int)left_ms;
+            }
+        }
+        if (curl_multi_poll(m, NULL, 0, wait_ms, NULL) != CURLM_OK) {
+            rc = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+    }
+    curl_multi_remove_handle(m, h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
+    if (rc == CURLE_OPERATION_TIMEDOUT && c->read_timed_out == 1) {
+        return SMRT_XFER_READ_TIMEOUT;
+    }
+    if (rc != CURLE_OK && c->errbuf[0] == '\0') {
+        snprintf(c->errbuf, sizeof(c->errbuf), "%s", curl_easy_strerror(rc));
+    }
+    return classify(c, rc, c->have_proxy);
+}

@@ -1,0 +1,121 @@
+/* HTTP transport over libcurl: a pool of easy handles with keep-alive connections.
+ *
+ * No Python.h. None of these functions needs the GIL or sets a Python exception; call
+ * them with the GIL released. A smrt_conn is used by one thread at a time: borrow it from
+ * the pool, perform, read the response out of it, return it.
+ *
+ * Fork: a child process never uses, nor cleanly closes, connections inherited from its
+ * parent (a TLS close_notify or a read on a shared socket would corrupt the parent's
+ * stream). An atfork handler drops (leaks) every idle handle in the child and resets the
+ * pool locks; handles borrowed at fork time belonged to threads that do not exist there. */
+#ifndef SMRT_HTTP_H
+#define SMRT_HTTP_H
+
+#include <curl/curl.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "sigv4.h"
+
+/* Transport settings, copied into the pool at creation (the pool owns its copies). */
+typedef struct smrt_http_config {
+    long connect_timeout_ms; /* 0: libcurl's default */
+    long read_timeout_ms;    /* no byte moved for this long aborts the transfer; 0: none */
+    int tcp_keepalive;
+    int verify;            /* verify the peer certificate and host name */
+    const char *ca_bundle; /* CA file or directory; NULL: libcurl's default store */
+    const char *proxy;     /* proxy URL; NULL: no proxy (the environment is not consulted) */
+    const char *proxy_ca_bundle;
+    const char *client_cert; /* PEM certificate (and key, if client_key is NULL) */
+    const char *client_key;
+    size_t max_idle; /* idle handles kept for reuse (max_pool_connections) */
+} smrt_http_config;
+
+/* How a transfer ended, in the terms botocore's exceptions use. */
+typedef enum smrt_xfer_kind {
+    SMRT_XFER_OK = 0,          /* a complete HTTP response (any status) */
+    SMRT_XFER_CONNECT_ERROR,   /* refused, unreachable, unresolvable: EndpointConnectionError */
+    SMRT_XFER_CONNECT_TIMEOUT, /* ConnectTimeoutError */
+    SMRT_XFER_READ_TIMEOUT,    /* ReadTimeoutError */
+    SMRT_XFER_CLOSED,          /* reset, empty or garbled reply: ConnectionClosedError */
+    SMRT_XFER_PARTIAL,         /* the body ended before Content-Length: fails on read */
+    SMRT_XFER_SSL_ERROR,       /* SSLError */
+    SMRT_XFER_PROXY_ERROR,     /* ProxyConnectionError */
+    SMRT_XFER_NOMEM,
+    SMRT_XFER_OTHER, /* HTTPClientError */
+} smrt_xfer_kind;
+
+#define SMRT_MAX_REQUEST_HEADERS 32
+
+typedef struct smrt_pool smrt_pool;
+
+typedef struct smrt_conn {
+    CURL *curl;
+    CURLM *multi; /* drives the transfer so the read timeout is exact */
+    int have_proxy;
+    smrt_crypto crypto;
+    /* Signing-key cache: derived once per day per credentials generation. */
+    char key_date[9];
+    uint64_t key_cred_gen;
+    unsigned char key[SMRT_SHA256_LEN];
+    int key_valid;
+    /* Request scratch, reused across calls. */
+    smrt_buf url;     /* the URL last given to libcurl */
+    smrt_buf hdr_buf; /* "Name: value" lines, NUL-separated */
+    size_t hdr_offsets[SMRT_MAX_REQUEST_HEADERS];
+    size_t n_hdr;
+    struct curl_slist slist[SMRT_MAX_REQUEST_HEADERS];
+    smrt_buf canonical, signed_headers, sts, scratch;
+    /* Response. */
+    long status;
+    smrt_buf resp_headers; /* header lines of the final response, CRLF kept */
+    smrt_buf body;
+    /* Read-timeout tracking (progress callback). */
+    long read_timeout_ms;
+    curl_off_t last_bytes;
+    int64_t last_progress_ns;
+    int read_timed_out;
+    char errbuf[CURL_ERROR_SIZE];
+    uint64_t rng[2]; /* xorshift128+ state, seeded from getrandom() */
+    uint64_t fork_gen;
+    struct smrt_conn *next_idle;
+} smrt_conn;
+
+/* Create a pool. `cfg` strings are copied. Returns NULL on allocation or libcurl failure. */
+smrt_pool *smrt_pool_new(const smrt_http_config *cfg);
+/* Destroy the pool and its idle handles (closing their connections: call only in the
+ * process that created them; a forked child's pool leaks them instead). Handles still
+ * borrowed must have been returned. Safe on NULL. */
+void smrt_pool_destroy(smrt_pool *pool);
+
+/* Borrow a handle: an idle one (its connection kept alive) or a new one. Never blocks on
+ * other borrowers; the pool bounds idle handles, not concurrency (as urllib3 with
+ * block=False). Returns NULL when a new handle cannot be made. */
+smrt_conn *smrt_pool_borrow(smrt_pool *pool);
+/* Give a handle back; kept if the pool has room, destroyed otherwise. */
+void smrt_pool_return(smrt_pool *pool, smrt_conn *conn);
+
+/* Close every idle handle (their connections too); later borrows make new ones. */
+void smrt_pool_drain(smrt_pool *pool);
+
+/* Header list building for one request (replaces the previous request's list). */
+void smrt_conn_headers_reset(smrt_conn *c);
+/* Add "name: value" (value may be NULL: "name:" tells libcurl not to send its default). */
+int smrt_conn_header_add(smrt_conn *c, const char *name, size_t name_len, const char *value, size_t value_len);
+
+/* Perform a request with the headers added since smrt_conn_headers_reset. `url` is
+ * NUL-terminated; `body` must stay valid until this returns. Fills c->status,
+ * c->resp_headers, c->body. Returns the outcome; c->errbuf holds libcurl's message. */
+smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
+                                 const void *body, size_t body_len);
+
+/* Random bits for invocation ids and backoff jitter (not for secrets). */
+uint64_t smrt_conn_random(smrt_conn *c);
+
+/* Monotonic clock in nanoseconds. */
+int64_t smrt_monotonic_ns(void);
+
+/* One-time libcurl and fork-handler setup, before any pool. Returns SMRT_OK or SMRT_ECURL. */
+int smrt_http_global_init(void);
+
+#endif

@@ -1,0 +1,373 @@
+/* The sagemaker_rt_c._core module: multi-phase init (PEP 489), heap types, module state.
+ * Also the low-level signing entry points that sagemaker_rt_c.auth wraps. */
+#include "binding.h"
+
+#include <openssl/crypto.h>
+
+static smrt_state *get_state(PyObject *module)
+{
+    return (smrt_state *)PyModule_GetState(module);
+}
+
+smrt_state *smrt_state_from_type(PyTypeObject *type)
+{
+    /* `type` may be a Python subclass of one of our types: walk to ours. */
+    for (PyTypeObject *t = type; t != NULL; t = t->tp_base) {
+        if (!(t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+            continue;
+        }
+        PyObject *m = PyType_GetModule(t);
+        if (m == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        if (PyModule_GetDef(m) == &smrt_module_def) {
+            return get_state(m);
+        }
+    }
+    PyErr_SetString(PyExc_TypeError, "not a sagemaker_rt_c._core type");
+    return NULL;
+}
+
+/* ---- _install: the Python layer hands over its classes and error builders ------------------ */
+
+static PyObject *mod_install(PyObject *module, PyObject *args)
+{
+    PyObject *body_class, *hooks;
+    if (!PyArg_ParseTuple(args, "OO:_install", &body_class, &hooks)) {
+        return NULL;
+    }
+    smrt_state *st = get_state(module);
+    if (!PyType_Check(body_class) || !PyType_IsSubtype((PyTypeObject *)body_class, st->body_type)) {
+        PyErr_SetString(PyExc_TypeError, "body_class must subclass StreamingBodyBase");
+        return NULL;
+    }
+    Py_INCREF(body_class);
+    Py_XSETREF(st->body_class, body_class);
+    Py_INCREF(hooks);
+    Py_XSETREF(st->hooks, hooks);
+    Py_RETURN_NONE;
+}
+
+/* ---- signing entry points (module-level crypto context: used with the GIL held) ------------ */
+
+static smrt_crypto module_crypto;
+static int module_crypto_ready;
+
+static smrt_crypto *crypto(void)
+{
+    if (!module_crypto_ready) {
+        if (smrt_crypto_init(&module_crypto) != SMRT_OK) {
+            smrt_crypto_destroy(&module_crypto);
+            smrt_raise_openssl();
+            return NULL;
+        }
+        module_crypto_ready = 1;
+    }
+    return &module_crypto;
+}
+
+static PyObject *mod_sha256_hex(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    char hex[SMRT_SHA256_HEX_LEN + 1];
+    int rc;
+    if (view.len >= 65536) {
+        /* Large inputs: hash without the GIL, with a context of our own. */
+        smrt_crypto c;
+        Py_BEGIN_ALLOW_THREADS
+        rc = smrt_crypto_init(&c);
+        if (rc == SMRT_OK) {
+            rc = smrt_sha256_hex(&c, view.buf, (size_t)view.len, hex);
+        }
+        smrt_crypto_destroy(&c);
+        Py_END_ALLOW_THREADS
+    } else {
+        smrt_crypto *c = crypto();
+        if (c == NULL) {
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        rc = smrt_sha256_hex(c, view.buf, (size_t)view.len, hex);
+    }
+    PyBuffer_Release(&view);
+    if (rc != SMRT_OK) {
+        return smrt_raise_status(rc, "sha256");
+    }
+    return PyUnicode_FromStringAndSize(hex, SMRT_SHA256_HEX_LEN);
+}
+
+/* One-entry signing-key cache for the module-level signer (presign, auth.sign). It keys on a
+ * digest of the secret, never the secret itself. */
+static unsigned char cache_secret_digest[SMRT_SHA256_LEN];
+static char cache_scope[256];
+static unsigned char cache_key[SMRT_SHA256_LEN];
+static int cache_valid;
+
+static int signing_key(smrt_crypto *c, const char *secret, Py_ssize_t secret_len, const char *date8,
+                       const char *region, const char *service, unsigned char key[SMRT_SHA256_LEN])
+{
+    unsigned char digest[SMRT_SHA256_LEN];
+    char scope[256];
+    int n = snprintf(scope, sizeof(scope), "%.8s/%s/%s", date8, region, service);
+    int rc = smrt_sha256(c, secret, (size_t)secret_len, digest);
+    if (rc != SMRT_OK) {
+        return rc;
+    }
+    if (n > 0 && (size_t)n < sizeof(scope) && cache_valid && strcmp(scope, cache_scope) == 0 &&
+        CRYPTO_memcmp(digest, cache_secret_digest, sizeof(digest)) == 0) {
+        memcpy(key, cache_key, SMRT_SHA256_LEN);
+        return SMRT_OK;
+    }
+    rc = smrt_sigv4_derive_key(c, secret, (size_t)secret_len, date8, region, service, key);
+    if (rc == SMRT_OK && n > 0 && (size_t)n < sizeof(scope)) {
+        memcpy(cache_scope, scope, (size_t)n + 1);
+        memcpy(cache_secret_digest, digest, sizeof(digest));
+        memcpy(cache_key, key, SMRT_SHA256_LEN);
+        cache_valid = 1;
+    }
+    return rc;
+}
+
+static int is_amz_date(const char *s, Py_ssize_t n)
+{
+    if (n != SMRT_AMZ_DATE_LEN || s[8] != 'T' || s[15] != 'Z') {
+        return 0;
+    }
+    for (int i = 0; i < 15; i++) {
+        if (i != 8 && (s[i] < '0' || s[i] > '9')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+PyDoc_STRVAR(mod_sigv4_doc,
+             "sigv4(method, path, query, headers, payload_hash, amz_date, region, service, secret_key, flags)\n"
+             "--\n\n"
+             "Sign a request with AWS Signature Version 4.\n\n"
+             "headers is a sequence of (name, value) pairs to sign; flags combines NORMALIZE_PATH,\n"
+             "ENCODE_PATH and RAW_QUERY. Returns (canonical_request, string_to_sign, signature,\n"
+             "signed_headers).");
+
+static PyObject *mod_sigv4(PyObject *module, PyObject *args)
+{
+    (void)module;
+    const char *method, *path, *query = NULL, *payload_hash, *amz_date, *region, *service, *secret;
+    Py_ssize_t path_len, query_len = 0, amz_len, secret_len;
+    PyObject *headers_obj;
+    int flags;
+    if (!PyArg_ParseTuple(args, "ss#z#Oss#sss#i:sigv4", &method, &path, &path_len, &query, &query_len, &headers_obj,
+                          &payload_hash, &amz_date, &amz_len, &region, &service, &secret, &secret_len, &flags)) {
+        return NULL;
+    }
+    if (!is_amz_date(amz_date, amz_len)) {
+        PyErr_SetString(PyExc_ValueError, "amz_date must look like 20150830T123600Z");
+        return NULL;
+    }
+    if (strlen(region) > 64 || strlen(service) > 64) {
+        PyErr_SetString(PyExc_ValueError, "region and service must be at most 64 characters");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(headers_obj, "headers must be a sequence of (name, value) pairs");
+    if (seq == NULL) {
+        return NULL;
+    }
+    Py_ssize_t nh = PySequence_Fast_GET_SIZE(seq);
+    if (nh > SMRT_MAX_SIGNED_HEADERS) {
+        Py_DECREF(seq);
+        PyErr_Format(PyExc_ValueError, "at most %d headers can be signed", SMRT_MAX_SIGNED_HEADERS);
+        return NULL;
+    }
+    smrt_header hs[SMRT_MAX_SIGNED_HEADERS];
+    for (Py_ssize_t i = 0; i < nh; i++) {
+        PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
+        Py_ssize_t nl, vl;
+        const char *n, *v;
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
+            !(n = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 0), &nl)) ||
+            !(v = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 1), &vl))) {
+            Py_DECREF(seq);
+            if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_TypeError, "headers must be (str, str) pairs");
+            }
+            return NULL;
+        }
+        hs[i] = (smrt_header){n, (size_t)nl, v, (size_t)vl};
+    }
+    smrt_crypto *c = crypto();
+    if (c == NULL) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    smrt_sign_input in = {
+        .method = method,
+        .path = path,
+        .path_len = (size_t)path_len,
+        .query = query,
+        .query_len = (size_t)query_len,
+        .headers = hs,
+        .n_headers = (size_t)nh,
+        .payload_hash = payload_hash,
+        .flags = flags,
+    };
+    smrt_buf canonical = {0}, signed_headers = {0}, scope = {0}, sts = {0};
+    unsigned char key[SMRT_SHA256_LEN];
+    char sig[SMRT_SHA256_HEX_LEN + 1];
+    PyObject *result = NULL;
+    int rc = smrt_sigv4_canonical_request(&in, &canonical, &signed_headers);
+    Py_DECREF(seq); /* the header strings are no longer needed */
+    if (rc == SMRT_OK) {
+        rc = smrt_sigv4_scope(&scope, amz_date, region, service);
+    }
+    if (rc == SMRT_OK) {
+        rc = smrt_sigv4_string_to_sign(c, &sts, amz_date, scope.data, scope.len, canonical.data, canonical.len);
+    }
+    if (rc == SMRT_OK) {
+        rc = signing_key(c, secret, secret_len, amz_date, region, service, key);
+    }
+    if (rc == SMRT_OK) {
+        rc = smrt_sigv4_signature(c, key, sts.data, sts.len, sig);
+    }
+    if (rc == SMRT_OK) {
+        result = Py_BuildValue("(s#s#s#s#)", canonical.data, (Py_ssize_t)canonical.len, sts.data, (Py_ssize_t)sts.len,
+                               sig, (Py_ssize_t)SMRT_SHA256_HEX_LEN, signed_headers.data ? signed_headers.data : "",
+                               (Py_ssize_t)signed_headers.len);
+    } else {
+        smrt_raise_status(rc, "signing");
+    }
+    memset(key, 0, sizeof(key));
+    smrt_buf_destroy(&canonical);
+    smrt_buf_destroy(&signed_headers);
+    smrt_buf_destroy(&scope);
+    smrt_buf_destroy(&sts);
+    return result;
+}
+
+static PyObject *mod_uri_encode(PyObject *module, PyObject *args)
+{
+    (void)module;
+    const char *s;
+    Py_ssize_t n;
+    int keep_slash = 0;
+    if (!PyArg_ParseTuple(args, "s#|p:uri_encode", &s, &n, &keep_slash)) {
+        return NULL;
+    }
+    smrt_buf out = {0};
+    if (smrt_uri_encode(&out, s, (size_t)n, keep_slash) != SMRT_OK) {
+        smrt_buf_destroy(&out);
+        return PyErr_NoMemory();
+    }
+    PyObject *r = PyUnicode_FromStringAndSize(out.data ? out.data : "", (Py_ssize_t)out.len);
+    smrt_buf_destroy(&out);
+    return r;
+}
+
+static PyObject *mod_amz_date(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    long long t = PyLong_AsLongLong(arg);
+    if (t == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    char out[SMRT_AMZ_DATE_LEN + 1];
+    smrt_amz_date(t, out);
+    return PyUnicode_FromStringAndSize(out, SMRT_AMZ_DATE_LEN);
+}
+
+static PyMethodDef module_methods[] = {
+    {"_install", mod_install, METH_VARARGS, "_install(body_class, hooks, /)\n--\n\nConnect the Python layer."},
+    {"sha256_hex", mod_sha256_hex, METH_O, "sha256_hex(data, /)\n--\n\nHex SHA-256 of a bytes-like object."},
+    {"sigv4", mod_sigv4, METH_VARARGS, mod_sigv4_doc},
+    {"uri_encode", mod_uri_encode, METH_VARARGS,
+     "uri_encode(s, keep_slash=False, /)\n--\n\nPercent-encode all but A-Z a-z 0-9 -._~ (and / if asked)."},
+    {"amz_date", mod_amz_date, METH_O, "amz_date(unix_seconds, /)\n--\n\nFormat as YYYYMMDDTHHMMSSZ."},
+    {NULL, NULL, 0, NULL},
+};
+
+/* ---- module lifecycle ------------------------------------------------------------------------ */
+
+static int module_exec(PyObject *module)
+{
+    smrt_state *st = get_state(module);
+    if (smrt_http_global_init() != SMRT_OK) {
+        PyErr_SetString(PyExc_ImportError, "libcurl could not be initialised");
+        return -1;
+    }
+#define SMRT_INIT_STR(name)                                                                                            \
+    if ((st->s_##name = PyUnicode_InternFromString(#name)) == NULL)                                                    \
+        return -1;
+    SMRT_INTERNED(SMRT_INIT_STR)
+#undef SMRT_INIT_STR
+    st->empty_bytes = PyBytes_FromStringAndSize(NULL, 0);
+    if (st->empty_bytes == NULL) {
+        return -1;
+    }
+    if (smrt_body_type_add(module, st) < 0 || smrt_client_type_add(module, st) < 0) {
+        return -1;
+    }
+    if (PyModule_AddIntConstant(module, "NORMALIZE_PATH", SMRT_SIGN_NORMALIZE_PATH) < 0 ||
+        PyModule_AddIntConstant(module, "ENCODE_PATH", SMRT_SIGN_ENCODE_PATH) < 0 ||
+        PyModule_AddIntConstant(module, "RAW_QUERY", SMRT_SIGN_RAW_QUERY) < 0 ||
+        PyModule_AddStringConstant(module, "LIBCURL_VERSION", curl_version()) < 0 ||
+        PyModule_AddStringConstant(module, "OPENSSL_VERSION", OpenSSL_version(OPENSSL_VERSION)) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int module_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    smrt_state *st = get_state(module);
+    Py_VISIT(st->client_type);
+    Py_VISIT(st->body_type);
+    Py_VISIT(st->body_class);
+    Py_VISIT(st->hooks);
+    return 0;
+}
+
+static int module_clear(PyObject *module)
+{
+    smrt_state *st = get_state(module);
+    Py_CLEAR(st->client_type);
+    Py_CLEAR(st->body_type);
+    Py_CLEAR(st->body_class);
+    Py_CLEAR(st->hooks);
+    Py_CLEAR(st->empty_bytes);
+#define SMRT_CLEAR_STR(name) Py_CLEAR(st->s_##name);
+    SMRT_INTERNED(SMRT_CLEAR_STR)
+#undef SMRT_CLEAR_STR
+    return 0;
+}
+
+static void module_free(void *module)
+{
+    module_clear((PyObject *)module);
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
+PyModuleDef smrt_module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "sagemaker_rt_c._core",
+    .m_doc = "The C core of sagemaker_rt_c: SigV4 signing (OpenSSL) and HTTP (libcurl).",
+    .m_size = sizeof(smrt_state),
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+PyMODINIT_FUNC PyInit__core(void)
+{
+    return PyModuleDef_Init(&smrt_module_def);
+}

@@ -1,0 +1,67 @@
+/* botocore's retry behaviour: legacy, standard and adaptive modes (docs/retries.md).
+ *
+ * No Python.h; no GIL needed. A smrt_retry is shared by every thread calling through one
+ * client: its quota and rate limiter are guarded by an internal mutex; the per-call
+ * state lives in a smrt_retry_call on the caller's stack. */
+#ifndef SMRT_RETRY_H
+#define SMRT_RETRY_H
+
+#include <stddef.h>
+
+#include "http.h"
+
+typedef enum smrt_retry_mode {
+    SMRT_RETRY_LEGACY = 0,
+    SMRT_RETRY_STANDARD = 1,
+    SMRT_RETRY_ADAPTIVE = 2,
+} smrt_retry_mode;
+
+typedef struct smrt_retry smrt_retry;
+
+/* Per-call retry state. Zero it before the first attempt. */
+typedef struct smrt_retry_call {
+    int quota_held;   /* capacity taken from the quota by the last retry */
+    int took_retry;   /* at least one retry drew on the quota */
+} smrt_retry_call;
+
+/* What one attempt produced. */
+typedef struct smrt_attempt {
+    int attempt;             /* 1-based */
+    smrt_xfer_kind kind;     /* transport outcome */
+    long status;             /* HTTP status when kind == SMRT_XFER_OK */
+    const char *error_code;  /* the parsed error code when status >= 300, else NULL */
+    const char *retry_after; /* the x-amz-retry-after header, or NULL */
+} smrt_attempt;
+
+typedef struct smrt_retry_decision {
+    int retry;                /* sleep `delay` seconds, then send again */
+    double delay;
+    int max_attempts_reached; /* retryable, but out of attempts: MaxAttemptsReached */
+} smrt_retry_decision;
+
+/* Returns NULL on allocation failure. `max_attempts` counts the first attempt. */
+smrt_retry *smrt_retry_new(smrt_retry_mode mode, int max_attempts);
+void smrt_retry_destroy(smrt_retry *r); /* safe on NULL */
+
+smrt_retry_mode smrt_retry_get_mode(const smrt_retry *r);
+int smrt_retry_max_attempts(const smrt_retry *r);
+
+/* After an attempt that failed (a transport error, or a status of 300 or more). `rand01`
+ * is a uniform draw in [0, 1) for the jitter. */
+smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a,
+                                          double rand01);
+
+/* After an attempt that got a response below 300 (the call's outcome). */
+void smrt_retry_on_success(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a);
+
+/* Adaptive mode: how long to wait before sending an attempt (0 when no wait, or when
+ * the mode is not adaptive). Call right before each send; `now_s` is monotonic seconds. */
+double smrt_retry_send_delay(smrt_retry *r, double now_s);
+
+/* The amz-sdk-request header value for `attempt` into out (NUL-terminated). */
+void smrt_retry_sdk_request(const smrt_retry *r, int attempt, char *out, size_t n);
+
+/* Is the error code one of botocore's throttling codes (for the mode's rules)? */
+int smrt_retry_is_throttling(const smrt_retry *r, long status, const char *code);
+
+#endif

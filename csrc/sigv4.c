@@ -1,0 +1,554 @@
+/* AWS Signature Version 4 (see sigv4.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "sigv4.h"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <time.h>
+
+static const char HEX[] = "0123456789abcdef";
+
+void smrt_hex_encode(const unsigned char *in, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = HEX[in[i] >> 4];
+        out[2 * i + 1] = HEX[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+int smrt_crypto_init(smrt_crypto *c)
+{
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    memset(c, 0, sizeof(*c));
+    c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    c->md_ctx = EVP_MD_CTX_new();
+    c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (c->sha256 == NULL || c->md_ctx == NULL || c->hmac == NULL) {
+        goto error;
+    }
+    c->mac_ctx = EVP_MAC_CTX_new(c->hmac);
+    c->sig_ctx = EVP_MAC_CTX_new(c->hmac);
+    if (c->mac_ctx == NULL || c->sig_ctx == NULL) {
+        goto error;
+    }
+    if (!EVP_MAC_CTX_set_params(c->mac_ctx, params) || !EVP_MAC_CTX_set_params(c->sig_ctx, params)) {
+        goto error;
+    }
+    return SMRT_OK;
+error:
+    return SMRT_ECRYPTO;
+}
+
+void smrt_crypto_destroy(smrt_crypto *c)
+{
+    EVP_MAC_CTX_free(c->sig_ctx);
+    EVP_MAC_CTX_free(c->mac_ctx);
+    EVP_MAC_free(c->hmac);
+    EVP_MD_CTX_free(c->md_ctx);
+    EVP_MD_free(c->sha256);
+    memset(c, 0, sizeof(*c));
+}
+
+int smrt_sha256(smrt_crypto *c, const void *data, size_t len, unsigned char out[SMRT_SHA256_LEN])
+{
+    unsigned int n = 0;
+    if (!EVP_DigestInit_ex2(c->md_ctx, c->sha256, NULL) || !EVP_DigestUpdate(c->md_ctx, data, len) ||
+        !EVP_DigestFinal_ex(c->md_ctx, out, &n)) {
+        return SMRT_ECRYPTO;
+    }
+    return SMRT_OK;
+}
+
+int smrt_sha256_hex(smrt_crypto *c, const void *data, size_t len, char out[SMRT_SHA256_HEX_LEN + 1])
+{
+    unsigned char md[SMRT_SHA256_LEN];
+    int rc = smrt_sha256(c, data, len, md);
+    if (rc == SMRT_OK) {
+        smrt_hex_encode(md, sizeof(md), out);
+    }
+    return rc;
+}
+
+static int mac_run(EVP_MAC_CTX *ctx, const void *key, size_t key_len, const void *msg, size_t msg_len,
+                   unsigned char out[SMRT_SHA256_LEN])
+{
+    size_t n = 0;
+    if (!EVP_MAC_init(ctx, key, key_len, NULL) || !EVP_MAC_update(ctx, msg, msg_len) ||
+        !EVP_MAC_final(ctx, out, &n, SMRT_SHA256_LEN)) {
+        return SMRT_ECRYPTO;
+    }
+    return SMRT_OK;
+}
+
+int smrt_hmac_sha256(smrt_crypto *c, const void *key, size_t key_len, const void *msg, size_t msg_len,
+                     unsigned char out[SMRT_SHA256_LEN])
+{
+    /* A zero-length key must still be passed as non-NULL: NULL means "reuse the last key". */
+    static const unsigned char empty = 0;
+    return mac_run(c->mac_ctx, key_len ? key : &empty, key_len, msg, msg_len, out);
+}
+
+int smrt_sigv4_derive_key(smrt_crypto *c, const char *secret, size_t secret_len, const char *date8,
+                          const char *region, const char *service, unsigned char key[SMRT_SHA256_LEN])
+{
+    unsigned char k[SMRT_SHA256_LEN];
+    smrt_buf seed = {0};
+    int rc = smrt_buf_append(&seed, "AWS4", 4);
+    if (rc == SMRT_OK) {
+        rc = smrt_buf_append(&seed, secret, secret_len);
+    }
+    if (rc == SMRT_OK) {
+        rc = smrt_hmac_sha256(c, seed.data, seed.len, date8, 8, k);
+    }
+    if (rc == SMRT_OK) {
+        rc = smrt_hmac_sha256(c, k, sizeof(k), region, strlen(region), k);
+    }
+    if (rc == SMRT_OK) {
+        rc = smrt_hmac_sha256(c, k, sizeof(k), service, strlen(service), k);
+    }
+    if (rc == SMRT_OK) {
+        rc = smrt_hmac_sha256(c, k, sizeof(k), "aws4_request", 12, key);
+    }
+    /* The seed holds the secret: wipe it before freeing. */
+    if (seed.data) {
+        OPENSSL_cleanse(seed.data, seed.cap);
+    }
+    OPENSSL_cleanse(k, sizeof(k));
+    smrt_buf_destroy(&seed);
+    return rc;
+}
+
+int smrt_sigv4_signature(smrt_crypto *c, const unsigned char key[SMRT_SHA256_LEN], const char *sts,
+                         size_t sts_len, char out[SMRT_SHA256_HEX_LEN + 1])
+{
+    unsigned char md[SMRT_SHA256_LEN];
+    const unsigned char *init_key = NULL;
+    if (!c->sig_key_set || memcmp(c->sig_key, key, SMRT_SHA256_LEN) != 0) {
+        init_key = key;
+    }
+    if (mac_run(c->sig_ctx, init_key, init_key ? SMRT_SHA256_LEN : 0, sts, sts_len, md) != SMRT_OK) {
+        c->sig_key_set = 0;
+        return SMRT_ECRYPTO;
+    }
+    if (init_key) {
+        memcpy(c->sig_key, key, SMRT_SHA256_LEN);
+        c->sig_key_set = 1;
+    }
+    smrt_hex_encode(md, sizeof(md), out);
+    return SMRT_OK;
+}
+
+/* ---- canonical request ---------------------------------------------------------------- */
+
+static int is_unreserved(unsigned char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '.' || ch == '_' || ch == '~';
+}
+
+int smrt_uri_encode(smrt_buf *out, const char *s, size_t n, int keep_slash)
+{
+    static const char UHEX[] = "0123456789ABCDEF";
+    if (smrt_buf_reserve(out, 3 * n) != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    char *w = out->data + out->len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (is_unreserved(ch) || (keep_slash && ch == '/')) {
+            *w++ = (char)ch;
+        } else {
+            *w++ = '%';
+            *w++ = UHEX[ch >> 4];
+            *w++ = UHEX[ch & 15];
+        }
+    }
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
+    return SMRT_OK;
+}
+
+/* botocore's remove_dot_segments: drop empty and '.' segments, apply '..', keep a leading
+ * '/' and (when anything is left) a trailing '/'. */
+static int normalize_path(smrt_buf *out, const char *p, size_t n)
+{
+    if (n == 0) {
+        return smrt_buf_append_char(out, '/');
+    }
+    if (p[0] == '/' && smrt_buf_append_char(out, '/') != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    size_t root = out->len; /* segments start here */
+    size_t nseg = 0;
+    size_t i = 0;
+    while (i <= n) {
+        size_t j = i;
+        while (j < n && p[j] != '/') {
+            j++;
+        }
+        size_t len = j - i;
+        if (len == 0 || (len == 1 && p[i] == '.')) {
+            /* skip */
+        } else if (len == 2 && p[i] == '.' && p[i + 1] == '.') {
+            if (nseg > 0) {
+                /* pop the last segment and its separator */
+                size_t k = out->len;
+                while (k > root && out->data[k - 1] != '/') {
+                    k--;
+                }
+                if (k > root) {
+                    k--; /* the '/' before the popped segment */
+                }
+                out->len = k;
+                nseg--;
+            }
+        } else {
+            if (nseg > 0 && smrt_buf_append_char(out, '/') != SMRT_OK) {
+                return SMRT_ENOMEM;
+            }
+            if (smrt_buf_append(out, p + i, len) != SMRT_OK) {
+                return SMRT_ENOMEM;
+            }
+            nseg++;
+        }
+        i = j + 1;
+    }
+    if (p[n - 1] == '/' && nseg > 0 && smrt_buf_append_char(out, '/') != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    out->data[out->len] = '\0';
+    return SMRT_OK;
+}
+
+typedef struct span {
+    const char *p;
+    size_t n;
+} span;
+
+typedef struct qpair {
+    size_t key_off, key_len, val_off, val_len; /* into a scratch buffer, or raw input */
+    const char *base;
+} qpair;
+
+static int span_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t m = an < bn ? an : bn;
+    int r = m ? memcmp(a, b, m) : 0;
+    if (r != 0) {
+        return r;
+    }
+    return (an > bn) - (an < bn);
+}
+
+static int qpair_cmp(const void *x, const void *y)
+{
+    const qpair *a = x, *b = y;
+    int r = span_cmp(a->base + a->key_off, a->key_len, b->base + b->key_off, b->key_len);
+    if (r != 0) {
+        return r;
+    }
+    return span_cmp(a->base + a->val_off, a->val_len, b->base + b->val_off, b->val_len);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Decode %XX then encode canonically, appending to `out`. */
+static int reencode(smrt_buf *out, smrt_buf *tmp, const char *s, size_t n)
+{
+    smrt_buf_clear(tmp);
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            ch = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        }
+        if (smrt_buf_append_char(tmp, ch) != SMRT_OK) {
+            return SMRT_ENOMEM;
+        }
+    }
+    return smrt_uri_encode(out, tmp->data ? tmp->data : "", tmp->len, 0);
+}
+
+static int canonical_query(smrt_buf *out, const char *q, size_t n, int raw)
+{
+    if (q == NULL || n == 0) {
+        return SMRT_OK;
+    }
+    size_t count = 1;
+    for (size_t i = 0; i < n; i++) {
+        count += q[i] == '&';
+    }
+    int rc = SMRT_ENOMEM;
+    qpair *pairs = calloc(count, sizeof(*pairs));
+    smrt_buf enc = {0}, tmp = {0};
+    if (pairs == NULL) {
+        goto error;
+    }
+    /* Encoded pairs live in `enc`; take their base pointer only after it stops growing. */
+    size_t np = 0, i = 0;
+    while (i <= n) {
+        size_t j = i;
+        while (j < n && q[j] != '&') {
+            j++;
+        }
+        const char *pair = q + i;
+        size_t plen = j - i;
+        const char *eq = memchr(pair, '=', plen);
+        size_t klen = eq ? (size_t)(eq - pair) : plen;
+        const char *v = eq ? eq + 1 : pair + plen;
+        size_t vlen = eq ? plen - klen - 1 : 0;
+        if (raw) {
+            pairs[np].base = q;
+            pairs[np].key_off = (size_t)(pair - q);
+            pairs[np].key_len = klen;
+            pairs[np].val_off = (size_t)(v - q);
+            pairs[np].val_len = vlen;
+            np++;
+        } else if (plen > 0) {
+            pairs[np].key_off = enc.len;
+            if (reencode(&enc, &tmp, pair, klen) != SMRT_OK) {
+                goto error;
+            }
+            pairs[np].key_len = enc.len - pairs[np].key_off;
+            pairs[np].val_off = enc.len;
+            if (reencode(&enc, &tmp, v, vlen) != SMRT_OK) {
+                goto error;
+            }
+            pairs[np].val_len = enc.len - pairs[np].val_off;
+            np++;
+        }
+        i = j + 1;
+    }
+    if (!raw) {
+        for (size_t k = 0; k < np; k++) {
+            pairs[k].base = enc.data ? enc.data : "";
+        }
+    }
+    qsort(pairs, np, sizeof(*pairs), qpair_cmp);
+    for (size_t k = 0; k < np; k++) {
+        if ((k && smrt_buf_append_char(out, '&') != SMRT_OK) ||
+            smrt_buf_append(out, pairs[k].base + pairs[k].key_off, pairs[k].key_len) != SMRT_OK ||
+            smrt_buf_append_char(out, '=') != SMRT_OK ||
+            smrt_buf_append(out, pairs[k].base + pairs[k].val_off, pairs[k].val_len) != SMRT_OK) {
+            goto error;
+        }
+    }
+    rc = SMRT_OK;
+error:
+    free(pairs);
+    smrt_buf_destroy(&enc);
+    smrt_buf_destroy(&tmp);
+    return rc;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+static int name_cmp_ci(const smrt_header *a, const smrt_header *b)
+{
+    size_t m = a->name_len < b->name_len ? a->name_len : b->name_len;
+    for (size_t i = 0; i < m; i++) {
+        unsigned char x = (unsigned char)lower(a->name[i]), y = (unsigned char)lower(b->name[i]);
+        if (x != y) {
+            return x < y ? -1 : 1;
+        }
+    }
+    return (a->name_len > b->name_len) - (a->name_len < b->name_len);
+}
+
+static int append_lower(smrt_buf *out, const char *s, size_t n)
+{
+    if (smrt_buf_reserve(out, n) != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out->data[out->len++] = lower(s[i]);
+    }
+    out->data[out->len] = '\0';
+    return SMRT_OK;
+}
+
+/* Trim, and collapse each inner whitespace run to one space (botocore: ' '.join(v.split())). */
+static int append_trimmed(smrt_buf *out, const char *s, size_t n)
+{
+    if (smrt_buf_reserve(out, n) != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    int pending_space = 0, any = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_space(s[i])) {
+            pending_space = any;
+            continue;
+        }
+        if (pending_space) {
+            out->data[out->len++] = ' ';
+            pending_space = 0;
+        }
+        out->data[out->len++] = s[i];
+        any = 1;
+    }
+    out->data[out->len] = '\0';
+    return SMRT_OK;
+}
+
+int smrt_sigv4_canonical_request(const smrt_sign_input *in, smrt_buf *out, smrt_buf *signed_headers)
+{
+    size_t order[SMRT_MAX_SIGNED_HEADERS];
+    if (in->n_headers > SMRT_MAX_SIGNED_HEADERS) {
+        return SMRT_EINVAL;
+    }
+    smrt_buf_clear(out);
+    smrt_buf_clear(signed_headers);
+
+    if (smrt_buf_append_str(out, in->method) != SMRT_OK || smrt_buf_append_char(out, '\n') != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    /* Path */
+    smrt_buf path = {0};
+    const char *p = in->path;
+    size_t pn = in->path_len;
+    int rc = SMRT_ENOMEM;
+    if (in->flags & SMRT_SIGN_NORMALIZE_PATH) {
+        if (normalize_path(&path, p, pn) != SMRT_OK) {
+            goto error;
+        }
+        p = path.data;
+        pn = path.len;
+    } else if (pn == 0) {
+        p = "/";
+        pn = 1;
+    }
+    if (in->flags & SMRT_SIGN_ENCODE_PATH) {
+        if (smrt_uri_encode(out, p, pn, 1) != SMRT_OK) {
+            goto error;
+        }
+    } else if (smrt_buf_append(out, p, pn) != SMRT_OK) {
+        goto error;
+    }
+    if (smrt_buf_append_char(out, '\n') != SMRT_OK) {
+        goto error;
+    }
+    /* Query */
+    if (canonical_query(out, in->query, in->query_len, in->flags & SMRT_SIGN_RAW_QUERY) != SMRT_OK ||
+        smrt_buf_append_char(out, '\n') != SMRT_OK) {
+        goto error;
+    }
+    /* Headers: stable insertion sort by lower-cased name, same names joined with ','. */
+    for (size_t i = 0; i < in->n_headers; i++) {
+        size_t j = i;
+        while (j > 0 && name_cmp_ci(&in->headers[order[j - 1]], &in->headers[i]) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    for (size_t i = 0; i < in->n_headers; i++) {
+        const smrt_header *h = &in->headers[order[i]];
+        int same_as_prev = i > 0 && name_cmp_ci(&in->headers[order[i - 1]], h) == 0;
+        if (same_as_prev) {
+            out->len--; /* drop the '\n' of the previous line */
+            if (smrt_buf_append_char(out, ',') != SMRT_OK) {
+                goto error;
+            }
+        } else {
+            if (signed_headers->len && smrt_buf_append_char(signed_headers, ';') != SMRT_OK) {
+                goto error;
+            }
+            if (append_lower(signed_headers, h->name, h->name_len) != SMRT_OK ||
+                append_lower(out, h->name, h->name_len) != SMRT_OK || smrt_buf_append_char(out, ':') != SMRT_OK) {
+                goto error;
+            }
+        }
+        if (append_trimmed(out, h->value, h->value_len) != SMRT_OK || smrt_buf_append_char(out, '\n') != SMRT_OK) {
+            goto error;
+        }
+    }
+    if (smrt_buf_append_char(out, '\n') != SMRT_OK ||
+        smrt_buf_append(out, signed_headers->data ? signed_headers->data : "", signed_headers->len) != SMRT_OK ||
+        smrt_buf_append_char(out, '\n') != SMRT_OK || smrt_buf_append_str(out, in->payload_hash) != SMRT_OK) {
+        goto error;
+    }
+    rc = SMRT_OK;
+error:
+    smrt_buf_destroy(&path);
+    return rc;
+}
+
+int smrt_sigv4_scope(smrt_buf *out, const char *amz_date, const char *region, const char *service)
+{
+    if (smrt_buf_append(out, amz_date, 8) != SMRT_OK || smrt_buf_append_char(out, '/') != SMRT_OK ||
+        smrt_buf_append_str(out, region) != SMRT_OK || smrt_buf_append_char(out, '/') != SMRT_OK ||
+        smrt_buf_append_str(out, service) != SMRT_OK || smrt_buf_append_str(out, "/aws4_request") != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    return SMRT_OK;
+}
+
+int smrt_sigv4_string_to_sign(smrt_crypto *c, smrt_buf *out, const char *amz_date, const char *scope,
+                              size_t scope_len, const char *canonical, size_t canonical_len)
+{
+    char hex[SMRT_SHA256_HEX_LEN + 1];
+    int rc = smrt_sha256_hex(c, canonical, canonical_len, hex);
+    if (rc != SMRT_OK) {
+        return rc;
+    }
+    smrt_buf_clear(out);
+    if (smrt_buf_append(out, "AWS4-HMAC-SHA256\n", 17) != SMRT_OK ||
+        smrt_buf_append(out, amz_date, SMRT_AMZ_DATE_LEN) != SMRT_OK || smrt_buf_append_char(out, '\n') != SMRT_OK ||
+        smrt_buf_append(out, scope, scope_len) != SMRT_OK || smrt_buf_append_char(out, '\n') != SMRT_OK ||
+        smrt_buf_append(out, hex, SMRT_SHA256_HEX_LEN) != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    return SMRT_OK;
+}
+
+void smrt_amz_date(long long unix_seconds, char out[SMRT_AMZ_DATE_LEN + 1])
+{
+    time_t t = (time_t)unix_seconds;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    int y = tm.tm_year + 1900;
+    char *w = out;
+    w[0] = (char)('0' + (y / 1000) % 10);
+    w[1] = (char)('0' + (y / 100) % 10);
+    w[2] = (char)('0' + (y / 10) % 10);
+    w[3] = (char)('0' + y % 10);
+    w[4] = (char)('0' + (tm.tm_mon + 1) / 10);
+    w[5] = (char)('0' + (tm.tm_mon + 1) % 10);
+    w[6] = (char)('0' + tm.tm_mday / 10);
+    w[7] = (char)('0' + tm.tm_mday % 10);
+    w[8] = 'T';
+    w[9] = (char)('0' + tm.tm_hour / 10);
+    w[10] = (char)('0' + tm.tm_hour % 10);
+    w[11] = (char)('0' + tm.tm_min / 10);
+    w[12] = (char)('0' + tm.tm_min % 10);
+    w[13] = (char)('0' + tm.tm_sec / 10);
+    w[14] = (char)('0' + tm.tm_sec % 10);
+    w[15] = 'Z';
+    w[16] = '\0';
+}

@@ -41,7 +41,7 @@ def extension():
     libs = pkg_config("--libs")
     include_dirs = [f[2:] for f in cflags if f.startswith("-I")]
     library_dirs = [f[2:] for f in libs if f.startswith("-L")]
-    libraries = [f[2:] for f in libs if f.startswith("-l")]
+    libraries = [f[2:] for f in libs if f.startswith("-l")] + ["m"]
     extra_compile = ["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
     extra_compile += [f for f in cflags if not f.startswith("-I")]
     extra_link = [f for f in libs if not f.startswith(("-L", "-l"))]

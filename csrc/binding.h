@@ -19,6 +19,7 @@
     X(HTTPHeaders)                                                                                                     \
     X(RetryAttempts)                                                                                                   \
     X(MaxAttemptsReached)                                                                                              \
+    X(RetryQuotaReached)                                                                                               \
     X(Body)                                                                                                            \
     X(EndpointName)                                                                                                    \
     X(ContentType)                                                                                                     \

@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <math.h>
+#include <stdio.h>
+#include <strings.h>
+
 #include "binding.h"
 #include "retry.h"
 
@@ -66,6 +70,8 @@ typedef struct {
     size_t user_agent_len;
     int retry_read_timeouts;
     int parameter_validation;
+    double read_timeout_s;
+    double clock_offset; /* seconds a test's _sleep hook "slept": the limiter's clock counts them */
     PyObject *weakrefs;
 } ClientObject;
 
@@ -388,7 +394,8 @@ static void format_uuid4(smrt_conn *c, char out[37])
     } while (0)
 
 /* Build, sign and send one attempt on `conn`. Runs without the GIL: touches only C data. */
-static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry *retry, int attempt)
+static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry *retry, int attempt,
+                                  const char *ttl)
 {
     ClientObject *self = ctx->self;
     call_args *a = ctx->a;
@@ -471,7 +478,7 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
     TRY(smrt_buf_append(auth, sig, SMRT_SHA256_HEX_LEN));
 
     char sdk_request[64];
-    smrt_retry_sdk_request(retry, attempt, sdk_request, sizeof(sdk_request));
+    smrt_retry_sdk_request(retry, attempt, ttl, sdk_request, sizeof(sdk_request));
 
     /* Headers in the order boto3 sends them. A bare "Name:" stops libcurl adding its own
      * default (Accept: *\/\*, a form Content-Type, Expect: 100-continue). */
@@ -622,7 +629,8 @@ static int copy_header(PyObject *result, PyObject *headers, const char *lower_na
     return PyDict_SetItem(result, member, v);
 }
 
-static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries, PyObject *body_error)
+static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries, int max_reached,
+                                PyObject *body_error)
 {
     smrt_state *st = self->st;
     PyObject *headers = NULL, *meta = NULL, *result = NULL, *status = NULL, *data = NULL, *body = NULL;
@@ -659,6 +667,7 @@ static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries
         }
     }
     if (PyDict_SetItem(meta, st->s_HTTPStatusCode, status) < 0 || PyDict_SetItem(meta, st->s_HTTPHeaders, headers) < 0 ||
+        (max_reached && PyDict_SetItem(meta, st->s_MaxAttemptsReached, Py_True) < 0) ||
         PyDict_SetItem(meta, st->s_RetryAttempts, retry_obj) < 0 || PyDict_SetItem(result, st->s_ResponseMetadata, meta) < 0) {
         goto error;
     }
@@ -720,7 +729,7 @@ static const char *xfer_kind_name(smrt_xfer_kind k)
 /* The exception for a transport failure, from the Python layer (botocore's classes). */
 static PyObject *transport_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_kind kind)
 {
-    PyObject *fn = PyObject_GetAttrString(self->st->hooks, "_transport_error");
+    PyObject *fn = PyObject_GetAttrString((PyObject *)self, "_transport_error");
     if (fn == NULL) {
         return NULL;
     }
@@ -765,6 +774,9 @@ static int do_sleep(ClientObject *self, double seconds)
             return -1;
         }
         Py_DECREF(r);
+        if (seconds > 0) {
+            self->clock_offset += seconds;
+        }
         return 0;
     }
     Py_XDECREF(hook);
@@ -792,6 +804,98 @@ static smrt_creds *creds_acquire(ClientObject *self)
     return c;
 }
 
+/* Seconds on the clock the adaptive limiter uses (monotonic, plus what a test hook slept). */
+static double limiter_clock(ClientObject *self)
+{
+    return (double)smrt_monotonic_ns() / 1e9 + self->clock_offset;
+}
+
+static double realtime_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Parse an HTTP Date ("Mon, 01 Jan 2024 00:00:00 GMT", as botocore's strptime with
+ * '%a, %d %b %Y %H:%M:%S %Z' accepts it, zone GMT or UTC) into UNIX seconds. */
+static int parse_http_date(const char *s, size_t n, double *out)
+{
+    static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                         "jul", "aug", "sep", "oct", "nov", "dec"};
+    char buf[64];
+    if (n >= sizeof(buf)) {
+        return -1;
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char wday[4], mon[4], zone[8];
+    int day, year, hh, mm, ss, used = 0;
+    if (sscanf(buf, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %7[A-Za-z]%n", wday, &day, mon, &year, &hh, &mm, &ss,
+               zone, &used) != 8 ||
+        (size_t)used != n) {
+        return -1;
+    }
+    if (strcmp(zone, "GMT") != 0 && strcmp(zone, "UTC") != 0) {
+        return -1;
+    }
+    int m = -1;
+    for (int k = 0; k < 12; k++) {
+        if (strncasecmp(mon, months[k], 3) == 0) {
+            m = k;
+        }
+    }
+    if (m < 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 61) {
+        return -1;
+    }
+    struct tm tm = {0};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = m;
+    tm.tm_mday = day;
+    tm.tm_hour = hh;
+    tm.tm_min = mm;
+    tm.tm_sec = ss;
+    *out = (double)timegm(&tm);
+    return 0;
+}
+
+/* The Date header of the response in `conn`, as UNIX seconds. */
+static int response_date(smrt_conn *conn, double *out)
+{
+    const char *p = conn->resp_headers.data, *end = p + conn->resp_headers.len;
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        if (line_end - p > 5 && strncasecmp(p, "date:", 5) == 0) {
+            const char *v = p + 5;
+            while (v < line_end && (*v == ' ' || *v == '\t')) {
+                v++;
+            }
+            const char *ve = line_end;
+            if (ve > v && ve[-1] == '\r') {
+                ve--;
+            }
+            return parse_http_date(v, (size_t)(ve - v), out);
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return -1;
+}
+
+/* The exception for a body that broke after the headers arrived (botocore has returned the
+ * response by then: reading the StreamingBody raises it). */
+static PyObject *body_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_kind kind)
+{
+    if (kind == SMRT_XFER_PARTIAL && conn->content_length >= 0 && (long long)conn->body.len < conn->content_length) {
+        long long more = conn->content_length - (long long)conn->body.len;
+        snprintf(conn->errbuf, sizeof(conn->errbuf),
+                 "('Connection broken: IncompleteRead(%zu bytes read, %lld more expected)', "
+                 "IncompleteRead(%zu bytes read, %lld more expected))",
+                 conn->body.len, more, conn->body.len, more);
+    }
+    return transport_exception(self, conn, kind);
+}
+
 static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     smrt_state *st = self->st;
@@ -810,29 +914,31 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
 
     PyObject *result = NULL;
     smrt_conn *conn = NULL;
+    smrt_retry *retry = self->retry;
     smrt_retry_call rcall = {0, 0};
     int hashed = 0;
+    char ttl[SMRT_AMZ_DATE_LEN + 1] = "";
     for (int attempt = 1;; attempt++) {
+        if (smrt_retry_get_mode(retry) == SMRT_RETRY_ADAPTIVE) {
+            double wait = smrt_retry_send_delay(retry, limiter_clock(self));
+            if (wait > 0 && do_sleep(self, wait) < 0) {
+                break;
+            }
+        }
         smrt_xfer_kind kind = SMRT_XFER_NOMEM;
-        double wait = 0.0;
         Py_BEGIN_ALLOW_THREADS
         if (conn == NULL) {
             conn = smrt_pool_borrow(self->pool);
         }
         if (conn != NULL) {
             if (!hashed) {
+                /* Hash the body once, in place, without the GIL (6 MiB takes milliseconds). */
                 ctx.status = smrt_sha256_hex(&conn->crypto, a.body, (size_t)a.body_len, ctx.payload_hash);
                 format_uuid4(conn, ctx.invocation_id);
                 hashed = ctx.status == SMRT_OK;
             }
             if (hashed) {
-                wait = smrt_retry_send_delay(self->retry, (double)smrt_monotonic_ns() / 1e9);
-                if (wait > 0) {
-                    struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
-                    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-                    }
-                }
-                kind = run_attempt(&ctx, conn, self->retry, attempt);
+                kind = run_attempt(&ctx, conn, retry, attempt, ttl);
             }
         }
         Py_END_ALLOW_THREADS
@@ -849,23 +955,35 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
             break;
         }
         smrt_attempt at = {.attempt = attempt, .kind = kind, .status = conn->status};
-        if ((kind == SMRT_XFER_OK || kind == SMRT_XFER_PARTIAL) && conn->status < 300 && conn->status >= 100) {
-            smrt_retry_on_success(self->retry, &rcall, &at);
-            PyObject *body_error = NULL;
-            if (kind == SMRT_XFER_PARTIAL) {
-                body_error = transport_exception(self, conn, kind);
-                if (body_error == NULL) {
-                    break;
-                }
+
+        /* The headers came, then the body broke or stalled: botocore has already handed the
+         * response back by then (a StreamingBody), so nothing is retried. */
+        if ((kind == SMRT_XFER_PARTIAL || kind == SMRT_XFER_READ_TIMEOUT) && conn->headers_done) {
+            PyObject *body_error = body_exception(self, conn, kind);
+            if (body_error == NULL) {
+                break;
             }
-            result = build_response(self, conn, attempt - 1, body_error);
-            Py_XDECREF(body_error);
+            if (conn->status < 300) {
+                int flagged = smrt_retry_on_success(retry, &rcall, &at);
+                smrt_retry_record_response(retry, 0, limiter_clock(self));
+                result = build_response(self, conn, attempt - 1, flagged, body_error);
+            } else {
+                PyErr_SetObject((PyObject *)Py_TYPE(body_error), body_error);
+            }
+            Py_DECREF(body_error);
             break;
         }
         if (kind == SMRT_XFER_PARTIAL) {
-            kind = at.kind = SMRT_XFER_CLOSED; /* an error body cut short: botocore fails the call */
+            kind = at.kind = SMRT_XFER_CLOSED;
         }
-        PyObject *parsed = NULL; /* (code, parsed response) for HTTP errors */
+        if (kind == SMRT_XFER_OK && conn->status < 300) {
+            int flagged = smrt_retry_on_success(retry, &rcall, &at);
+            smrt_retry_record_response(retry, 0, limiter_clock(self));
+            result = build_response(self, conn, attempt - 1, flagged, NULL);
+            break;
+        }
+
+        PyObject *parsed = NULL; /* (code, retry_after, parsed response) for HTTP errors */
         if (kind == SMRT_XFER_OK) {
             PyObject *headers = headers_dict(conn);
             if (headers == NULL) {
@@ -894,20 +1012,25 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
                 break;
             }
         }
-        smrt_retry_decision d = {0, 0.0, 0};
+        smrt_retry_record_response(retry, kind == SMRT_XFER_OK && smrt_retry_is_throttling(retry, at.status, at.error_code),
+                                   limiter_clock(self));
+        smrt_retry_decision d = {0, 0.0, 0, 0};
         if (!(kind == SMRT_XFER_READ_TIMEOUT && !self->retry_read_timeouts)) {
-            int err = 0;
-            double r = draw_random(self, conn, &err);
-            if (err) {
-                Py_XDECREF(parsed);
-                break;
-            }
-            d = smrt_retry_on_failure(self->retry, &rcall, &at, r);
+            d = smrt_retry_on_failure(retry, &rcall, &at);
         }
         if (d.retry) {
+            double date = 0, received = realtime_now();
+            int have_date = kind == SMRT_XFER_OK && response_date(conn, &date) == 0;
             Py_XDECREF(parsed);
-            if (do_sleep(self, d.delay) < 0) {
+            int err = 0;
+            double r = draw_random(self, conn, &err);
+            if (err || do_sleep(self, r * d.backoff_cap) < 0) {
                 break;
+            }
+            if (have_date) {
+                /* botocore's ttl: now + read_timeout + (Date - when the response came). */
+                double t = realtime_now() + self->read_timeout_s + (date - received);
+                smrt_amz_date((long long)floor(t), ttl);
             }
             continue;
         }
@@ -916,8 +1039,10 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
             PyObject *p = PyTuple_GET_ITEM(parsed, 2);
             PyObject *meta = PyDict_GetItemWithError(p, st->s_ResponseMetadata);
             PyObject *n = PyLong_FromLong(attempt - 1);
-            if (meta && n && PyDict_SetItem(meta, st->s_RetryAttempts, n) == 0 &&
-                (!d.max_attempts_reached || PyDict_SetItem(meta, st->s_MaxAttemptsReached, Py_True) == 0)) {
+            if (meta && n && PyDict_Check(meta) &&
+                (!d.max_attempts_reached || PyDict_SetItem(meta, st->s_MaxAttemptsReached, Py_True) == 0) &&
+                (!d.quota_reached || PyDict_SetItem(meta, st->s_RetryQuotaReached, Py_True) == 0) &&
+                PyDict_SetItem(meta, st->s_RetryAttempts, n) == 0) {
                 smrt_raise_from_hook(st, "_client_error", Py_BuildValue("(OO)", p, st->s_InvokeEndpoint));
             } else if (!PyErr_Occurred()) {
                 PyErr_SetString(PyExc_SystemError, "parsed error response without ResponseMetadata");
@@ -1060,6 +1185,7 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     self->retry_read_timeouts = retry_read_timeouts;
+    self->read_timeout_s = read_timeout;
     self->parameter_validation = parameter_validation;
     self->retry = smrt_retry_new(mode, max_attempts);
     smrt_http_config cfg = {

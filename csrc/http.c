@@ -98,11 +98,27 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
         /* A new response (after 100-continue or a proxy's CONNECT reply): start over. */
         smrt_buf_clear(&c->resp_headers);
         smrt_buf_clear(&c->body);
+        c->headers_done = 0;
+        c->content_length = -1;
+        const char *sp = memchr(data, ' ', n);
+        c->header_status = sp ? strtol(sp + 1, NULL, 10) : 0;
+    } else if ((n == 2 && data[0] == '\r') || (n == 1 && data[0] == '\n')) {
+        if (c->header_status >= 200) {
+            c->headers_done = 1;
+        }
     } else if (n > 15 && strncasecmp(data, "content-length:", 15) == 0) {
-        unsigned long long want = strtoull(data + 15, NULL, 10);
-        /* Pre-size the body buffer, within reason: the header is the peer's claim. */
-        if (want > 0 && want <= (64ULL << 20)) {
-            smrt_buf_reserve(&c->body, (size_t)want);
+        char num[32];
+        size_t k = n - 15 < sizeof(num) - 1 ? n - 15 : sizeof(num) - 1;
+        memcpy(num, data + 15, k);
+        num[k] = '\0';
+        char *end = NULL;
+        long long want = strtoll(num, &end, 10);
+        if (end != num && want >= 0) {
+            c->content_length = want;
+            /* Pre-size the body buffer, within reason: the header is the peer's claim. */
+            if (want > 0 && want <= (64LL << 20)) {
+                smrt_buf_reserve(&c->body, (size_t)want);
+            }
         }
     }
     c->last_progress_ns = smrt_monotonic_ns();
@@ -145,6 +161,15 @@ static int on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip,
     (void)conn_primary_port;
     (void)conn_local_port;
     smrt_conn *c = userdata;
+    if (c->read_timed_out >= 0) {
+        /* A second request in one transfer: libcurl re-sends on a fresh connection when a
+         * reused one died before any response byte. The request may have been received and
+         * acted on (an inference run): refuse, and let botocore's retry policy decide, as
+         * botocore sees a ConnectionClosedError there. (Idle connections that died are
+         * dropped by libcurl before reuse, as urllib3 does: that case never gets here.) */
+        c->resend_refused = 1;
+        return CURL_PREREQFUNC_ABORT;
+    }
     c->last_progress_ns = smrt_monotonic_ns();
     c->read_timed_out = 0; /* a sentinel: -1 means "not connected yet" */
     return CURL_PREREQFUNC_OK;
@@ -395,7 +420,14 @@ int smrt_conn_header_add(smrt_conn *c, const char *name, size_t name_len, const 
         return SMRT_ENOMEM;
     }
     smrt_buf_append(&c->hdr_buf, name, name_len);
-    if (value) {
+    size_t blank = 0;
+    while (value && blank < value_len && (value[blank] == ' ' || value[blank] == '\t')) {
+        blank++;
+    }
+    if (value && blank == value_len) {
+        /* libcurl drops "Name: " (nothing but blanks); "Name;" sends it with an empty value. */
+        smrt_buf_append_char(&c->hdr_buf, ';');
+    } else if (value) {
         smrt_buf_append(&c->hdr_buf, ": ", 2);
         smrt_buf_append(&c->hdr_buf, value, value_len);
     } else {
@@ -460,6 +492,10 @@ smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *u
     CURL *h = c->curl;
     c->errbuf[0] = '\0';
     c->status = 0;
+    c->header_status = 0;
+    c->headers_done = 0;
+    c->content_length = -1;
+    c->resend_refused = 0;
     smrt_buf_clear(&c->resp_headers);
     smrt_buf_clear(&c->body);
     c->read_timed_out = -1; /* set to 0 by on_prereq once connected */
@@ -542,6 +578,10 @@ smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *u
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
     if (rc == CURLE_OPERATION_TIMEDOUT && c->read_timed_out == 1) {
         return SMRT_XFER_READ_TIMEOUT;
+    }
+    if (c->resend_refused) {
+        snprintf(c->errbuf, sizeof(c->errbuf), "Connection closed by the server before a response arrived");
+        return SMRT_XFER_CLOSED;
     }
     if (rc != CURLE_OK && c->errbuf[0] == '\0') {
         snprintf(c->errbuf, sizeof(c->errbuf), "%s", curl_easy_strerror(rc));

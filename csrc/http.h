@@ -68,6 +68,9 @@ typedef struct smrt_conn {
     smrt_buf canonical, signed_headers, sts, scratch;
     /* Response. */
     long status;
+    long header_status;      /* status line of the response whose headers are being read */
+    int headers_done;        /* the final response's header block is complete */
+    long long content_length; /* its Content-Length, or -1 */
     smrt_buf resp_headers; /* header lines of the final response, CRLF kept */
     smrt_buf body;
     /* Read-timeout tracking (progress callback). */
@@ -75,6 +78,7 @@ typedef struct smrt_conn {
     curl_off_t last_bytes;
     int64_t last_progress_ns;
     int read_timed_out;
+    int resend_refused; /* libcurl wanted to re-send the request on a new connection */
     char errbuf[CURL_ERROR_SIZE];
     uint64_t rng[2]; /* xorshift128+ state, seeded from getrandom() */
     uint64_t fork_gen;
@@ -100,7 +104,8 @@ void smrt_pool_drain(smrt_pool *pool);
 
 /* Header list building for one request (replaces the previous request's list). */
 void smrt_conn_headers_reset(smrt_conn *c);
-/* Add "name: value" (value may be NULL: "name:" tells libcurl not to send its default). */
+/* Add "name: value". A NULL value sends nothing and stops libcurl adding its own default
+ * for that name; an empty (or all-blank) value sends the header with an empty value. */
 int smrt_conn_header_add(smrt_conn *c, const char *name, size_t name_len, const char *value, size_t value_len);
 
 /* Perform a request with the headers added since smrt_conn_headers_reset. `url` is

@@ -14,11 +14,26 @@
 #define QUOTA_NO_RETRY_INCREMENT 1
 #define STANDARD_MAX_BACKOFF 20.0
 
+/* Adaptive mode's client-side rate limiter (botocore/retries/{adaptive,bucket,throttling}.py). */
+#define MIN_FILL_RATE 0.5
+#define MAX_RATE_ADJUST_SCALE 2.0
+#define CUBIC_SCALE 0.4
+#define CUBIC_BETA 0.7
+#define CLOCK_SMOOTHING 0.8
+#define CLOCK_BUCKET_SCALE 2.0 /* 1 / 0.5 s buckets */
+
 struct smrt_retry {
     smrt_retry_mode mode;
     int max_attempts;
     pthread_mutex_t lock;
     int quota; /* standard and adaptive modes */
+    /* adaptive */
+    int limiter_enabled; /* after the first throttling response */
+    double fill_rate, max_capacity, capacity, last_refill;
+    int have_last_refill;
+    double w_max, k, last_fail;
+    double measured_rate, last_bucket;
+    long count;
 };
 
 smrt_retry *smrt_retry_new(smrt_retry_mode mode, int max_attempts)
@@ -31,6 +46,15 @@ smrt_retry *smrt_retry_new(smrt_retry_mode mode, int max_attempts)
     r->max_attempts = max_attempts < 1 ? 1 : max_attempts;
     r->quota = QUOTA_INITIAL;
     pthread_mutex_init(&r->lock, NULL);
+    /* TokenBucket(max_rate=1), CubicCalculator(starting_max_rate=0), RateClocker. */
+    double now = (double)smrt_monotonic_ns() / 1e9;
+    r->fill_rate = 1.0;
+    r->max_capacity = 1.0;
+    r->capacity = 0.0;
+    r->w_max = 0.0;
+    r->k = 0.0;
+    r->last_fail = now;
+    r->last_bucket = floor(now);
     return r;
 }
 
@@ -150,27 +174,28 @@ static int standard_retryable(const smrt_attempt *a)
     return code_in(a->error_code, STANDARD_TRANSIENT_CODES) || code_in(a->error_code, STANDARD_THROTTLING);
 }
 
-smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a,
-                                          double rand01)
+smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a)
 {
-    smrt_retry_decision d = {0, 0.0, 0};
+    smrt_retry_decision d = {0, 0.0, 0, 0};
     if (r->mode == SMRT_RETRY_LEGACY) {
+        /* retryhandler.py: MaxAttemptsDecorator around the checkers; no cap on the delay. */
         if (!legacy_retryable(a)) {
             return d;
         }
         if (a->attempt >= r->max_attempts) {
-            d.max_attempts_reached = 1;
+            d.max_attempts_reached = a->kind == SMRT_XFER_OK;
             return d;
         }
         d.retry = 1;
-        d.delay = rand01 * ldexp(1.0, a->attempt - 1);
+        d.backoff_cap = ldexp(1.0, a->attempt - 1);
+        return d;
+    }
+    /* retries/standard.py: the max-attempts check comes first and flags any response. */
+    if (a->attempt >= r->max_attempts) {
+        d.max_attempts_reached = a->kind == SMRT_XFER_OK;
         return d;
     }
     if (!standard_retryable(a)) {
-        return d;
-    }
-    if (a->attempt >= r->max_attempts) {
-        d.max_attempts_reached = 1;
         return d;
     }
     int cost = (a->kind == SMRT_XFER_READ_TIMEOUT || a->kind == SMRT_XFER_CONNECT_TIMEOUT) ? QUOTA_TIMEOUT_COST
@@ -182,42 +207,120 @@ smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, 
     }
     pthread_mutex_unlock(&r->lock);
     if (!ok) {
+        d.quota_reached = a->kind == SMRT_XFER_OK;
         return d;
     }
     call->quota_held = cost;
     call->took_retry = 1;
     d.retry = 1;
     double cap = ldexp(1.0, a->attempt - 1);
-    d.delay = rand01 * (cap < STANDARD_MAX_BACKOFF ? cap : STANDARD_MAX_BACKOFF);
+    d.backoff_cap = cap < STANDARD_MAX_BACKOFF ? cap : STANDARD_MAX_BACKOFF;
     return d;
 }
 
-void smrt_retry_on_success(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a)
+int smrt_retry_on_success(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a)
 {
-    (void)a;
     if (r->mode == SMRT_RETRY_LEGACY) {
+        return 0;
+    }
+    if (a->status >= 200 && a->status < 300) {
+        int amount = call->took_retry ? call->quota_held : QUOTA_NO_RETRY_INCREMENT;
+        pthread_mutex_lock(&r->lock);
+        r->quota += amount;
+        if (r->quota > QUOTA_INITIAL) {
+            r->quota = QUOTA_INITIAL;
+        }
+        pthread_mutex_unlock(&r->lock);
+    }
+    return a->attempt >= r->max_attempts;
+}
+
+static void bucket_refill(smrt_retry *r, double now)
+{
+    if (!r->have_last_refill) {
+        r->have_last_refill = 1;
+        r->last_refill = now;
         return;
     }
-    int amount = call->took_retry ? call->quota_held : QUOTA_NO_RETRY_INCREMENT;
-    pthread_mutex_lock(&r->lock);
-    r->quota += amount;
-    if (r->quota > QUOTA_INITIAL) {
-        r->quota = QUOTA_INITIAL;
+    double cap = r->capacity + (now - r->last_refill) * r->fill_rate;
+    r->capacity = cap < r->max_capacity ? cap : r->max_capacity;
+    r->last_refill = now;
+}
+
+static void bucket_set_max_rate(smrt_retry *r, double value, double now)
+{
+    bucket_refill(r, now);
+    r->fill_rate = value > MIN_FILL_RATE ? value : MIN_FILL_RATE;
+    r->max_capacity = value >= 1.0 ? value : 1.0;
+    if (r->capacity > r->max_capacity) {
+        r->capacity = r->max_capacity;
     }
-    pthread_mutex_unlock(&r->lock);
 }
 
 double smrt_retry_send_delay(smrt_retry *r, double now_s)
 {
-    (void)r;
-    (void)now_s;
-    return 0.0;
+    if (r->mode != SMRT_RETRY_ADAPTIVE) {
+        return 0.0;
+    }
+    double wait = 0.0;
+    pthread_mutex_lock(&r->lock);
+    if (r->limiter_enabled) {
+        bucket_refill(r, now_s);
+        /* Take the token now, even into debt: concurrent senders queue up behind each other
+         * instead of all waking when one token arrives (botocore waits on a condition). */
+        r->capacity -= 1.0;
+        if (r->capacity < 0) {
+            wait = -r->capacity / r->fill_rate;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return wait;
 }
 
-void smrt_retry_sdk_request(const smrt_retry *r, int attempt, char *out, size_t n)
+void smrt_retry_record_response(smrt_retry *r, int throttled, double now_s)
 {
-    if (r->mode == SMRT_RETRY_LEGACY) {
-        snprintf(out, n, "attempt=%d", attempt);
+    if (r->mode != SMRT_RETRY_ADAPTIVE) {
+        return;
+    }
+    pthread_mutex_lock(&r->lock);
+    /* RateClocker.record */
+    double bucket = floor(now_s * CLOCK_BUCKET_SCALE) / CLOCK_BUCKET_SCALE;
+    r->count += 1;
+    if (bucket > r->last_bucket) {
+        double current = (double)r->count / (bucket - r->last_bucket);
+        r->measured_rate = current * CLOCK_SMOOTHING + r->measured_rate * (1 - CLOCK_SMOOTHING);
+        r->count = 0;
+        r->last_bucket = bucket;
+    }
+    double measured = r->measured_rate;
+    double new_rate;
+    if (!throttled) {
+        /* CubicCalculator.success_received */
+        double dt = now_s - r->last_fail - r->k;
+        new_rate = CUBIC_SCALE * dt * dt * dt + r->w_max;
+    } else {
+        double rate = measured;
+        if (r->limiter_enabled && r->fill_rate < rate) {
+            rate = r->fill_rate;
+        }
+        /* CubicCalculator.error_received */
+        r->w_max = rate;
+        r->k = cbrt(r->w_max * (1 - CUBIC_BETA) / CUBIC_SCALE);
+        r->last_fail = now_s;
+        new_rate = rate * CUBIC_BETA;
+        r->limiter_enabled = 1;
+    }
+    double cap = MAX_RATE_ADJUST_SCALE * measured;
+    bucket_set_max_rate(r, new_rate < cap ? new_rate : cap, now_s);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void smrt_retry_sdk_request(const smrt_retry *r, int attempt, const char *ttl, char *out, size_t n)
+{
+    if (attempt <= 1) {
+        snprintf(out, n, "attempt=1");
+    } else if (ttl && *ttl) {
+        snprintf(out, n, "ttl=%s; attempt=%d; max=%d", ttl, attempt, r->max_attempts);
     } else {
         snprintf(out, n, "attempt=%d; max=%d", attempt, r->max_attempts);
     }

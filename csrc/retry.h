@@ -34,9 +34,10 @@ typedef struct smrt_attempt {
 } smrt_attempt;
 
 typedef struct smrt_retry_decision {
-    int retry;                /* sleep `delay` seconds, then send again */
-    double delay;
-    int max_attempts_reached; /* retryable, but out of attempts: MaxAttemptsReached */
+    int retry;                /* back off, then send again */
+    double backoff_cap;       /* the delay is a uniform draw in [0, backoff_cap) */
+    int max_attempts_reached; /* ResponseMetadata['MaxAttemptsReached'] */
+    int quota_reached;        /* ResponseMetadata['RetryQuotaReached'] */
 } smrt_retry_decision;
 
 /* Returns NULL on allocation failure. `max_attempts` counts the first attempt. */
@@ -46,20 +47,25 @@ void smrt_retry_destroy(smrt_retry *r); /* safe on NULL */
 smrt_retry_mode smrt_retry_get_mode(const smrt_retry *r);
 int smrt_retry_max_attempts(const smrt_retry *r);
 
-/* After an attempt that failed (a transport error, or a status of 300 or more). `rand01`
- * is a uniform draw in [0, 1) for the jitter. */
-smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a,
-                                          double rand01);
+/* After an attempt that failed (a transport error, or a status of 300 or more). */
+smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a);
 
-/* After an attempt that got a response below 300 (the call's outcome). */
-void smrt_retry_on_success(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a);
+/* After an attempt that got a response below 300 (the call's outcome): refunds the retry
+ * quota; returns 1 when standard mode flags the response MaxAttemptsReached (it does for
+ * any response on the last allowed attempt). */
+int smrt_retry_on_success(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a);
 
 /* Adaptive mode: how long to wait before sending an attempt (0 when no wait, or when
  * the mode is not adaptive). Call right before each send; `now_s` is monotonic seconds. */
 double smrt_retry_send_delay(smrt_retry *r, double now_s);
 
-/* The amz-sdk-request header value for `attempt` into out (NUL-terminated). */
-void smrt_retry_sdk_request(const smrt_retry *r, int attempt, char *out, size_t n);
+/* Adaptive mode: feed the rate limiter after every attempt's outcome (botocore's
+ * needs-retry event), `throttled` as smrt_retry_is_throttling says. */
+void smrt_retry_record_response(smrt_retry *r, int throttled, double now_s);
+
+/* The amz-sdk-request header value for `attempt` into out (NUL-terminated): "attempt=1",
+ * then "[ttl=YYYYMMDDTHHMMSSZ; ]attempt=N; max=M". `ttl` may be NULL or "". */
+void smrt_retry_sdk_request(const smrt_retry *r, int attempt, const char *ttl, char *out, size_t n);
 
 /* Is the error code one of botocore's throttling codes (for the mode's rules)? */
 int smrt_retry_is_throttling(const smrt_retry *r, long status, const char *code);

@@ -1,0 +1,59 @@
+# sagemaker_rt_c: `make test` sets up everything it needs (Debian -dev packages, a .venv with
+# the package and its test extras), builds the extension with -Werror, and runs pytest.
+
+PYTHON ?= python3
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEB_PACKAGES := pkg-config libcurl4-openssl-dev libssl-dev
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: all test build deps system-deps demo bench test-asan lint clean
+
+all: test
+
+system-deps:
+	@if ! pkg-config --exists libcurl openssl 2>/dev/null; then \
+		echo "Installing $(DEB_PACKAGES) (apt-get)"; \
+		$(SUDO) apt-get install -y -q $(DEB_PACKAGES) >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q $(DEB_PACKAGES) >/dev/null; }; \
+	fi
+
+$(VENV)/.deps: pyproject.toml setup.py | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[test]'
+	touch $@
+
+deps: system-deps $(VENV)/.deps
+
+build: deps
+	@mkdir -p build
+	@SMRT_WERROR=1 $(VPY) setup.py -q build_ext --inplace >build/build.log 2>&1 || { cat build/build.log; exit 1; }
+
+test: build
+	$(PYTEST) -q tests
+
+lint: deps
+	$(VENV)/bin/ruff check sagemaker_rt_c tests bench demo
+
+# The extension built with AddressSanitizer and UndefinedBehaviorSanitizer, in build-asan/,
+# and the whole suite run against it (the interpreter itself is not instrumented).
+test-asan: deps
+	rm -rf build-asan && mkdir -p build-asan
+	SMRT_SANITIZE=1 SMRT_WERROR=1 $(VPY) setup.py -q build_ext --build-lib build-asan --build-temp build-asan/tmp >/dev/null
+	cp sagemaker_rt_c/*.py sagemaker_rt_c/py.typed build-asan/sagemaker_rt_c/
+	PYTHONPATH=$(CURDIR)/build-asan SMRT_EXPECT_ASAN=1 \
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(PYTEST) -q -p no:randomly tests
+
+demo: build
+	$(VPY) demo/demo.py
+
+bench: build
+	$(VPY) bench/run.py --quick
+
+clean:
+	rm -rf build build-asan $(VENV) sagemaker_rt_c/_core*.so *.egg-info

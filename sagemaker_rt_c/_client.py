@@ -1,0 +1,234 @@
+"""The sagemaker-runtime client: the C core's Client plus the rest of boto3's surface.
+
+``invoke_endpoint`` is the C method itself (no Python frame on the call path). This module
+also holds the hooks the C core calls on the slow paths (errors, validation failures).
+"""
+
+from . import _core
+from .response import StreamingBody
+
+__all__ = ["SageMakerRuntime", "ClientMeta", "create_client"]
+
+_PY_TO_OP_NAME = {
+    "invoke_endpoint": "InvokeEndpoint",
+}
+
+
+class ClientMeta:
+    """``client.meta``: region_name, endpoint_url, config, partition, method_to_api_mapping."""
+
+    __slots__ = ("region_name", "endpoint_url", "config", "partition", "service_name")
+
+    def __init__(self, region_name, endpoint_url, config, partition, service_name):
+        self.region_name = region_name
+        self.endpoint_url = endpoint_url
+        self.config = config
+        self.partition = partition
+        self.service_name = service_name
+
+    @property
+    def method_to_api_mapping(self):
+        return dict(_PY_TO_OP_NAME)
+
+    def __repr__(self):
+        return (
+            f"ClientMeta(region_name={self.region_name!r}, endpoint_url={self.endpoint_url!r})"
+        )
+
+
+def _split_endpoint(endpoint_url):
+    """(url_prefix, base_path, query, host) as botocore's _urljoin will use them."""
+    from .auth import _split_url, host_header
+
+    scheme, netloc, path, query = _split_url(endpoint_url)
+    # botocore joins "/endpoints/..." to the endpoint's path, dropping one trailing '/'.
+    if path.endswith("/"):
+        path = path[:-1]
+    prefix = f"{scheme}://{netloc}{path}"
+    return prefix, path, query or None, host_header(scheme, netloc)
+
+
+_EXCEPTIONS = None
+
+
+def _client_exceptions():
+    global _EXCEPTIONS
+    if _EXCEPTIONS is None:
+        from .exceptions import ClientExceptions
+
+        _EXCEPTIONS = ClientExceptions()
+    return _EXCEPTIONS
+
+
+class SageMakerRuntime(_core.Client):
+    """A low-level client for Amazon SageMaker Runtime, like boto3's."""
+
+    # Test hooks, read by the C core only when it is about to back off: a callable
+    # returning a float in [0, 1) for the jitter, and one called instead of sleeping.
+    _random = None
+    _sleep = None
+
+    def __init__(self, settings):
+        prefix, base_path, query, host = _split_endpoint(settings.endpoint_url)
+        verify = settings.verify
+        ca_bundle = verify if isinstance(verify, str) else None
+        cert = settings.client_cert
+        client_cert = client_key = None
+        if isinstance(cert, (tuple, list)):
+            client_cert, client_key = cert
+        elif cert:
+            client_cert = cert
+        proxies_config = settings.proxies_config or {}
+        config = settings.config
+        super().__init__(
+            url_prefix=prefix,
+            base_path=base_path,
+            url_query=query,
+            host=host,
+            region=settings.signing_region,
+            service=settings.signing_name,
+            user_agent=settings.user_agent,
+            connect_timeout=float(settings.connect_timeout or 0),
+            read_timeout=float(settings.read_timeout or 0),
+            max_pool_connections=int(settings.max_pool_connections),
+            tcp_keepalive=bool(settings.tcp_keepalive),
+            verify=verify is not False,
+            ca_bundle=ca_bundle,
+            proxy=settings.proxy_url,
+            proxy_ca_bundle=proxies_config.get("proxy_ca_bundle"),
+            client_cert=client_cert,
+            client_key=client_key,
+            retry_mode=settings.retry_mode,
+            max_attempts=int(settings.max_attempts),
+            retry_read_timeouts=bool(getattr(config, "retry_on_read_timeout", True)),
+            parameter_validation=bool(settings.parameter_validation),
+        )
+        creds = settings.credentials
+        if creds is not None:
+            frozen = creds.get_frozen_credentials()
+            self._set_credentials(frozen.access_key, frozen.secret_key, frozen.token)
+        self._credentials = creds
+        self._settings = settings
+        self.meta = ClientMeta(
+            settings.region_name,
+            settings.endpoint_url,
+            config,
+            getattr(settings, "partition", "aws"),
+            settings.service_name,
+        )
+
+    def __repr__(self):
+        return f"<sagemaker_rt_c.SageMakerRuntime object at {id(self):#x}>"
+
+    def _transport_error(self, kind, url, message):
+        # Called by the C core when a transfer fails.
+        return _transport_error(kind, url, message, self._settings.proxy_url)
+
+    @property
+    def exceptions(self):
+        """The modeled exception classes, as ``client.exceptions`` in boto3."""
+        return _client_exceptions()
+
+    @property
+    def waiter_names(self):
+        return []
+
+    def can_paginate(self, operation_name):
+        """No sagemaker-runtime operation is pageable."""
+        return False
+
+    def get_paginator(self, operation_name):
+        from .exceptions import OperationNotPageableError
+
+        raise OperationNotPageableError(operation_name=operation_name)
+
+    def get_waiter(self, waiter_name):
+        raise ValueError(f"Waiter does not exist: {waiter_name}")
+
+    def close(self):
+        """Close idle connections (later calls open new ones), as botocore's client.close()."""
+        self._close_connections()
+
+    def generate_presigned_url(self, ClientMethod, Params=None, ExpiresIn=3600, HttpMethod=None):
+        """Generate a presigned URL for a client method, as boto3 does (same URL, same second)."""
+        from ._presign import generate_presigned_url
+
+        return generate_presigned_url(self, ClientMethod, Params, ExpiresIn, HttpMethod)
+
+
+def create_client(settings):
+    return SageMakerRuntime(settings)
+
+
+# ---- hooks called by the C core (slow paths only) -------------------------------------------
+
+
+def _parse_error(status, headers, body):
+    """(code, x-amz-retry-after, parsed response) for an HTTP error response."""
+    from ._errors import error_code, parse_error_response
+
+    parsed = parse_error_response(status, headers, body)
+    return error_code(parsed), headers.get("x-amz-retry-after"), parsed
+
+
+def _client_error(parsed, operation_name):
+    from .exceptions import error_class_for_code
+
+    from ._errors import error_code
+
+    return error_class_for_code(error_code(parsed))(parsed, operation_name)
+
+
+def _transport_error(kind, url, message, proxy_url=None):
+    from . import exceptions as exc
+
+    error = _TransportDetail(message)
+    if kind == "connect":
+        return exc.EndpointConnectionError(endpoint_url=url, error=error)
+    if kind == "connect_timeout":
+        return exc.ConnectTimeoutError(endpoint_url=url, error=error)
+    if kind == "read_timeout":
+        return exc.ReadTimeoutError(endpoint_url=url, error=error)
+    if kind == "closed":
+        return exc.ConnectionClosedError(endpoint_url=url, error=error)
+    if kind == "partial":
+        return exc.ResponseStreamingError(error=error)
+    if kind == "ssl":
+        return exc.SSLError(endpoint_url=url, error=error)
+    if kind == "proxy":
+        return exc.ProxyConnectionError(proxy_url=_mask_proxy_url(proxy_url or url), error=error)
+    return exc.HTTPClientError(error=error)
+
+
+def _mask_proxy_url(proxy_url):
+    """botocore.utils.mask_proxy_url: hide the user and password of a proxy URL."""
+    scheme, sep, rest = proxy_url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return proxy_url
+    creds, _, host = rest.partition("@")
+    masked = "***:***" if ":" in creds else "***"
+    return f"{scheme}://{masked}@{host}"
+
+
+class _TransportDetail(Exception):
+    """The libcurl message behind a transport exception (its ``error`` kwarg)."""
+
+
+def _validation_failed(operation_name, params, detail):
+    from . import exceptions as exc
+    from ._validate import validate
+
+    validate(operation_name, params)
+    # The C fast path refused something the Python validator accepts: say what C saw.
+    raise exc.ParamValidationError(report=f"{detail} in the parameters of {operation_name}")
+
+
+def _no_credentials():
+    from .exceptions import NoCredentialsError
+
+    return NoCredentialsError()
+
+
+import sys as _sys  # noqa: E402
+
+_core._install(StreamingBody, _sys.modules[__name__])

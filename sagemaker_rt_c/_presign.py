@@ -1,0 +1,143 @@
+"""generate_presigned_url, following botocore's client and SigV4QueryAuth step by step.
+
+botocore's quirk is kept on purpose (a user migrating gets the same URL): a JSON object
+Body is parsed and its keys are moved into the query string; a body that is not JSON
+raises json.JSONDecodeError, as in botocore.
+"""
+
+import time
+
+from . import _core
+from ._client import _PY_TO_OP_NAME
+
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+# InvokeEndpoint's header members, in the model's order (botocore serialises in this order).
+_HEADERS = (
+    ("ContentType", "Content-Type"),
+    ("Accept", "Accept"),
+    ("CustomAttributes", "X-Amzn-SageMaker-Custom-Attributes"),
+    ("TargetModel", "X-Amzn-SageMaker-Target-Model"),
+    ("TargetVariant", "X-Amzn-SageMaker-Target-Variant"),
+    ("TargetContainerHostname", "X-Amzn-SageMaker-Target-Container-Hostname"),
+    ("InferenceId", "X-Amzn-SageMaker-Inference-Id"),
+    ("EnableExplanations", "X-Amzn-SageMaker-Enable-Explanations"),
+    ("InferenceComponentName", "X-Amzn-SageMaker-Inference-Component"),
+    ("SessionId", "X-Amzn-SageMaker-Session-Id"),
+)
+
+
+def _percent_encode(value):
+    # botocore.utils.percent_encode: non-strings go through str(), then UTF-8.
+    if not isinstance(value, (bytes, str)):
+        value = str(value)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "surrogateescape")
+    return _core.uri_encode(value, False)
+
+
+def _percent_encode_sequence(pairs):
+    out = []
+    for key, value in pairs:
+        if isinstance(value, list):
+            for element in value:
+                out.append(f"{_percent_encode(key)}={_percent_encode(element)}")
+        else:
+            out.append(f"{_percent_encode(key)}={_percent_encode(value)}")
+    return "&".join(out)
+
+
+def _body_as_dict(data):
+    # botocore.auth._get_body_as_dict
+    import json
+
+    if isinstance(data, bytes):
+        data = json.loads(data.decode("utf-8"))
+    elif isinstance(data, str):
+        data = json.loads(data)
+    return data
+
+
+def generate_presigned_url(client, client_method, params, expires_in, http_method):
+    from . import exceptions
+    from .auth import _split_url, host_header
+
+    if params is None:
+        params = {}
+    try:
+        operation_name = _PY_TO_OP_NAME[client_method]
+    except KeyError:
+        raise exceptions.UnknownClientMethodError(method_name=client_method) from None
+    settings = client._settings
+    if settings.parameter_validation:
+        from ._validate import validate
+
+        validate(operation_name, params)
+
+    # Serialise as botocore's rest-json serializer does.
+    method = "POST" if http_method is None else http_method
+    name = params.get("EndpointName")
+    path = "/endpoints/" + _percent_encode(name) + "/invocations"
+    headers = [(wire, params[member]) for member, wire in _HEADERS if member in params]
+    body = params.get("Body", b"")
+
+    scheme, netloc, base_path, endpoint_query = _split_url(settings.endpoint_url)
+    if base_path.endswith("/"):
+        base_path = base_path[:-1]
+    path = base_path + path
+
+    creds = client._credentials
+    frozen = creds.get_frozen_credentials() if creds is not None else None
+    if frozen is None or frozen.access_key is None:
+        raise exceptions.NoCredentialsError()
+
+    date = _core.amz_date(int(time.time()))
+    region = settings.signing_region
+    service = settings.signing_name
+    to_sign = [(k.lower(), v) for k, v in headers if k.lower() != "user-agent"]
+    names = {k for k, _ in to_sign}
+    if "host" not in names:
+        to_sign.append(("host", host_header(scheme, netloc)))
+    signed_headers = ";".join(sorted({k for k, _ in to_sign}))
+
+    scope = f"{date[:8]}/{region}/{service}/aws4_request"
+    auth_params = [
+        ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+        ("X-Amz-Credential", f"{frozen.access_key}/{scope}"),
+        ("X-Amz-Date", date),
+        ("X-Amz-Expires", expires_in),
+        ("X-Amz-SignedHeaders", signed_headers),
+    ]
+    if frozen.token is not None:
+        auth_params.append(("X-Amz-Security-Token", frozen.token))
+
+    query_dict = {}
+    if endpoint_query:
+        from urllib.parse import parse_qs
+
+        query_dict = {k: v[0] for k, v in parse_qs(endpoint_query, keep_blank_values=True).items()}
+    if body:
+        if hasattr(body, "read") and not isinstance(body, (bytes, bytearray, str)):
+            query_dict.update(_body_as_dict(body))
+        else:
+            if isinstance(body, (bytearray, memoryview)):
+                body = bytes(body)
+            query_dict.update(_body_as_dict(body))
+    operation_params = ""
+    if query_dict:
+        operation_params = _percent_encode_sequence(query_dict.items()) + "&"
+    query = operation_params + _percent_encode_sequence(auth_params)
+
+    _canonical, _sts, signature, _signed = _core.sigv4(
+        method.upper(),
+        path,
+        query,
+        to_sign,
+        EMPTY_SHA256,
+        date,
+        region,
+        service,
+        frozen.secret_key,
+        _core.NORMALIZE_PATH | _core.ENCODE_PATH | _core.RAW_QUERY,
+    )
+    return f"{scheme}://{netloc}{path}?{query}&X-Amz-Signature={signature}"

@@ -6,15 +6,15 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEB_PACKAGES := pkg-config libcurl4-openssl-dev libssl-dev
+DEB_PACKAGES := pkg-config libcurl4-openssl-dev libssl-dev clang
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all test build deps system-deps demo bench test-asan lint clean
+.PHONY: all test build deps system-deps demo bench test-asan lint clean fuzz
 
 all: test
 
 system-deps:
-	@if ! pkg-config --exists libcurl openssl 2>/dev/null; then \
+	@if ! pkg-config --exists libcurl openssl 2>/dev/null || ! command -v clang >/dev/null; then \
 		echo "Installing $(DEB_PACKAGES) (apt-get)"; \
 		$(SUDO) apt-get install -y -q $(DEB_PACKAGES) >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q $(DEB_PACKAGES) >/dev/null; }; \
@@ -57,3 +57,12 @@ bench: build
 
 clean:
 	rm -rf build build-asan $(VENV) sagemaker_rt_c/_core*.so *.egg-info
+
+# Fuzz the C parsers for FUZZ_SECONDS (default 300) with ASan and UBSan.
+FUZZ_SECONDS ?= 300
+fuzz: system-deps
+	mkdir -p build/fuzz-corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		$$(pkg-config --cflags openssl) fuzz/fuzz_parsers.c csrc/headers.c csrc/sigv4.c \
+		$$(pkg-config --libs openssl) -o build/fuzz_parsers
+	build/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) build/fuzz-corpus fuzz/corpus

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "binding.h"
+#include "headers.h"
 #include "retry.h"
 
 #include <structmember.h>
@@ -523,63 +524,36 @@ static PyObject *headers_dict(smrt_conn *conn)
     if (d == NULL) {
         return NULL;
     }
-    const char *p = conn->resp_headers.data ? conn->resp_headers.data : "";
-    const char *end = p + conn->resp_headers.len;
-    int first = 1;
+    smrt_header_iter it;
+    smrt_header_line h;
     PyObject *last_key = NULL; /* borrowed from d */
+    PyObject *key, *val = NULL;
     char name_buf[256];
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *next = eol ? eol + 1 : end;
-        const char *line_end = eol ? eol : end;
-        if (line_end > p && line_end[-1] == '\r') {
-            line_end--;
-        }
-        if (first) { /* the status line */
-            first = 0;
-            p = next;
-            continue;
-        }
-        if (line_end == p) {
-            break;
-        }
-        if ((*p == ' ' || *p == '\t') && last_key) {
-            /* An obsolete folded continuation: join it to the previous value. */
-            const char *v = p;
-            while (v < line_end && (*v == ' ' || *v == '\t')) {
-                v++;
+    smrt_header_iter_init(&it, conn->resp_headers.data, conn->resp_headers.len);
+    while (smrt_header_next(&it, &h)) {
+        if (h.continuation) {
+            if (last_key == NULL) {
+                continue;
             }
+            /* An obsolete folded line: join it to the previous value with a space. */
             PyObject *prev = PyDict_GetItemWithError(d, last_key);
-            PyObject *more = PyUnicode_DecodeLatin1(v, line_end - v, NULL);
-            PyObject *joined = NULL;
-            if (prev && more) {
-                joined = PyUnicode_FromFormat("%U %U", prev, more);
-            }
+            PyObject *more = prev ? PyUnicode_DecodeLatin1(h.value, (Py_ssize_t)h.value_len, NULL) : NULL;
+            val = more ? PyUnicode_FromFormat("%U %U", prev, more) : NULL;
             Py_XDECREF(more);
-            if (joined == NULL || PyDict_SetItem(d, last_key, joined) < 0) {
-                Py_XDECREF(joined);
-                Py_DECREF(d);
-                return NULL;
+            if (val == NULL || PyDict_SetItem(d, last_key, val) < 0) {
+                goto error_val;
             }
-            Py_DECREF(joined);
-            p = next;
+            Py_DECREF(val);
             continue;
         }
-        const char *colon = memchr(p, ':', (size_t)(line_end - p));
-        if (colon == NULL) {
-            p = next; /* http.client would reject the response; libcurl let it through */
-            continue;
-        }
-        size_t nlen = (size_t)(colon - p);
-        PyObject *key;
-        if (nlen < sizeof(name_buf)) {
-            for (size_t i = 0; i < nlen; i++) {
-                char ch = p[i];
+        if (h.name_len < sizeof(name_buf)) {
+            for (size_t i = 0; i < h.name_len; i++) {
+                char ch = h.name[i];
                 name_buf[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
             }
-            key = PyUnicode_DecodeLatin1(name_buf, (Py_ssize_t)nlen, NULL);
+            key = PyUnicode_DecodeLatin1(name_buf, (Py_ssize_t)h.name_len, NULL);
         } else {
-            PyObject *raw = PyUnicode_DecodeLatin1(p, (Py_ssize_t)nlen, NULL);
+            PyObject *raw = PyUnicode_DecodeLatin1(h.name, (Py_ssize_t)h.name_len, NULL);
             key = raw ? PyObject_CallMethod(raw, "lower", NULL) : NULL;
             Py_XDECREF(raw);
         }
@@ -587,37 +561,28 @@ static PyObject *headers_dict(smrt_conn *conn)
             Py_DECREF(d);
             return NULL;
         }
-        const char *v = colon + 1;
-        while (v < line_end && (*v == ' ' || *v == '\t')) {
-            v++;
-        }
-        PyObject *val = PyUnicode_DecodeLatin1(v, line_end - v, NULL);
-        if (val == NULL) {
-            Py_DECREF(key);
-            Py_DECREF(d);
-            return NULL;
-        }
-        PyObject *prev = PyDict_GetItemWithError(d, key);
+        val = PyUnicode_DecodeLatin1(h.value, (Py_ssize_t)h.value_len, NULL);
+        PyObject *prev = val ? PyDict_GetItemWithError(d, key) : NULL;
         if (prev) {
             PyObject *joined = PyUnicode_FromFormat("%U, %U", prev, val);
             Py_DECREF(val);
             val = joined;
         } else if (PyErr_Occurred()) {
-            Py_DECREF(val);
-            val = NULL;
+            Py_CLEAR(val);
         }
         if (val == NULL || PyDict_SetItem(d, key, val) < 0) {
-            Py_XDECREF(val);
             Py_DECREF(key);
-            Py_DECREF(d);
-            return NULL;
+            goto error_val;
         }
         Py_DECREF(val);
         last_key = key;
         Py_DECREF(key); /* d holds it */
-        p = next;
     }
     return d;
+error_val:
+    Py_XDECREF(val);
+    Py_DECREF(d);
+    return NULL;
 }
 
 static int copy_header(PyObject *result, PyObject *headers, const char *lower_name, PyObject *member)
@@ -817,67 +782,16 @@ static double realtime_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Parse an HTTP Date ("Mon, 01 Jan 2024 00:00:00 GMT", as botocore's strptime with
- * '%a, %d %b %Y %H:%M:%S %Z' accepts it, zone GMT or UTC) into UNIX seconds. */
-static int parse_http_date(const char *s, size_t n, double *out)
-{
-    static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                         "jul", "aug", "sep", "oct", "nov", "dec"};
-    char buf[64];
-    if (n >= sizeof(buf)) {
-        return -1;
-    }
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char wday[4], mon[4], zone[8];
-    int day, year, hh, mm, ss, used = 0;
-    if (sscanf(buf, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %7[A-Za-z]%n", wday, &day, mon, &year, &hh, &mm, &ss,
-               zone, &used) != 8 ||
-        (size_t)used != n) {
-        return -1;
-    }
-    if (strcmp(zone, "GMT") != 0 && strcmp(zone, "UTC") != 0) {
-        return -1;
-    }
-    int m = -1;
-    for (int k = 0; k < 12; k++) {
-        if (strncasecmp(mon, months[k], 3) == 0) {
-            m = k;
-        }
-    }
-    if (m < 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 61) {
-        return -1;
-    }
-    struct tm tm = {0};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = m;
-    tm.tm_mday = day;
-    tm.tm_hour = hh;
-    tm.tm_min = mm;
-    tm.tm_sec = ss;
-    *out = (double)timegm(&tm);
-    return 0;
-}
-
 /* The Date header of the response in `conn`, as UNIX seconds. */
 static int response_date(smrt_conn *conn, double *out)
 {
-    const char *p = conn->resp_headers.data, *end = p + conn->resp_headers.len;
-    while (p && p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = eol ? eol : end;
-        if (line_end - p > 5 && strncasecmp(p, "date:", 5) == 0) {
-            const char *v = p + 5;
-            while (v < line_end && (*v == ' ' || *v == '\t')) {
-                v++;
-            }
-            const char *ve = line_end;
-            if (ve > v && ve[-1] == '\r') {
-                ve--;
-            }
-            return parse_http_date(v, (size_t)(ve - v), out);
+    smrt_header_iter it;
+    smrt_header_line h;
+    smrt_header_iter_init(&it, conn->resp_headers.data, conn->resp_headers.len);
+    while (smrt_header_next(&it, &h)) {
+        if (h.name_len == 4 && strncasecmp(h.name, "date", 4) == 0) {
+            return smrt_parse_http_date(h.value, h.value_len, out);
         }
-        p = eol ? eol + 1 : end;
     }
     return -1;
 }

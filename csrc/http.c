@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "http.h"
 
+#include "headers.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -94,31 +96,23 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
 {
     smrt_conn *c = userdata;
     size_t n = size * nitems;
+    long long want;
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         /* A new response (after 100-continue or a proxy's CONNECT reply): start over. */
         smrt_buf_clear(&c->resp_headers);
         smrt_buf_clear(&c->body);
         c->headers_done = 0;
         c->content_length = -1;
-        const char *sp = memchr(data, ' ', n);
-        c->header_status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        c->header_status = smrt_parse_status_line(data, n);
     } else if ((n == 2 && data[0] == '\r') || (n == 1 && data[0] == '\n')) {
         if (c->header_status >= 200) {
             c->headers_done = 1;
         }
-    } else if (n > 15 && strncasecmp(data, "content-length:", 15) == 0) {
-        char num[32];
-        size_t k = n - 15 < sizeof(num) - 1 ? n - 15 : sizeof(num) - 1;
-        memcpy(num, data + 15, k);
-        num[k] = '\0';
-        char *end = NULL;
-        long long want = strtoll(num, &end, 10);
-        if (end != num && want >= 0) {
-            c->content_length = want;
-            /* Pre-size the body buffer, within reason: the header is the peer's claim. */
-            if (want > 0 && want <= (64LL << 20)) {
-                smrt_buf_reserve(&c->body, (size_t)want);
-            }
+    } else if (smrt_parse_content_length(data, n, &want)) {
+        c->content_length = want;
+        /* Pre-size the body buffer, within reason: the header is the peer's claim. */
+        if (want > 0 && want <= (64LL << 20)) {
+            smrt_buf_reserve(&c->body, (size_t)want);
         }
     }
     c->last_progress_ns = smrt_monotonic_ns();

@@ -181,6 +181,10 @@ static int normalize_path(smrt_buf *out, const char *p, size_t n)
     if (n == 0) {
         return smrt_buf_append_char(out, '/');
     }
+    /* Reserve up front: a path of nothing but dots appends nothing, yet must end with NUL. */
+    if (smrt_buf_reserve(out, n + 1) != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
     if (p[0] == '/' && smrt_buf_append_char(out, '/') != SMRT_OK) {
         return SMRT_ENOMEM;
     }
@@ -225,11 +229,6 @@ static int normalize_path(smrt_buf *out, const char *p, size_t n)
     out->data[out->len] = '\0';
     return SMRT_OK;
 }
-
-typedef struct span {
-    const char *p;
-    size_t n;
-} span;
 
 typedef struct qpair {
     size_t key_off, key_len, val_off, val_len; /* into a scratch buffer, or raw input */

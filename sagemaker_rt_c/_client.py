@@ -134,13 +134,15 @@ class SageMakerRuntime(_core.Client):
         return []
 
     def can_paginate(self, operation_name):
-        """No sagemaker-runtime operation is pageable."""
+        """No sagemaker-runtime operation is pageable (KeyError for an unknown name, as boto3)."""
+        _PY_TO_OP_NAME[operation_name]
         return False
 
     def get_paginator(self, operation_name):
         from .exceptions import OperationNotPageableError
 
-        raise OperationNotPageableError(operation_name=operation_name)
+        if not self.can_paginate(operation_name):
+            raise OperationNotPageableError(operation_name=operation_name)
 
     def get_waiter(self, waiter_name):
         raise ValueError(f"Waiter does not exist: {waiter_name}")

@@ -1,0 +1,84 @@
+"""Type stubs for the C core (sagemaker_rt_c._core)."""
+
+from typing import IO, Any, Sequence, TypedDict, Union
+
+from typing_extensions import Buffer, NotRequired, Required
+
+LIBCURL_VERSION: str
+OPENSSL_VERSION: str
+NORMALIZE_PATH: int
+ENCODE_PATH: int
+RAW_QUERY: int
+
+class ResponseMetadata(TypedDict, total=False):
+    RequestId: str
+    HostId: str
+    HTTPStatusCode: Required[int]
+    HTTPHeaders: Required[dict[str, str]]
+    RetryAttempts: Required[int]
+    MaxAttemptsReached: bool
+
+class StreamingBodyBase:
+    def __init__(self, data: bytes, content_length: str | None = ...) -> None: ...
+    def read(self, amt: int | None = None) -> bytes: ...
+    def readinto(self, b: Buffer, /) -> int: ...
+    def tell(self) -> int: ...
+    def close(self) -> None: ...
+    def readable(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> StreamingBodyBase: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def __next__(self) -> bytes: ...
+
+class InvokeEndpointOutput(TypedDict):
+    ResponseMetadata: ResponseMetadata
+    ContentType: NotRequired[str]
+    InvokedProductionVariant: NotRequired[str]
+    CustomAttributes: NotRequired[str]
+    NewSessionId: NotRequired[str]
+    ClosedSessionId: NotRequired[str]
+    Body: StreamingBodyBase
+
+BodyType = Union[bytes, bytearray, str, IO[bytes], IO[str], Buffer]
+
+class Client:
+    def invoke_endpoint(
+        self,
+        *,
+        EndpointName: str,
+        Body: BodyType,
+        ContentType: str = ...,
+        Accept: str = ...,
+        CustomAttributes: str = ...,
+        TargetModel: str = ...,
+        TargetVariant: str = ...,
+        TargetContainerHostname: str = ...,
+        InferenceId: str = ...,
+        EnableExplanations: str = ...,
+        InferenceComponentName: str = ...,
+        SessionId: str = ...,
+    ) -> InvokeEndpointOutput: ...
+    def _set_credentials(
+        self, access_key: str | None = ..., secret_key: str | None = ..., token: str | None = ..., /
+    ) -> None: ...
+    def _close_connections(self) -> None: ...
+    def __init__(self, **kwargs: Any) -> None: ...
+
+def _install(body_class: type, hooks: Any, /) -> None: ...
+def sha256_hex(data: Buffer, /) -> str: ...
+def sigv4(
+    method: str,
+    path: str,
+    query: str | None,
+    headers: Sequence[tuple[str, str]],
+    payload_hash: str,
+    amz_date: str,
+    region: str,
+    service: str,
+    secret_key: str,
+    flags: int,
+    /,
+) -> tuple[str, str, str, str]: ...
+def uri_encode(s: str, keep_slash: bool = ..., /) -> str: ...
+def amz_date(unix_seconds: int, /) -> str: ...

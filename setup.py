@@ -4,6 +4,8 @@ Environment knobs:
   SMRT_WERROR=1    compile with -Werror (CI does)
   SMRT_SANITIZE=1  build with AddressSanitizer and UndefinedBehaviorSanitizer
   SMRT_DEBUG=1     -O0 -g
+  SMRT_DIRECT_LINK=1  link libcurl and libcrypto normally instead of loading them in the
+                      background (see csrc/dyn.h)
 """
 
 import glob
@@ -36,15 +38,36 @@ def pkg_config(*args):
     return out.split()
 
 
+def soname(lib_flag, libs_dirs):
+    """The SONAME the loader thread dlopens (e.g. libcurl.so.4), from the linker's view."""
+    import ctypes.util
+
+    name = ctypes.util.find_library(lib_flag)
+    if name is None:
+        sys.exit(f"error: lib{lib_flag} was not found.\n" + APT_HINT)
+    return name
+
+
 def extension():
     cflags = pkg_config("--cflags")
     libs = pkg_config("--libs")
     include_dirs = [f[2:] for f in cflags if f.startswith("-I")]
     library_dirs = [f[2:] for f in libs if f.startswith("-L")]
-    libraries = [f[2:] for f in libs if f.startswith("-l")] + ["m"]
     extra_compile = ["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
     extra_compile += [f for f in cflags if not f.startswith("-I")]
-    extra_link = [f for f in libs if not f.startswith(("-L", "-l"))]
+    extra_link = []
+    libraries = ["m"]
+    if os.environ.get("SMRT_DIRECT_LINK") == "1":
+        # Link libcurl and libcrypto the ordinary way (no background loading).
+        libraries += [f[2:] for f in libs if f.startswith("-l")]
+        extra_compile.append("-DSMRT_DIRECT_LINK")
+    else:
+        # libcurl and libcrypto are dlopened by a background thread (csrc/dyn.h).
+        libraries.append("dl")
+        extra_compile += [
+            f'-DSMRT_LIBCURL_SONAME="{soname("curl", library_dirs)}"',
+            f'-DSMRT_LIBCRYPTO_SONAME="{soname("crypto", library_dirs)}"',
+        ]
     if os.environ.get("SMRT_WERROR") == "1":
         extra_compile.append("-Werror")
     if os.environ.get("SMRT_DEBUG") == "1":

@@ -857,7 +857,11 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
         }
         Py_END_ALLOW_THREADS
         if (conn == NULL) {
-            PyErr_NoMemory();
+            if (smrt_dyn_error()) {
+                smrt_raise_status(SMRT_ELOAD, "sagemaker_rt_c");
+            } else {
+                PyErr_NoMemory();
+            }
             break;
         }
         if (ctx.status != SMRT_OK) {

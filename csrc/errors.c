@@ -1,7 +1,7 @@
 /* Turning C failures into Python exceptions (see binding.h). */
 #include "binding.h"
 
-#include <openssl/err.h>
+#include "dyn.h"
 
 PyObject *smrt_raise_from_hook(smrt_state *st, const char *name, PyObject *args)
 {
@@ -35,6 +35,10 @@ PyObject *smrt_raise_from_hook(smrt_state *st, const char *name, PyObject *args)
 
 PyObject *smrt_raise_openssl(void)
 {
+    if (smrt_dyn_error() != NULL) {
+        PyErr_SetString(PyExc_ImportError, smrt_dyn_error());
+        return NULL;
+    }
     unsigned long e = ERR_get_error();
     if (PyErr_Occurred()) {
         ERR_clear_error();
@@ -65,6 +69,9 @@ PyObject *smrt_raise_status(int status, const char *what)
         return smrt_raise_openssl();
     case SMRT_EINVAL:
         PyErr_Format(PyExc_ValueError, "%s: invalid input", what);
+        return NULL;
+    case SMRT_ELOAD:
+        PyErr_Format(PyExc_ImportError, "%s: %s", what, smrt_dyn_error() ? smrt_dyn_error() : "libraries not loaded");
         return NULL;
     case SMRT_ECURL:
         PyErr_Format(PyExc_RuntimeError, "%s: libcurl failed", what);

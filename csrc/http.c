@@ -57,10 +57,6 @@ static int global_status = SMRT_OK;
 
 static void global_init_once(void)
 {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        global_status = SMRT_ECURL;
-        return;
-    }
     if (pthread_atfork(atfork_prepare, atfork_parent, atfork_child) != 0) {
         global_status = SMRT_ECURL;
     }
@@ -204,6 +200,9 @@ static void conn_destroy(smrt_conn *c)
 
 static smrt_conn *conn_new(const smrt_http_config *cfg)
 {
+    if (smrt_dyn_wait() != SMRT_OK) {
+        return NULL;
+    }
     smrt_conn *c = calloc(1, sizeof(*c));
     if (c == NULL) {
         return NULL;

@@ -11,8 +11,9 @@
 #ifndef SMRT_HTTP_H
 #define SMRT_HTTP_H
 
-#include <curl/curl.h>
 #include <stdint.h>
+
+#include "dyn.h"
 
 #include "buf.h"
 #include "sigv4.h"
@@ -120,7 +121,7 @@ uint64_t smrt_conn_random(smrt_conn *c);
 /* Monotonic clock in nanoseconds. */
 int64_t smrt_monotonic_ns(void);
 
-/* One-time libcurl and fork-handler setup, before any pool. Returns SMRT_OK or SMRT_ECURL. */
+/* One-time fork-handler setup, before any pool (libcurl itself is set up by dyn.c). */
 int smrt_http_global_init(void);
 
 #endif

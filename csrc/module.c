@@ -2,7 +2,6 @@
  * Also the low-level signing entry points that sagemaker_rt_c.auth wraps. */
 #include "binding.h"
 
-#include <openssl/crypto.h>
 
 static smrt_state *get_state(PyObject *module)
 {
@@ -57,9 +56,16 @@ static int module_crypto_ready;
 static smrt_crypto *crypto(void)
 {
     if (!module_crypto_ready) {
-        if (smrt_crypto_init(&module_crypto) != SMRT_OK) {
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = smrt_dyn_wait(); /* the loader thread may still be at work */
+        Py_END_ALLOW_THREADS
+        if (rc == SMRT_OK) {
+            rc = smrt_crypto_init(&module_crypto);
+        }
+        if (rc != SMRT_OK) {
             smrt_crypto_destroy(&module_crypto);
-            smrt_raise_openssl();
+            smrt_raise_status(rc, "initialising OpenSSL");
             return NULL;
         }
         module_crypto_ready = 1;
@@ -280,7 +286,36 @@ static PyObject *mod_amz_date(PyObject *module, PyObject *arg)
     return PyUnicode_FromStringAndSize(out, SMRT_AMZ_DATE_LEN);
 }
 
+static PyObject *mod_versions(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = smrt_dyn_wait();
+    Py_END_ALLOW_THREADS
+    if (rc != SMRT_OK) {
+        return smrt_raise_status(rc, "loading libcurl and OpenSSL");
+    }
+    return Py_BuildValue("{ssss}", "libcurl", curl_version(), "openssl", OpenSSL_version(OPENSSL_VERSION));
+}
+
+static PyObject *mod_wait_loaded(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = smrt_dyn_wait();
+    Py_END_ALLOW_THREADS
+    if (rc != SMRT_OK) {
+        return smrt_raise_status(rc, "loading libcurl and OpenSSL");
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"versions", mod_versions, METH_NOARGS, "versions()\n--\n\nThe libcurl and OpenSSL versions in use."},
+    {"wait_loaded", mod_wait_loaded, METH_NOARGS,
+     "wait_loaded()\n--\n\nWait until libcurl and OpenSSL are loaded (they load in the background)."},
     {"_install", mod_install, METH_VARARGS, "_install(body_class, hooks, /)\n--\n\nConnect the Python layer."},
     {"sha256_hex", mod_sha256_hex, METH_O, "sha256_hex(data, /)\n--\n\nHex SHA-256 of a bytes-like object."},
     {"sigv4", mod_sigv4, METH_VARARGS, mod_sigv4_doc},
@@ -295,8 +330,10 @@ static PyMethodDef module_methods[] = {
 static int module_exec(PyObject *module)
 {
     smrt_state *st = get_state(module);
+    /* libcurl and libcrypto load in a background thread from here on (dyn.h). */
+    smrt_dyn_start();
     if (smrt_http_global_init() != SMRT_OK) {
-        PyErr_SetString(PyExc_ImportError, "libcurl could not be initialised");
+        PyErr_SetString(PyExc_ImportError, "cannot register the fork handlers");
         return -1;
     }
 #define SMRT_INIT_STR(name)                                                                                            \
@@ -313,9 +350,7 @@ static int module_exec(PyObject *module)
     }
     if (PyModule_AddIntConstant(module, "NORMALIZE_PATH", SMRT_SIGN_NORMALIZE_PATH) < 0 ||
         PyModule_AddIntConstant(module, "ENCODE_PATH", SMRT_SIGN_ENCODE_PATH) < 0 ||
-        PyModule_AddIntConstant(module, "RAW_QUERY", SMRT_SIGN_RAW_QUERY) < 0 ||
-        PyModule_AddStringConstant(module, "LIBCURL_VERSION", curl_version()) < 0 ||
-        PyModule_AddStringConstant(module, "OPENSSL_VERSION", OpenSSL_version(OPENSSL_VERSION)) < 0) {
+        PyModule_AddIntConstant(module, "RAW_QUERY", SMRT_SIGN_RAW_QUERY) < 0) {
         return -1;
     }
     return 0;

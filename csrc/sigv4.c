@@ -2,10 +2,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sigv4.h"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <time.h>
+
+#include "dyn.h"
 
 static const char HEX[] = "0123456789abcdef";
 
@@ -26,6 +25,9 @@ int smrt_crypto_init(smrt_crypto *c)
         OSSL_PARAM_construct_end(),
     };
     memset(c, 0, sizeof(*c));
+    if (smrt_dyn_wait() != SMRT_OK) {
+        return SMRT_ELOAD;
+    }
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     c->md_ctx = EVP_MD_CTX_new();
     c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -47,6 +49,10 @@ error:
 
 void smrt_crypto_destroy(smrt_crypto *c)
 {
+    if (c->sha256 == NULL && c->md_ctx == NULL && c->hmac == NULL) {
+        memset(c, 0, sizeof(*c));
+        return; /* never initialised (perhaps the libraries never loaded) */
+    }
     EVP_MAC_CTX_free(c->sig_ctx);
     EVP_MAC_CTX_free(c->mac_ctx);
     EVP_MAC_free(c->hmac);

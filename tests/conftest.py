@@ -62,3 +62,11 @@ def make_ours(**kw):
 def make_client(request):
     """A client factory, once for boto3 and once for sagemaker_rt_c: same kwargs for both."""
     return make_boto3 if request.param == "boto3" else make_ours
+
+
+def pytest_sessionstart(session):
+    # `make test-asan` must really exercise the sanitizer build, not the in-place one.
+    if os.environ.get("SMRT_EXPECT_ASAN") == "1":
+        import sagemaker_rt_c._core as core
+
+        assert "build-asan" in core.__file__, core.__file__

@@ -1,0 +1,129 @@
+/* libcurl and libcrypto, loaded in the background.
+ *
+ * Debian's libcurl drags in some thirty shared libraries: loading them costs about 4 ms
+ * and libcrypto 2 ms more, which would make `import sagemaker_rt_c` and the first client
+ * slower than this package promises. So _core does not link them: a loader thread,
+ * started when _core is imported, dlopens them and fills a table of function pointers,
+ * while Python goes on. Code that needs them calls smrt_dyn_wait() first (instant once
+ * loaded; the first invocation may wait for the rest of the load). A fork waits for the
+ * loader, so a child never inherits a half-done dlopen.
+ *
+ * Every use of a libcurl or OpenSSL function in csrc/ goes through this header; with
+ * SMRT_DIRECT_LINK defined (the fuzz harness) they are ordinary linked calls instead.
+ * No Python.h; no GIL needed. */
+#ifndef SMRT_DYN_H
+#define SMRT_DYN_H
+
+#define CURL_DISABLE_TYPECHECK /* its macros would wrap curl_easy_setopt around our table */
+#include <curl/curl.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#define SMRT_CRYPTO_FUNCS(X)                                                                                           \
+    X(EVP_MD *, EVP_MD_fetch, (OSSL_LIB_CTX *, const char *, const char *))                                            \
+    X(void, EVP_MD_free, (EVP_MD *))                                                                                   \
+    X(EVP_MD_CTX *, EVP_MD_CTX_new, (void))                                                                            \
+    X(void, EVP_MD_CTX_free, (EVP_MD_CTX *))                                                                           \
+    X(int, EVP_DigestInit_ex2, (EVP_MD_CTX *, const EVP_MD *, const OSSL_PARAM *))                                     \
+    X(int, EVP_DigestUpdate, (EVP_MD_CTX *, const void *, size_t))                                                     \
+    X(int, EVP_DigestFinal_ex, (EVP_MD_CTX *, unsigned char *, unsigned int *))                                        \
+    X(EVP_MAC *, EVP_MAC_fetch, (OSSL_LIB_CTX *, const char *, const char *))                                          \
+    X(void, EVP_MAC_free, (EVP_MAC *))                                                                                 \
+    X(EVP_MAC_CTX *, EVP_MAC_CTX_new, (EVP_MAC *))                                                                     \
+    X(void, EVP_MAC_CTX_free, (EVP_MAC_CTX *))                                                                         \
+    X(int, EVP_MAC_CTX_set_params, (EVP_MAC_CTX *, const OSSL_PARAM *))                                                \
+    X(int, EVP_MAC_init, (EVP_MAC_CTX *, const unsigned char *, size_t, const OSSL_PARAM *))                           \
+    X(int, EVP_MAC_update, (EVP_MAC_CTX *, const unsigned char *, size_t))                                             \
+    X(int, EVP_MAC_final, (EVP_MAC_CTX *, unsigned char *, size_t *, size_t))                                          \
+    X(OSSL_PARAM, OSSL_PARAM_construct_utf8_string, (const char *, char *, size_t))                                    \
+    X(OSSL_PARAM, OSSL_PARAM_construct_end, (void))                                                                    \
+    X(void, OPENSSL_cleanse, (void *, size_t))                                                                         \
+    X(int, CRYPTO_memcmp, (const void *, const void *, size_t))                                                        \
+    X(unsigned long, ERR_get_error, (void))                                                                            \
+    X(const char *, ERR_reason_error_string, (unsigned long))                                                          \
+    X(const char *, ERR_lib_error_string, (unsigned long))                                                             \
+    X(void, ERR_clear_error, (void))                                                                                   \
+    X(const char *, OpenSSL_version, (int))
+
+#define SMRT_CURL_FUNCS(X)                                                                                             \
+    X(CURLcode, curl_global_init, (long))                                                                              \
+    X(CURL *, curl_easy_init, (void))                                                                                  \
+    X(void, curl_easy_cleanup, (CURL *))                                                                               \
+    X(CURLcode, curl_easy_setopt, (CURL *, CURLoption, ...))                                                           \
+    X(CURLcode, curl_easy_getinfo, (CURL *, CURLINFO, ...))                                                            \
+    X(const char *, curl_easy_strerror, (CURLcode))                                                                    \
+    X(CURLM *, curl_multi_init, (void))                                                                                \
+    X(CURLMcode, curl_multi_cleanup, (CURLM *))                                                                        \
+    X(CURLMcode, curl_multi_add_handle, (CURLM *, CURL *))                                                             \
+    X(CURLMcode, curl_multi_remove_handle, (CURLM *, CURL *))                                                          \
+    X(CURLMcode, curl_multi_perform, (CURLM *, int *))                                                                 \
+    X(CURLMcode, curl_multi_poll, (CURLM *, struct curl_waitfd *, unsigned int, int, int *))                           \
+    X(CURLMsg *, curl_multi_info_read, (CURLM *, int *))                                                               \
+    X(char *, curl_version, (void))
+
+/* Start the loader thread (idempotent, returns at once). */
+void smrt_dyn_start(void);
+/* Wait until the libraries are loaded: SMRT_OK, or SMRT_ELOAD (see smrt_dyn_error). */
+int smrt_dyn_wait(void);
+/* Why loading failed (static storage), or NULL. */
+const char *smrt_dyn_error(void);
+
+#ifndef SMRT_DIRECT_LINK
+typedef struct smrt_dyn_table {
+#define SMRT_DYN_FIELD(ret, name, args) ret(*name) args;
+    SMRT_CRYPTO_FUNCS(SMRT_DYN_FIELD) SMRT_CURL_FUNCS(SMRT_DYN_FIELD)
+#undef SMRT_DYN_FIELD
+} smrt_dyn_table;
+
+extern smrt_dyn_table smrt_dyn;
+
+#ifndef SMRT_DYN_IMPL
+/* From here on, these names call through the table. */
+#define EVP_MD_fetch (smrt_dyn.EVP_MD_fetch)
+#define EVP_MD_free (smrt_dyn.EVP_MD_free)
+#define EVP_MD_CTX_new (smrt_dyn.EVP_MD_CTX_new)
+#define EVP_MD_CTX_free (smrt_dyn.EVP_MD_CTX_free)
+#define EVP_DigestInit_ex2 (smrt_dyn.EVP_DigestInit_ex2)
+#define EVP_DigestUpdate (smrt_dyn.EVP_DigestUpdate)
+#define EVP_DigestFinal_ex (smrt_dyn.EVP_DigestFinal_ex)
+#define EVP_MAC_fetch (smrt_dyn.EVP_MAC_fetch)
+#define EVP_MAC_free (smrt_dyn.EVP_MAC_free)
+#define EVP_MAC_CTX_new (smrt_dyn.EVP_MAC_CTX_new)
+#define EVP_MAC_CTX_free (smrt_dyn.EVP_MAC_CTX_free)
+#define EVP_MAC_CTX_set_params (smrt_dyn.EVP_MAC_CTX_set_params)
+#define EVP_MAC_init (smrt_dyn.EVP_MAC_init)
+#define EVP_MAC_update (smrt_dyn.EVP_MAC_update)
+#define EVP_MAC_final (smrt_dyn.EVP_MAC_final)
+#define OSSL_PARAM_construct_utf8_string (smrt_dyn.OSSL_PARAM_construct_utf8_string)
+#define OSSL_PARAM_construct_end (smrt_dyn.OSSL_PARAM_construct_end)
+#undef OPENSSL_cleanse
+#define OPENSSL_cleanse (smrt_dyn.OPENSSL_cleanse)
+#define CRYPTO_memcmp (smrt_dyn.CRYPTO_memcmp)
+#define ERR_get_error (smrt_dyn.ERR_get_error)
+#define ERR_reason_error_string (smrt_dyn.ERR_reason_error_string)
+#define ERR_lib_error_string (smrt_dyn.ERR_lib_error_string)
+#define ERR_clear_error (smrt_dyn.ERR_clear_error)
+#define OpenSSL_version (smrt_dyn.OpenSSL_version)
+#define curl_global_init (smrt_dyn.curl_global_init)
+#define curl_easy_init (smrt_dyn.curl_easy_init)
+#define curl_easy_cleanup (smrt_dyn.curl_easy_cleanup)
+#undef curl_easy_setopt
+#define curl_easy_setopt (smrt_dyn.curl_easy_setopt)
+#undef curl_easy_getinfo
+#define curl_easy_getinfo (smrt_dyn.curl_easy_getinfo)
+#define curl_easy_strerror (smrt_dyn.curl_easy_strerror)
+#define curl_multi_init (smrt_dyn.curl_multi_init)
+#define curl_multi_cleanup (smrt_dyn.curl_multi_cleanup)
+#define curl_multi_add_handle (smrt_dyn.curl_multi_add_handle)
+#define curl_multi_remove_handle (smrt_dyn.curl_multi_remove_handle)
+#define curl_multi_perform (smrt_dyn.curl_multi_perform)
+#define curl_multi_poll (smrt_dyn.curl_multi_poll)
+#define curl_multi_info_read (smrt_dyn.curl_multi_info_read)
+#define curl_version (smrt_dyn.curl_version)
+#endif /* SMRT_DYN_IMPL */
+#endif /* SMRT_DIRECT_LINK */
+
+#endif

@@ -172,6 +172,11 @@ _SPECS = {
         'Invalid value provided to "mode": "{provided_retry_mode}" must be one of: {valid_modes}',
     ),
     "InvalidConfigError": ((_BCE,), "{error_msg}"),
+    "InvalidS3AddressingStyleError": (
+        (_BCE,),
+        "S3 addressing style {s3_addressing_style} is invalid. Valid options "
+        "are: 'auto', 'virtual', and 'path'",
+    ),
     "InfiniteLoopConfigError": (
         ("InvalidConfigError",),
         "Infinite loop in credential configuration detected. Attempting to "

@@ -40,9 +40,9 @@ BUILTINS = {
     "LookupError": LookupError,
 }
 # botocore exceptions a sagemaker-runtime client cannot raise: S3/STS-only, stubs, waiters.
+# (InvalidS3AddressingStyleError is mirrored: Config validates its s3 options as botocore.)
 NOT_MIRRORED = {
     "InvalidDNSNameError",
-    "InvalidS3AddressingStyleError",
     "UnsupportedS3ArnError",
     "UnsupportedS3ControlArnError",
     "InvalidHostLabelError",

@@ -6,13 +6,20 @@
                              ContentType="application/json")
     print(out["Body"].read())
 
-Importing this package is cheap: the submodules (configuration, credentials, exceptions)
-load on first use.
+Importing this package is cheap (about 1 ms): it loads what creating a client needs, and
+starts loading libcurl and OpenSSL in a background thread. What only some calls need
+(exceptions, which import botocore's for compatibility; presigning; sagemaker_rt_c.auth)
+loads on first use.
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["client", "Session", "Config", "exceptions", "__version__"]
+from ._client import SageMakerRuntime  # noqa: E402  (starts the background library load)
+from .config import Config  # noqa: E402
+from . import _resolve  # noqa: E402,F401  (needed by every client)
+from .session import Session, _default_session  # noqa: E402
+
+__all__ = ["client", "Session", "Config", "SageMakerRuntime", "exceptions", "__version__"]
 
 
 def client(
@@ -28,8 +35,6 @@ def client(
     config=None,
 ):
     """Create a low-level client, as ``boto3.client`` does (only ``'sagemaker-runtime'``)."""
-    from .session import _default_session
-
     return _default_session().client(
         service_name,
         region_name=region_name,
@@ -45,15 +50,7 @@ def client(
 
 
 def __getattr__(name):
-    # Lazy public names keep `import sagemaker_rt_c` cheap.
-    if name == "Session":
-        from .session import Session
-
-        return Session
-    if name == "Config":
-        from .config import Config
-
-        return Config
+    # Lazy: exceptions imports botocore's classes to subclass them; auth is for few users.
     if name in ("exceptions", "auth"):
         import importlib
 
@@ -62,4 +59,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + ["Session", "Config", "exceptions", "auth"])
+    return sorted(list(globals()) + ["exceptions", "auth"])

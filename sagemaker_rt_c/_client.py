@@ -5,6 +5,7 @@ also holds the hooks the C core calls on the slow paths (errors, validation fail
 """
 
 from . import _core
+from ._urls import host_header, split_url
 from .response import StreamingBody
 
 __all__ = ["SageMakerRuntime", "ClientMeta", "create_client"]
@@ -38,9 +39,7 @@ class ClientMeta:
 
 def _split_endpoint(endpoint_url):
     """(url_prefix, base_path, query, host) as botocore's _urljoin will use them."""
-    from .auth import _split_url, host_header
-
-    scheme, netloc, path, query = _split_url(endpoint_url)
+    scheme, netloc, path, query = split_url(endpoint_url)
     # botocore joins "/endpoints/..." to the endpoint's path, dropping one trailing '/'.
     if path.endswith("/"):
         path = path[:-1]

@@ -60,7 +60,8 @@ def _body_as_dict(data):
 
 def generate_presigned_url(client, client_method, params, expires_in, http_method):
     from . import exceptions
-    from .auth import _split_url, host_header
+    from ._urls import host_header
+    from ._urls import split_url as _split_url
 
     if params is None:
         params = {}

@@ -15,11 +15,11 @@ pass ``normalize_path=False`` for S3's rule (neither), or set ``encode_path`` on
 canonically unless ``raw_query=True`` (botocore's way: the query is already encoded).
 """
 
-from __future__ import annotations
-
 import time as _time
 
 from . import _core
+from ._urls import host_header
+from ._urls import split_url as _split_url
 
 __all__ = ["sign_request", "presign_url", "SignedRequest", "PresignedURL", "UNSIGNED_PAYLOAD"]
 
@@ -99,35 +99,6 @@ def amz_date(timestamp=None):
 
         timestamp = timestamp.astimezone(_dt.timezone.utc).replace(tzinfo=None)
     return timestamp.strftime("%Y%m%dT%H%M%SZ")
-
-
-def _split_url(url):
-    """(scheme, netloc, path, query) without urllib's normalisation: a path is kept as given."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise ValueError(f"url {url!r} has no scheme")
-    rest, _, _fragment = rest.partition("#")
-    slash = rest.find("/")
-    qmark = rest.find("?")
-    cut = min(i for i in (slash, qmark, len(rest)) if i >= 0)
-    netloc, tail = rest[:cut], rest[cut:]
-    path, _, query = tail.partition("?")
-    return scheme.lower(), netloc, path, query
-
-
-def host_header(scheme, netloc):
-    """The Host value botocore signs: lower-case host, the port unless it is the default."""
-    netloc = netloc.rpartition("@")[2]
-    if netloc.startswith("["):
-        end = netloc.find("]")
-        host, port = netloc[: end + 1], netloc[end + 2 :] if end + 1 < len(netloc) else ""
-    else:
-        host, _, port = netloc.partition(":")
-    host = host.lower()
-    default = {"http": "80", "https": "443"}.get(scheme)
-    if port and port != default:
-        return f"{host}:{port}"
-    return host
 
 
 def _flags(normalize_path, raw_query, encode_path=None):

@@ -40,6 +40,31 @@
     X(_random)                                                                                                         \
     X(_sleep)
 
+/* Response header names common enough to keep as interned keys (hash computed once). */
+#define SMRT_KNOWN_HEADERS(X)                                                                                          \
+    X(CONTENT_TYPE, "content-type")                                                                                    \
+    X(CONTENT_LENGTH, "content-length")                                                                                \
+    X(DATE, "date")                                                                                                    \
+    X(CONNECTION, "connection")                                                                                        \
+    X(SERVER, "server")                                                                                                \
+    X(KEEP_ALIVE, "keep-alive")                                                                                        \
+    X(TRANSFER_ENCODING, "transfer-encoding")                                                                          \
+    X(AMZN_REQUESTID, "x-amzn-requestid")                                                                              \
+    X(AMZ_REQUEST_ID, "x-amz-request-id")                                                                              \
+    X(AMZ_ID_2, "x-amz-id-2")                                                                                          \
+    X(AMZN_ERRORTYPE, "x-amzn-errortype")                                                                              \
+    X(INVOKED_VARIANT, "x-amzn-invoked-production-variant")                                                            \
+    X(CUSTOM_ATTRIBUTES, "x-amzn-sagemaker-custom-attributes")                                                         \
+    X(NEW_SESSION_ID, "x-amzn-sagemaker-new-session-id")                                                               \
+    X(CLOSED_SESSION_ID, "x-amzn-sagemaker-closed-session-id")
+
+enum {
+#define SMRT_KNOWN_ENUM(id, text) SMRT_H_##id,
+    SMRT_KNOWN_HEADERS(SMRT_KNOWN_ENUM)
+#undef SMRT_KNOWN_ENUM
+        SMRT_H_COUNT
+};
+
 typedef struct smrt_state {
     PyTypeObject *client_type;
     PyTypeObject *body_type;
@@ -47,6 +72,7 @@ typedef struct smrt_state {
     PyObject *body_class; /* the Python subclass of StreamingBodyBase that responses use */
     PyObject *hooks;      /* the sagemaker_rt_c._client module: error builders */
     PyObject *empty_bytes;
+    PyObject *known_headers[SMRT_H_COUNT];
 #define SMRT_DECLARE_STR(name) PyObject *s_##name;
     SMRT_INTERNED(SMRT_DECLARE_STR)
 #undef SMRT_DECLARE_STR

@@ -29,6 +29,10 @@ PyObject *smrt_body_new(smrt_state *st, PyObject *data, PyObject *content_length
     Py_INCREF(b->content_length);
     Py_XINCREF(error);
     b->error = error;
+    if (error == NULL) {
+        /* Only bytes and str inside: it cannot be part of a cycle, so spare the collector. */
+        PyObject_GC_UnTrack(b);
+    }
     return (PyObject *)b;
 }
 

@@ -518,7 +518,7 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
 
 /* Response headers as botocore shows them: lower-case names, values as http.client parses
  * them (leading blanks dropped), repeated headers joined with ", ". Latin-1, as http.client. */
-static PyObject *headers_dict(smrt_conn *conn)
+static PyObject *headers_dict(smrt_state *st, smrt_conn *conn)
 {
     PyObject *d = PyDict_New();
     if (d == NULL) {
@@ -551,7 +551,18 @@ static PyObject *headers_dict(smrt_conn *conn)
                 char ch = h.name[i];
                 name_buf[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
             }
-            key = PyUnicode_DecodeLatin1(name_buf, (Py_ssize_t)h.name_len, NULL);
+            key = NULL;
+            for (int k = 0; k < SMRT_H_COUNT; k++) {
+                PyObject *known = st->known_headers[k];
+                if ((size_t)PyUnicode_GET_LENGTH(known) == h.name_len &&
+                    memcmp(PyUnicode_DATA(known), name_buf, h.name_len) == 0) {
+                    key = Py_NewRef(known);
+                    break;
+                }
+            }
+            if (key == NULL) {
+                key = PyUnicode_DecodeLatin1(name_buf, (Py_ssize_t)h.name_len, NULL);
+            }
         } else {
             PyObject *raw = PyUnicode_DecodeLatin1(h.name, (Py_ssize_t)h.name_len, NULL);
             key = raw ? PyObject_CallMethod(raw, "lower", NULL) : NULL;
@@ -585,11 +596,11 @@ error_val:
     return NULL;
 }
 
-static int copy_header(PyObject *result, PyObject *headers, const char *lower_name, PyObject *member)
+static int copy_header(PyObject *result, PyObject *headers, PyObject *lower_name, PyObject *member)
 {
-    PyObject *v = PyDict_GetItemString(headers, lower_name);
+    PyObject *v = PyDict_GetItemWithError(headers, lower_name);
     if (v == NULL) {
-        return 0;
+        return PyErr_Occurred() ? -1 : 0;
     }
     return PyDict_SetItem(result, member, v);
 }
@@ -600,7 +611,7 @@ static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries
     smrt_state *st = self->st;
     PyObject *headers = NULL, *meta = NULL, *result = NULL, *status = NULL, *data = NULL, *body = NULL;
     PyObject *retry_obj = NULL;
-    headers = headers_dict(conn);
+    headers = headers_dict(st, conn);
     if (headers == NULL) {
         goto error;
     }
@@ -611,13 +622,14 @@ static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries
     if (meta == NULL || result == NULL || status == NULL || retry_obj == NULL) {
         goto error;
     }
-    PyObject *rid = PyDict_GetItemString(headers, "x-amzn-requestid");
+    PyObject **kh = st->known_headers;
+    PyObject *rid = PyDict_GetItemWithError(headers, kh[SMRT_H_AMZN_REQUESTID]);
     if (rid) {
         if (PyDict_SetItem(meta, st->s_RequestId, rid) < 0) {
             goto error;
         }
-    } else if ((rid = PyDict_GetItemString(headers, "x-amz-request-id")) != NULL) {
-        PyObject *host_id = PyDict_GetItemString(headers, "x-amz-id-2");
+    } else if ((rid = PyDict_GetItemWithError(headers, kh[SMRT_H_AMZ_REQUEST_ID])) != NULL) {
+        PyObject *host_id = PyDict_GetItemWithError(headers, kh[SMRT_H_AMZ_ID_2]);
         PyObject *empty = NULL;
         if (host_id == NULL) {
             host_id = empty = PyUnicode_FromStringAndSize("", 0);
@@ -636,18 +648,18 @@ static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries
         PyDict_SetItem(meta, st->s_RetryAttempts, retry_obj) < 0 || PyDict_SetItem(result, st->s_ResponseMetadata, meta) < 0) {
         goto error;
     }
-    if (copy_header(result, headers, "content-type", st->s_ContentType) < 0 ||
-        copy_header(result, headers, "x-amzn-invoked-production-variant", st->s_InvokedProductionVariant) < 0 ||
-        copy_header(result, headers, "x-amzn-sagemaker-custom-attributes", st->s_CustomAttributes) < 0 ||
-        copy_header(result, headers, "x-amzn-sagemaker-new-session-id", st->s_NewSessionId) < 0 ||
-        copy_header(result, headers, "x-amzn-sagemaker-closed-session-id", st->s_ClosedSessionId) < 0) {
+    if (PyErr_Occurred() || copy_header(result, headers, kh[SMRT_H_CONTENT_TYPE], st->s_ContentType) < 0 ||
+        copy_header(result, headers, kh[SMRT_H_INVOKED_VARIANT], st->s_InvokedProductionVariant) < 0 ||
+        copy_header(result, headers, kh[SMRT_H_CUSTOM_ATTRIBUTES], st->s_CustomAttributes) < 0 ||
+        copy_header(result, headers, kh[SMRT_H_NEW_SESSION_ID], st->s_NewSessionId) < 0 ||
+        copy_header(result, headers, kh[SMRT_H_CLOSED_SESSION_ID], st->s_ClosedSessionId) < 0) {
         goto error;
     }
     data = PyBytes_FromStringAndSize(conn->body.data, (Py_ssize_t)conn->body.len);
     if (data == NULL) {
         goto error;
     }
-    body = smrt_body_new(st, data, PyDict_GetItemString(headers, "content-length"), body_error);
+    body = smrt_body_new(st, data, PyDict_GetItemWithError(headers, kh[SMRT_H_CONTENT_LENGTH]), body_error);
     if (body == NULL || PyDict_SetItem(result, st->s_Body, body) < 0) {
         goto error;
     }
@@ -903,7 +915,7 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
 
         PyObject *parsed = NULL; /* (code, retry_after, parsed response) for HTTP errors */
         if (kind == SMRT_XFER_OK) {
-            PyObject *headers = headers_dict(conn);
+            PyObject *headers = headers_dict(st, conn);
             if (headers == NULL) {
                 break;
             }

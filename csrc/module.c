@@ -341,6 +341,16 @@ static int module_exec(PyObject *module)
         return -1;
     SMRT_INTERNED(SMRT_INIT_STR)
 #undef SMRT_INIT_STR
+    static const char *const known[] = {
+#define SMRT_KNOWN_TEXT(id, text) text,
+        SMRT_KNOWN_HEADERS(SMRT_KNOWN_TEXT)
+#undef SMRT_KNOWN_TEXT
+    };
+    for (int i = 0; i < SMRT_H_COUNT; i++) {
+        if ((st->known_headers[i] = PyUnicode_InternFromString(known[i])) == NULL) {
+            return -1;
+        }
+    }
     st->empty_bytes = PyBytes_FromStringAndSize(NULL, 0);
     if (st->empty_bytes == NULL) {
         return -1;
@@ -374,6 +384,9 @@ static int module_clear(PyObject *module)
     Py_CLEAR(st->body_class);
     Py_CLEAR(st->hooks);
     Py_CLEAR(st->empty_bytes);
+    for (int i = 0; i < SMRT_H_COUNT; i++) {
+        Py_CLEAR(st->known_headers[i]);
+    }
 #define SMRT_CLEAR_STR(name) Py_CLEAR(st->s_##name);
     SMRT_INTERNED(SMRT_CLEAR_STR)
 #undef SMRT_CLEAR_STR

@@ -65,13 +65,28 @@ enum {
         SMRT_H_COUNT
 };
 
+/* How a response body broke after its headers arrived (RawStream raises at the break). */
+enum {
+    SMRT_BODY_OK = 0,
+    SMRT_BODY_INCOMPLETE = 1, /* the connection ended before the whole body */
+    SMRT_BODY_RESET = 2,      /* the connection was reset */
+    SMRT_BODY_TIMEOUT = 3,    /* no byte for read_timeout seconds */
+};
+
 typedef struct smrt_state {
     PyTypeObject *client_type;
-    PyTypeObject *body_type;
+    PyTypeObject *raw_type;
+    PyObject *raw_protocol_type; /* _core.ProtocolError */
+    PyObject *raw_timeout_type;  /* _core.ReadTimeout */
     /* Installed by sagemaker_rt_c._client at import (_core._install): */
-    PyObject *body_class; /* the Python subclass of StreamingBodyBase that responses use */
-    PyObject *hooks;      /* the sagemaker_rt_c._client module: error builders */
+    PyObject *body_class;      /* sagemaker_rt_c.response.StreamingBody */
+    PyObject *body_slot_raw;   /* its member descriptors: _raw_stream, */
+    PyObject *body_slot_length; /* _content_length, */
+    PyObject *body_slot_read;  /* _amount_read */
+    PyObject *hooks;           /* the sagemaker_rt_c._client module: error builders */
     PyObject *empty_bytes;
+    PyObject *empty_tuple;
+    PyObject *zero;
     PyObject *known_headers[SMRT_H_COUNT];
 #define SMRT_DECLARE_STR(name) PyObject *s_##name;
     SMRT_INTERNED(SMRT_DECLARE_STR)
@@ -88,10 +103,12 @@ int smrt_client_type_add(PyObject *module, smrt_state *st);
 
 /* body.c */
 int smrt_body_type_add(PyObject *module, smrt_state *st);
-/* A new StreamingBody over `data` (a bytes object; a new reference is taken).
- * `content_length` is the Content-Length header value (str) or NULL. `error`, if not
- * NULL, is raised when a read reaches the end of `data` (a truncated transfer). */
-PyObject *smrt_body_new(smrt_state *st, PyObject *data, PyObject *content_length, PyObject *error);
+/* A new RawStream over `data` (bytes; a new reference is taken): length is the
+ * Content-Length (-1 if none), broken an SMRT_BODY_* kind, url (may be NULL) the request's. */
+PyObject *smrt_raw_new(smrt_state *st, PyObject *data, long long length, int broken, PyObject *url);
+/* A new StreamingBody around a new RawStream. `content_length` is the header (str) or
+ * NULL. Without an installed body class, returns the RawStream itself. */
+PyObject *smrt_body_new(smrt_state *st, PyObject *data, PyObject *content_length, int broken, PyObject *url);
 
 /* errors.c */
 /* Call hooks.<name>(*args) and raise the exception it returns (or propagate the one it

@@ -1,90 +1,30 @@
-/* StreamingBodyBase: the C half of the response `Body` (botocore's StreamingBody).
- * The transfer has already received the whole body into a bytes object; reads slice it.
- * The Python subclass (sagemaker_rt_c.response.StreamingBody) adds iter_lines,
- * iter_chunks and the rest of botocore's conveniences. */
+/* RawStream: the response body as urllib3's HTTPResponse presents it to botocore's
+ * StreamingBody (sagemaker_rt_c.response.StreamingBody wraps one, as botocore wraps
+ * urllib3's). The transfer has already received the body; reads slice it, and a transfer
+ * that broke after the headers fails at the same read, with the same words, as urllib3.
+ *
+ * urllib3 (2.x, enforce_content_length) semantics kept here:
+ *  - read() returns the rest; on a broken transfer it raises after consuming it;
+ *  - read(n) returns up to n bytes; when nothing is left it raises if the transfer broke,
+ *    or if fewer than Content-Length bytes were read (also after close()), else b"";
+ *  - close() makes later reads find nothing; iteration yields lines. */
 #include "binding.h"
 
 #include <structmember.h>
 
 typedef struct {
     PyObject_HEAD
-    PyObject *data;           /* bytes */
-    Py_ssize_t pos;           /* bytes already read */
-    PyObject *content_length; /* the Content-Length header (str) or None */
-    PyObject *error;          /* raised at the end of data (truncated transfer), or NULL */
+    smrt_state *st;
+    PyObject *data;     /* bytes received */
+    Py_ssize_t pos;     /* bytes consumed */
+    long long length;   /* Content-Length, or -1 */
+    int broken;         /* SMRT_BODY_* */
     int closed;
+    PyObject *url;      /* for a read timeout's message */
     PyObject *weakrefs;
-} BodyObject;
+} RawObject;
 
-PyObject *smrt_body_new(smrt_state *st, PyObject *data, PyObject *content_length, PyObject *error)
-{
-    PyTypeObject *cls = (PyTypeObject *)(st->body_class ? st->body_class : (PyObject *)st->body_type);
-    BodyObject *b = (BodyObject *)cls->tp_alloc(cls, 0);
-    if (b == NULL) {
-        return NULL;
-    }
-    Py_INCREF(data);
-    b->data = data;
-    b->content_length = content_length ? content_length : Py_None;
-    Py_INCREF(b->content_length);
-    Py_XINCREF(error);
-    b->error = error;
-    if (error == NULL) {
-        /* Only bytes and str inside: it cannot be part of a cycle, so spare the collector. */
-        PyObject_GC_UnTrack(b);
-    }
-    return (PyObject *)b;
-}
-
-static int body_traverse(BodyObject *self, visitproc visit, void *arg)
-{
-    Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->data);
-    Py_VISIT(self->content_length);
-    Py_VISIT(self->error);
-    return 0;
-}
-
-static int body_clear(BodyObject *self)
-{
-    Py_CLEAR(self->data);
-    Py_CLEAR(self->content_length);
-    Py_CLEAR(self->error);
-    return 0;
-}
-
-static void body_dealloc(BodyObject *self)
-{
-    PyTypeObject *tp = Py_TYPE(self);
-    PyObject_GC_UnTrack(self);
-    if (self->weakrefs) {
-        PyObject_ClearWeakRefs((PyObject *)self);
-    }
-    body_clear(self);
-    tp->tp_free((PyObject *)self);
-    Py_DECREF(tp);
-}
-
-static PyObject *body_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
-{
-    static char *kwlist[] = {"data", "content_length", NULL};
-    PyObject *data = NULL, *content_length = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!|O:StreamingBody", kwlist, &PyBytes_Type, &data,
-                                     &content_length)) {
-        return NULL;
-    }
-    BodyObject *b = (BodyObject *)type->tp_alloc(type, 0);
-    if (b == NULL) {
-        return NULL;
-    }
-    Py_INCREF(data);
-    b->data = data;
-    Py_INCREF(content_length);
-    b->content_length = content_length;
-    return (PyObject *)b;
-}
-
-static Py_ssize_t remaining(BodyObject *self)
+static Py_ssize_t avail(RawObject *self)
 {
     if (self->closed || self->data == NULL) {
         return 0;
@@ -92,83 +32,185 @@ static Py_ssize_t remaining(BodyObject *self)
     return PyBytes_GET_SIZE(self->data) - self->pos;
 }
 
-/* At the end of the data: raise the transfer's error, if it was cut short. */
-static int check_end(BodyObject *self)
+/* Raise what urllib3 raises when a read finds no data. Returns -1 with an exception set,
+ * or 0 when the read should just return b"". */
+static int at_end(RawObject *self)
 {
-    if (self->error != NULL && !self->closed) {
-        PyErr_SetObject((PyObject *)Py_TYPE(self->error), self->error);
+    smrt_state *st = self->st;
+    if (self->broken == SMRT_BODY_TIMEOUT && !self->closed) {
+        PyObject *exc = PyObject_CallFunction(st->raw_timeout_type, "s", "Read timed out.");
+        if (exc) {
+            if (PyObject_SetAttrString(exc, "url", self->url ? self->url : Py_None) == 0) {
+                PyErr_SetObject(st->raw_timeout_type, exc);
+            }
+            Py_DECREF(exc);
+        }
+        return -1;
+    }
+    if (self->broken == SMRT_BODY_RESET && !self->closed) {
+        PyErr_SetString(st->raw_protocol_type,
+                        "(\"Connection broken: ConnectionResetError(104, 'Connection reset by peer')\", "
+                        "ConnectionResetError(104, 'Connection reset by peer'))");
+        return -1;
+    }
+    if (self->length >= 0 && (long long)self->pos < self->length && (self->closed || self->broken)) {
+        long long more = self->length - (long long)self->pos;
+        PyErr_Format(st->raw_protocol_type,
+                     "('Connection broken: IncompleteRead(%zd bytes read, %lld more expected)', "
+                     "IncompleteRead(%zd bytes read, %lld more expected))",
+                     self->pos, more, self->pos, more);
+        return -1;
+    }
+    if (self->broken == SMRT_BODY_INCOMPLETE && !self->closed) {
+        /* No Content-Length (a chunked body cut short). */
+        PyErr_Format(st->raw_protocol_type,
+                     "('Connection broken: IncompleteRead(%zd bytes read)', IncompleteRead(%zd bytes read))", self->pos,
+                     self->pos);
         return -1;
     }
     return 0;
 }
 
-static PyObject *body_read(BodyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+PyObject *smrt_raw_new(smrt_state *st, PyObject *data, long long length, int broken, PyObject *url)
 {
-    static const char *const names[] = {"amt"};
+    RawObject *r = (RawObject *)st->raw_type->tp_alloc(st->raw_type, 0);
+    if (r == NULL) {
+        return NULL;
+    }
+    r->st = st;
+    r->data = Py_NewRef(data);
+    r->length = length;
+    r->broken = broken;
+    r->url = Py_XNewRef(url);
+    /* Bytes and str inside only: it cannot be part of a cycle; spare the collector. */
+    PyObject_GC_UnTrack(r);
+    return (PyObject *)r;
+}
+
+static int raw_traverse(RawObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->data);
+    Py_VISIT(self->url);
+    return 0;
+}
+
+static int raw_clear(RawObject *self)
+{
+    Py_CLEAR(self->data);
+    Py_CLEAR(self->url);
+    return 0;
+}
+
+static void raw_dealloc(RawObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->weakrefs) {
+        PyObject_ClearWeakRefs((PyObject *)self);
+    }
+    raw_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyObject *raw_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"data", "content_length", NULL};
+    PyObject *data = NULL;
+    long long length = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!|L:RawStream", kwlist, &PyBytes_Type, &data, &length)) {
+        return NULL;
+    }
+    smrt_state *st = smrt_state_from_type(type);
+    if (st == NULL) {
+        return NULL;
+    }
+    RawObject *r = (RawObject *)type->tp_alloc(type, 0);
+    if (r == NULL) {
+        return NULL;
+    }
+    r->st = st;
+    r->data = Py_NewRef(data);
+    r->length = length;
+    return (PyObject *)r;
+}
+
+static PyObject *slice(RawObject *self, Py_ssize_t n)
+{
+    if (self->pos == 0 && n == PyBytes_GET_SIZE(self->data)) {
+        self->pos = n; /* the whole body in one read: the bytes object itself, no copy */
+        return Py_NewRef(self->data);
+    }
+    PyObject *out = PyBytes_FromStringAndSize(PyBytes_AS_STRING(self->data) + self->pos, n);
+    if (out) {
+        self->pos += n;
+    }
+    return out;
+}
+
+static PyObject *raw_read(RawObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
     PyObject *amt_obj = Py_None;
     Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
     if (nargs + nkw > 1) {
         PyErr_SetString(PyExc_TypeError, "read() takes at most 1 argument");
         return NULL;
     }
-    if (nargs == 1) {
-        amt_obj = args[0];
-    } else if (nkw == 1) {
-        if (!PyUnicode_Check(PyTuple_GET_ITEM(kwnames, 0)) ||
-            PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), names[0]) != 0) {
-            PyErr_Format(PyExc_TypeError, "read() got an unexpected keyword argument '%U'",
-                         PyTuple_GET_ITEM(kwnames, 0));
-            return NULL;
-        }
-        amt_obj = args[0];
-    }
-    Py_ssize_t left = remaining(self);
-    Py_ssize_t amt = left;
-    int all = 1;
-    if (amt_obj != Py_None) {
-        Py_ssize_t want = PyNumber_AsSsize_t(amt_obj, PyExc_OverflowError);
-        if (want == -1 && PyErr_Occurred()) {
-            return NULL;
-        }
-        if (want >= 0) { /* as file objects: a negative size reads everything */
-            all = 0;
-            amt = want < left ? want : left;
-            if (amt == 0 && want > 0 && check_end(self) < 0) {
-                return NULL;
-            }
-        }
-    }
-    /* urllib3 raises on a truncated body when asked for all of it: so does botocore. */
-    if (all && check_end(self) < 0) {
+    if (nkw == 1 && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "amt") != 0) {
+        PyErr_Format(PyExc_TypeError, "read() got an unexpected keyword argument '%U'", PyTuple_GET_ITEM(kwnames, 0));
         return NULL;
+    }
+    if (nargs + nkw == 1) {
+        amt_obj = args[0];
+    }
+    Py_ssize_t amt = -1;
+    if (amt_obj != Py_None) {
+        if (!PyLong_Check(amt_obj)) {
+            PyErr_Format(PyExc_TypeError, "'%.100s' object cannot be interpreted as an integer",
+                         Py_TYPE(amt_obj)->tp_name);
+            return NULL;
+        }
+        amt = PyLong_AsSsize_t(amt_obj);
+        if (amt == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    Py_ssize_t left = avail(self);
+    if (amt < 0) {
+        if (self->closed) {
+            return PyBytes_FromStringAndSize(NULL, 0);
+        }
+        PyObject *out = slice(self, left);
+        if (out && self->broken && at_end(self) < 0) {
+            Py_DECREF(out); /* urllib3 loses what it read when the stream breaks */
+            return NULL;
+        }
+        return out;
     }
     if (amt == 0) {
         return PyBytes_FromStringAndSize(NULL, 0);
     }
-    if (self->pos == 0 && amt == PyBytes_GET_SIZE(self->data)) {
-        /* The whole body in one read: hand out the bytes object itself, no copy. */
-        self->pos = amt;
-        Py_INCREF(self->data);
-        return self->data;
+    if (left > 0) {
+        return slice(self, amt < left ? amt : left);
     }
-    PyObject *out = PyBytes_FromStringAndSize(PyBytes_AS_STRING(self->data) + self->pos, amt);
-    if (out) {
-        self->pos += amt;
+    if (at_end(self) < 0) {
+        return NULL;
     }
-    return out;
+    return PyBytes_FromStringAndSize(NULL, 0);
 }
 
-static PyObject *body_readinto(BodyObject *self, PyObject *arg)
+static PyObject *raw_readinto(RawObject *self, PyObject *arg)
 {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
         return NULL;
     }
-    Py_ssize_t n = remaining(self);
+    Py_ssize_t n = avail(self);
     if (n > view.len) {
         n = view.len;
     }
-    if (n == 0 && view.len > 0 && check_end(self) < 0) {
+    if (n == 0 && view.len > 0 && at_end(self) < 0) {
         PyBuffer_Release(&view);
         return NULL;
     }
@@ -180,121 +222,233 @@ static PyObject *body_readinto(BodyObject *self, PyObject *arg)
     return PyLong_FromSsize_t(n);
 }
 
-static PyObject *body_next(BodyObject *self)
+/* One line (up to and including b"\n"), at most `limit` bytes (limit < 0: no limit). */
+static PyObject *readline_impl(RawObject *self, Py_ssize_t limit)
 {
-    Py_ssize_t n = remaining(self);
-    if (n == 0) {
-        if (check_end(self) < 0) {
+    Py_ssize_t left = avail(self);
+    if (left == 0) {
+        if (at_end(self) < 0) {
             return NULL;
         }
-        return NULL; /* StopIteration */
+        return PyBytes_FromStringAndSize(NULL, 0);
     }
-    if (n > 1024) {
-        n = 1024;
+    if (limit >= 0 && limit < left) {
+        left = limit;
     }
-    PyObject *out = PyBytes_FromStringAndSize(PyBytes_AS_STRING(self->data) + self->pos, n);
-    if (out) {
-        self->pos += n;
-    }
-    return out;
+    const char *start = PyBytes_AS_STRING(self->data) + self->pos;
+    const char *nl = memchr(start, '\n', (size_t)left);
+    return slice(self, nl ? (Py_ssize_t)(nl - start) + 1 : left);
 }
 
-static PyObject *body_tell(BodyObject *self, PyObject *Py_UNUSED(ignored))
+static PyObject *raw_readline(RawObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t limit = -1;
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "readline() takes at most 1 argument");
+        return NULL;
+    }
+    if (nargs == 1 && args[0] != Py_None) {
+        limit = PyNumber_AsSsize_t(args[0], PyExc_OverflowError);
+        if (limit == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    return readline_impl(self, limit);
+}
+
+static PyObject *raw_readlines(RawObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)args;
+    (void)nargs;
+    PyObject *lines = PyList_New(0);
+    while (lines) {
+        PyObject *line = readline_impl(self, -1);
+        if (line == NULL) {
+            Py_CLEAR(lines);
+            break;
+        }
+        if (PyBytes_GET_SIZE(line) == 0) {
+            Py_DECREF(line);
+            break;
+        }
+        int rc = PyList_Append(lines, line);
+        Py_DECREF(line);
+        if (rc < 0) {
+            Py_CLEAR(lines);
+        }
+    }
+    return lines;
+}
+
+static PyObject *raw_iternext(RawObject *self)
+{
+    PyObject *line = readline_impl(self, -1);
+    if (line && PyBytes_GET_SIZE(line) == 0) {
+        Py_DECREF(line);
+        return NULL; /* StopIteration */
+    }
+    return line;
+}
+
+static PyObject *raw_tell(RawObject *self, PyObject *Py_UNUSED(ignored))
 {
     return PyLong_FromSsize_t(self->pos);
 }
 
-static PyObject *body_close(BodyObject *self, PyObject *Py_UNUSED(ignored))
+static PyObject *raw_close(RawObject *self, PyObject *Py_UNUSED(ignored))
 {
     self->closed = 1;
     Py_RETURN_NONE;
 }
 
-static PyObject *body_readable(BodyObject *self, PyObject *Py_UNUSED(ignored))
+static PyObject *raw_true(RawObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return PyBool_FromLong(!self->closed);
+    (void)self;
+    Py_RETURN_TRUE;
 }
 
-static PyObject *body_enter(BodyObject *self, PyObject *Py_UNUSED(ignored))
+static PyObject *raw_false(RawObject *self, PyObject *Py_UNUSED(ignored))
 {
-    Py_INCREF(self);
-    return (PyObject *)self;
+    (void)self;
+    Py_RETURN_FALSE;
 }
 
-static PyObject *body_exit(BodyObject *self, PyObject *args)
+static PyObject *raw_enter(RawObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return Py_NewRef(self);
+}
+
+static PyObject *raw_exit(RawObject *self, PyObject *args)
 {
     (void)args;
     self->closed = 1;
     Py_RETURN_NONE;
 }
 
-static PyObject *body_get_closed(BodyObject *self, void *Py_UNUSED(closure))
+static PyObject *raw_get_closed(RawObject *self, void *Py_UNUSED(closure))
 {
-    return PyBool_FromLong(self->closed);
+    /* urllib3 reports closed once the connection is released: after close(), or when the
+     * whole body has been read. */
+    return PyBool_FromLong(self->closed || (avail(self) == 0 && !self->broken));
 }
 
-static PyObject *body_get_content_length(BodyObject *self, void *Py_UNUSED(closure))
-{
-    Py_INCREF(self->content_length);
-    return self->content_length;
-}
-
-static PyObject *body_get_amount_read(BodyObject *self, void *Py_UNUSED(closure))
-{
-    return PyLong_FromSsize_t(self->pos);
-}
-
-static PyMethodDef body_methods[] = {
-    {"read", (PyCFunction)(void (*)(void))body_read, METH_FASTCALL | METH_KEYWORDS,
-     "read($self, /, amt=None)\n--\n\nRead at most amt bytes (all that is left when amt is None)."},
-    {"readinto", (PyCFunction)body_readinto, METH_O,
-     "readinto($self, b, /)\n--\n\nRead into a writable buffer; return the number of bytes read."},
-    {"tell", (PyCFunction)body_tell, METH_NOARGS, "tell($self, /)\n--\n\nBytes read so far."},
-    {"close", (PyCFunction)body_close, METH_NOARGS, "close($self, /)\n--\n\nClose the body."},
-    {"readable", (PyCFunction)body_readable, METH_NOARGS, "readable($self, /)\n--\n\nTrue until closed."},
-    {"__enter__", (PyCFunction)body_enter, METH_NOARGS, NULL},
-    {"__exit__", (PyCFunction)body_exit, METH_VARARGS, NULL},
+static PyMethodDef raw_methods[] = {
+    {"read", (PyCFunction)(void (*)(void))raw_read, METH_FASTCALL | METH_KEYWORDS,
+     "read($self, /, amt=None)\n--\n\nRead at most amt bytes (the rest when amt is None)."},
+    {"readinto", (PyCFunction)raw_readinto, METH_O,
+     "readinto($self, b, /)\n--\n\nRead into a writable buffer; return the number of bytes."},
+    {"readline", (PyCFunction)(void (*)(void))raw_readline, METH_FASTCALL,
+     "readline($self, size=-1, /)\n--\n\nOne line, b'\\n' included."},
+    {"readlines", (PyCFunction)(void (*)(void))raw_readlines, METH_FASTCALL,
+     "readlines($self, hint=-1, /)\n--\n\nThe remaining lines."},
+    {"tell", (PyCFunction)raw_tell, METH_NOARGS, "tell($self, /)\n--\n\nBytes read so far."},
+    {"close", (PyCFunction)raw_close, METH_NOARGS, "close($self, /)\n--\n\nRelease the body."},
+    {"readable", (PyCFunction)raw_true, METH_NOARGS, NULL},
+    {"seekable", (PyCFunction)raw_false, METH_NOARGS, NULL},
+    {"writable", (PyCFunction)raw_false, METH_NOARGS, NULL},
+    {"isatty", (PyCFunction)raw_false, METH_NOARGS, NULL},
+    {"__enter__", (PyCFunction)raw_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)raw_exit, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
-static PyGetSetDef body_getset[] = {
-    {"closed", (getter)body_get_closed, NULL, "True once close() was called.", NULL},
-    {"_content_length", (getter)body_get_content_length, NULL, "The Content-Length header.", NULL},
-    {"_amount_read", (getter)body_get_amount_read, NULL, "Bytes read so far.", NULL},
+static PyGetSetDef raw_getset[] = {
+    {"closed", (getter)raw_get_closed, NULL, "True once released.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyMemberDef body_members[] = {
-    {"__weaklistoffset__", T_PYSSIZET, offsetof(BodyObject, weakrefs), READONLY, NULL},
+static PyMemberDef raw_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(RawObject, weakrefs), READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };
 
-static PyType_Slot body_slots[] = {
-    {Py_tp_doc, "StreamingBodyBase(data, content_length=None)\n--\n\n"
-                "The response body of an invocation: already received in full, read like a file."},
-    {Py_tp_new, body_tp_new},
-    {Py_tp_dealloc, body_dealloc},
-    {Py_tp_traverse, body_traverse},
-    {Py_tp_clear, body_clear},
-    {Py_tp_iternext, body_next},
-    {Py_tp_methods, body_methods},
-    {Py_tp_getset, body_getset},
-    {Py_tp_members, body_members},
+static PyObject *raw_iter(PyObject *self)
+{
+    return Py_NewRef(self);
+}
+
+static PyType_Slot raw_slots[] = {
+    {Py_tp_doc, "RawStream(data, content_length=-1)\n--\n\n"
+                "A response body already received, read as urllib3's HTTPResponse reads."},
+    {Py_tp_new, raw_tp_new},
+    {Py_tp_dealloc, raw_dealloc},
+    {Py_tp_traverse, raw_traverse},
+    {Py_tp_clear, raw_clear},
+    {Py_tp_iter, raw_iter},
+    {Py_tp_iternext, raw_iternext},
+    {Py_tp_methods, raw_methods},
+    {Py_tp_getset, raw_getset},
+    {Py_tp_members, raw_members},
     {0, NULL},
 };
 
-static PyType_Spec body_spec = {
-    .name = "sagemaker_rt_c._core.StreamingBodyBase",
-    .basicsize = sizeof(BodyObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .slots = body_slots,
+static PyType_Spec raw_spec = {
+    .name = "sagemaker_rt_c._core.RawStream",
+    .basicsize = sizeof(RawObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = raw_slots,
 };
 
 int smrt_body_type_add(PyObject *module, smrt_state *st)
 {
-    st->body_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &body_spec, NULL);
-    if (st->body_type == NULL) {
+    st->raw_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &raw_spec, NULL);
+    st->raw_protocol_type = PyErr_NewExceptionWithDoc(
+        "sagemaker_rt_c._core.ProtocolError",
+        "The response body broke off (urllib3's ProtocolError: StreamingBody raises ResponseStreamingError).", NULL,
+        NULL);
+    st->raw_timeout_type = PyErr_NewExceptionWithDoc(
+        "sagemaker_rt_c._core.ReadTimeout",
+        "The response body stalled (urllib3's ReadTimeoutError: StreamingBody raises ReadTimeoutError).", NULL, NULL);
+    if (st->raw_type == NULL || st->raw_protocol_type == NULL || st->raw_timeout_type == NULL) {
         return -1;
     }
-    return PyModule_AddObjectRef(module, "StreamingBodyBase", (PyObject *)st->body_type);
+    if (PyModule_AddObjectRef(module, "RawStream", (PyObject *)st->raw_type) < 0 ||
+        PyModule_AddObjectRef(module, "ProtocolError", st->raw_protocol_type) < 0 ||
+        PyModule_AddObjectRef(module, "ReadTimeout", st->raw_timeout_type) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* A StreamingBody (the Python class installed by sagemaker_rt_c.response) around a
+ * RawStream, made without running Python code: allocate, then set its three slots through
+ * their member descriptors, as botocore's __init__ would. */
+PyObject *smrt_body_new(smrt_state *st, PyObject *data, PyObject *content_length, int broken, PyObject *url)
+{
+    long long length = -1;
+    if (content_length && PyUnicode_Check(content_length)) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(content_length, &n);
+        if (s == NULL) {
+            return NULL;
+        }
+        char *end = NULL;
+        long long v = n > 0 ? strtoll(s, &end, 10) : -1;
+        if (end && end == s + n && v >= 0) {
+            length = v;
+        }
+    }
+    PyObject *raw = smrt_raw_new(st, data, length, broken, url);
+    if (raw == NULL) {
+        return NULL;
+    }
+    if (st->body_class == NULL) {
+        return raw;
+    }
+    PyTypeObject *cls = (PyTypeObject *)st->body_class;
+    PyObject *body = cls->tp_new(cls, st->empty_tuple, NULL);
+    if (body == NULL) {
+        Py_DECREF(raw);
+        return NULL;
+    }
+    PyObject *cl = content_length ? content_length : Py_None;
+    if (Py_TYPE(st->body_slot_raw)->tp_descr_set(st->body_slot_raw, body, raw) < 0 ||
+        Py_TYPE(st->body_slot_length)->tp_descr_set(st->body_slot_length, body, cl) < 0 ||
+        Py_TYPE(st->body_slot_read)->tp_descr_set(st->body_slot_read, body, st->zero) < 0) {
+        Py_DECREF(raw);
+        Py_DECREF(body);
+        return NULL;
+    }
+    Py_DECREF(raw);
+    return body;
 }

@@ -605,8 +605,7 @@ static int copy_header(PyObject *result, PyObject *headers, PyObject *lower_name
     return PyDict_SetItem(result, member, v);
 }
 
-static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries, int max_reached,
-                                PyObject *body_error)
+static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries, int max_reached, int broken)
 {
     smrt_state *st = self->st;
     PyObject *headers = NULL, *meta = NULL, *result = NULL, *status = NULL, *data = NULL, *body = NULL;
@@ -659,7 +658,15 @@ static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries
     if (data == NULL) {
         goto error;
     }
-    body = smrt_body_new(st, data, PyDict_GetItemWithError(headers, kh[SMRT_H_CONTENT_LENGTH]), body_error);
+    PyObject *url = NULL;
+    if (broken == SMRT_BODY_TIMEOUT) {
+        url = PyUnicode_DecodeLatin1(conn->url.data ? conn->url.data : "", (Py_ssize_t)conn->url.len, NULL);
+        if (url == NULL) {
+            goto error;
+        }
+    }
+    body = smrt_body_new(st, data, PyDict_GetItemWithError(headers, kh[SMRT_H_CONTENT_LENGTH]), broken, url);
+    Py_XDECREF(url);
     if (body == NULL || PyDict_SetItem(result, st->s_Body, body) < 0) {
         goto error;
     }
@@ -810,8 +817,28 @@ static int response_date(smrt_conn *conn, double *out)
 
 /* The exception for a body that broke after the headers arrived (botocore has returned the
  * response by then: reading the StreamingBody raises it). */
+/* How the body broke after the headers (SMRT_BODY_*). */
+static int body_break(smrt_conn *conn, smrt_xfer_kind kind)
+{
+    if (kind == SMRT_XFER_READ_TIMEOUT) {
+        return SMRT_BODY_TIMEOUT;
+    }
+    if (kind == SMRT_XFER_CLOSED && strstr(conn->errbuf, "reset by peer") != NULL) {
+        return SMRT_BODY_RESET;
+    }
+    return SMRT_BODY_INCOMPLETE;
+}
+
 static PyObject *body_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_kind kind)
 {
+    if (body_break(conn, kind) == SMRT_BODY_RESET) {
+        snprintf(conn->errbuf, sizeof(conn->errbuf),
+                 "(\"Connection broken: ConnectionResetError(104, 'Connection reset by peer')\", "
+                 "ConnectionResetError(104, 'Connection reset by peer'))");
+        kind = SMRT_XFER_PARTIAL;
+    } else if (kind == SMRT_XFER_CLOSED) {
+        kind = SMRT_XFER_PARTIAL;
+    }
     if (kind == SMRT_XFER_PARTIAL && conn->content_length >= 0 && (long long)conn->body.len < conn->content_length) {
         long long more = conn->content_length - (long long)conn->body.len;
         snprintf(conn->errbuf, sizeof(conn->errbuf),
@@ -887,20 +914,27 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
         smrt_attempt at = {.attempt = attempt, .kind = kind, .status = conn->status};
 
         /* The headers came, then the body broke or stalled: botocore has already handed the
-         * response back by then (a StreamingBody), so nothing is retried. */
-        if ((kind == SMRT_XFER_PARTIAL || kind == SMRT_XFER_READ_TIMEOUT) && conn->headers_done) {
-            PyObject *body_error = body_exception(self, conn, kind);
-            if (body_error == NULL) {
-                break;
-            }
+         * response back by then (a StreamingBody), so nothing is retried; the break shows when
+         * the body is read. An error body is read at once: its break is raised now. */
+        if (kind != SMRT_XFER_OK && conn->headers_done && conn->content_length >= 0 &&
+            (long long)conn->body.len == conn->content_length) {
+            /* The whole response arrived, then the upload failed (the server answered early
+             * and closed): the response stands, as it does for urllib3. */
+            kind = at.kind = SMRT_XFER_OK;
+        }
+        if ((kind == SMRT_XFER_PARTIAL || kind == SMRT_XFER_READ_TIMEOUT || kind == SMRT_XFER_CLOSED) &&
+            conn->headers_done) {
             if (conn->status < 300) {
                 int flagged = smrt_retry_on_success(retry, &rcall, &at);
                 smrt_retry_record_response(retry, 0, limiter_clock(self));
-                result = build_response(self, conn, attempt - 1, flagged, body_error);
+                result = build_response(self, conn, attempt - 1, flagged, body_break(conn, kind));
             } else {
-                PyErr_SetObject((PyObject *)Py_TYPE(body_error), body_error);
+                PyObject *exc = body_exception(self, conn, kind);
+                if (exc) {
+                    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+                    Py_DECREF(exc);
+                }
             }
-            Py_DECREF(body_error);
             break;
         }
         if (kind == SMRT_XFER_PARTIAL) {
@@ -909,7 +943,7 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
         if (kind == SMRT_XFER_OK && conn->status < 300) {
             int flagged = smrt_retry_on_success(retry, &rcall, &at);
             smrt_retry_record_response(retry, 0, limiter_clock(self));
-            result = build_response(self, conn, attempt - 1, flagged, NULL);
+            result = build_response(self, conn, attempt - 1, flagged, SMRT_BODY_OK);
             break;
         }
 

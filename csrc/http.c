@@ -447,6 +447,7 @@ static smrt_xfer_kind classify(smrt_conn *c, CURLcode rc, int have_proxy)
         return c->read_timed_out < 0 ? SMRT_XFER_CONNECT_TIMEOUT : SMRT_XFER_READ_TIMEOUT;
     case CURLE_PARTIAL_FILE:
         return SMRT_XFER_PARTIAL;
+    case CURLE_UNSUPPORTED_PROTOCOL: /* "Received HTTP/0.9": not HTTP at all */
     case CURLE_GOT_NOTHING:
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:

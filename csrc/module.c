@@ -37,10 +37,28 @@ static PyObject *mod_install(PyObject *module, PyObject *args)
         return NULL;
     }
     smrt_state *st = get_state(module);
-    if (!PyType_Check(body_class) || !PyType_IsSubtype((PyTypeObject *)body_class, st->body_type)) {
-        PyErr_SetString(PyExc_TypeError, "body_class must subclass StreamingBodyBase");
+    if (!PyType_Check(body_class)) {
+        PyErr_SetString(PyExc_TypeError, "body_class must be a class");
         return NULL;
     }
+    /* The slots botocore's StreamingBody.__init__ sets: set them directly, no __init__ call. */
+    static const char *const names[] = {"_raw_stream", "_content_length", "_amount_read"};
+    PyObject *slots[3];
+    for (int i = 0; i < 3; i++) {
+        slots[i] = PyObject_GetAttrString(body_class, names[i]);
+        if (slots[i] == NULL || Py_TYPE(slots[i])->tp_descr_set == NULL) {
+            for (int k = 0; k <= i; k++) {
+                Py_XDECREF(slots[k]);
+            }
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_TypeError, "body_class needs a __slots__ entry %s", names[i]);
+            }
+            return NULL;
+        }
+    }
+    Py_XSETREF(st->body_slot_raw, slots[0]);
+    Py_XSETREF(st->body_slot_length, slots[1]);
+    Py_XSETREF(st->body_slot_read, slots[2]);
     Py_INCREF(body_class);
     Py_XSETREF(st->body_class, body_class);
     Py_INCREF(hooks);
@@ -352,7 +370,9 @@ static int module_exec(PyObject *module)
         }
     }
     st->empty_bytes = PyBytes_FromStringAndSize(NULL, 0);
-    if (st->empty_bytes == NULL) {
+    st->empty_tuple = PyTuple_New(0);
+    st->zero = PyLong_FromLong(0);
+    if (st->empty_bytes == NULL || st->empty_tuple == NULL || st->zero == NULL) {
         return -1;
     }
     if (smrt_body_type_add(module, st) < 0 || smrt_client_type_add(module, st) < 0) {
@@ -370,8 +390,13 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg)
 {
     smrt_state *st = get_state(module);
     Py_VISIT(st->client_type);
-    Py_VISIT(st->body_type);
+    Py_VISIT(st->raw_type);
+    Py_VISIT(st->raw_protocol_type);
+    Py_VISIT(st->raw_timeout_type);
     Py_VISIT(st->body_class);
+    Py_VISIT(st->body_slot_raw);
+    Py_VISIT(st->body_slot_length);
+    Py_VISIT(st->body_slot_read);
     Py_VISIT(st->hooks);
     return 0;
 }
@@ -380,10 +405,17 @@ static int module_clear(PyObject *module)
 {
     smrt_state *st = get_state(module);
     Py_CLEAR(st->client_type);
-    Py_CLEAR(st->body_type);
+    Py_CLEAR(st->raw_type);
+    Py_CLEAR(st->raw_protocol_type);
+    Py_CLEAR(st->raw_timeout_type);
     Py_CLEAR(st->body_class);
+    Py_CLEAR(st->body_slot_raw);
+    Py_CLEAR(st->body_slot_length);
+    Py_CLEAR(st->body_slot_read);
     Py_CLEAR(st->hooks);
     Py_CLEAR(st->empty_bytes);
+    Py_CLEAR(st->empty_tuple);
+    Py_CLEAR(st->zero);
     for (int i = 0; i < SMRT_H_COUNT; i++) {
         Py_CLEAR(st->known_headers[i]);
     }

@@ -33,6 +33,7 @@ build: deps
 	@SMRT_WERROR=1 $(VPY) setup.py -q build_ext --inplace >build/build.log 2>&1 || { cat build/build.log; exit 1; }
 
 test: build
+	$(VENV)/bin/ruff check sagemaker_rt_c tests bench demo
 	$(PYTEST) -q tests
 
 lint: deps

@@ -38,16 +38,22 @@ http {{
 
 
 def ensure_nginx():
-    path = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    path = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
+    )
     if path:
         return path
     sudo = [] if os.geteuid() == 0 else ["sudo"]
-    subprocess.run(sudo + ["apt-get", "install", "-y", "-q", "nginx-light"], check=False,
-                   capture_output=True)
+    subprocess.run(
+        sudo + ["apt-get", "install", "-y", "-q", "nginx-light"], check=False, capture_output=True
+    )
     if not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
         subprocess.run(sudo + ["apt-get", "update", "-q"], check=True, capture_output=True)
-        subprocess.run(sudo + ["apt-get", "install", "-y", "-q", "nginx-light"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            sudo + ["apt-get", "install", "-y", "-q", "nginx-light"],
+            check=True,
+            capture_output=True,
+        )
     return shutil.which("nginx") or "/usr/sbin/nginx"
 
 
@@ -72,7 +78,8 @@ class Nginx:
     def start(self):
         self.proc = subprocess.Popen(
             [self.binary, "-c", os.path.join(self.dir, "nginx.conf"), "-p", self.dir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for _ in range(200):
             try:
@@ -80,7 +87,9 @@ class Nginx:
                 return self
             except OSError:
                 time.sleep(0.02)
-        raise RuntimeError("nginx did not start: " + open(os.path.join(self.dir, "error.log")).read())
+        raise RuntimeError(
+            "nginx did not start: " + open(os.path.join(self.dir, "error.log")).read()
+        )
 
     def stop(self):
         if self.proc:

@@ -34,8 +34,12 @@ def build_curl_loop():
     out = os.path.join(tempfile.gettempdir(), "smrt_curl_loop")
     src = os.path.join(HERE, "curl_loop.c")
     if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
-        cflags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"],
-                                capture_output=True, text=True, check=True).stdout.split()
+        cflags = subprocess.run(
+            ["pkg-config", "--cflags", "--libs", "libcurl"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         subprocess.run(["gcc", "-O2", "-o", out, src, *cflags], check=True)
     return out
 
@@ -105,8 +109,9 @@ def per_call(client, body, calls):
 def fresh_interpreter(code):
     """Seconds reported by `code` run in a new interpreter (it prints one float)."""
     env = dict(os.environ, PYTHONPATH=ROOT)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -139,14 +144,36 @@ def main():
     # Import and first client, fresh interpreters, interleaved.
     imp, cli = [], []
     for _ in range(rounds):
-        imp.append((fresh_interpreter(IMPORT_CODE.format(mod="sagemaker_rt_c")),
-                    fresh_interpreter(IMPORT_CODE.format(mod="boto3"))))
-        cli.append((fresh_interpreter(CLIENT_CODE.format(mod="sagemaker_rt_c")),
-                    fresh_interpreter(CLIENT_CODE.format(mod="boto3"))))
-    rows.append(("import", statistics.median(a for a, _ in imp), "boto3",
-                 statistics.median(b for _, b in imp), 1 / median_ratio(imp)))
-    rows.append(("first client", statistics.median(a for a, _ in cli), "boto3",
-                 statistics.median(b for _, b in cli), 1 / median_ratio(cli)))
+        imp.append(
+            (
+                fresh_interpreter(IMPORT_CODE.format(mod="sagemaker_rt_c")),
+                fresh_interpreter(IMPORT_CODE.format(mod="boto3")),
+            )
+        )
+        cli.append(
+            (
+                fresh_interpreter(CLIENT_CODE.format(mod="sagemaker_rt_c")),
+                fresh_interpreter(CLIENT_CODE.format(mod="boto3")),
+            )
+        )
+    rows.append(
+        (
+            "import",
+            statistics.median(a for a, _ in imp),
+            "boto3",
+            statistics.median(b for _, b in imp),
+            1 / median_ratio(imp),
+        )
+    )
+    rows.append(
+        (
+            "first client",
+            statistics.median(a for a, _ in cli),
+            "boto3",
+            statistics.median(b for _, b in cli),
+            1 / median_ratio(cli),
+        )
+    )
 
     binary = build_curl_loop()
     body = json.dumps({"inputs": [[0.5] * 16]}).encode()
@@ -166,14 +193,33 @@ def main():
             vs_curl.append((o, c))
             vs_min.append((o, m))
             vs_boto.append((o, b))
-    rows.append(("invoke_endpoint (small body)", statistics.median(o for o, _ in vs_curl),
-                 "bare libcurl loop, same request bytes", statistics.median(c for _, c in vs_curl),
-                 median_ratio(vs_curl)))
-    rows.append(("invoke_endpoint (small body)", statistics.median(o for o, _ in vs_min),
-                 "bare libcurl loop, minimal headers", statistics.median(m for _, m in vs_min),
-                 median_ratio(vs_min)))
-    rows.append(("invoke_endpoint (small body)", statistics.median(o for o, _ in vs_boto),
-                 "boto3", statistics.median(b for _, b in vs_boto), 1 / median_ratio(vs_boto)))
+    rows.append(
+        (
+            "invoke_endpoint (small body)",
+            statistics.median(o for o, _ in vs_curl),
+            "bare libcurl loop, same request bytes",
+            statistics.median(c for _, c in vs_curl),
+            median_ratio(vs_curl),
+        )
+    )
+    rows.append(
+        (
+            "invoke_endpoint (small body)",
+            statistics.median(o for o, _ in vs_min),
+            "bare libcurl loop, minimal headers",
+            statistics.median(m for _, m in vs_min),
+            median_ratio(vs_min),
+        )
+    )
+    rows.append(
+        (
+            "invoke_endpoint (small body)",
+            statistics.median(o for o, _ in vs_boto),
+            "boto3",
+            statistics.median(b for _, b in vs_boto),
+            1 / median_ratio(vs_boto),
+        )
+    )
 
     lines = [
         f"Machine: {os.uname().sysname} {os.uname().release}, {os.cpu_count()} CPUs; "

@@ -12,8 +12,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import sagemaker_rt_c  # noqa: E402
 from local_endpoint import LocalEndpoint  # noqa: E402
+
+import sagemaker_rt_c  # noqa: E402
 
 POSITIVE = {"good", "great", "love", "fast", "excellent"}
 NEGATIVE = {"bad", "slow", "hate", "broken", "awful"}
@@ -48,19 +49,29 @@ def main():
             ContentType="application/json",
             Body=json.dumps({"text": "I love how fast this is"}),
         )
-        print("sentiment ->", out["Body"].read().decode(), "| variant:",
-              out["InvokedProductionVariant"], "| status:",
-              out["ResponseMetadata"]["HTTPStatusCode"])
+        print(
+            "sentiment ->",
+            out["Body"].read().decode(),
+            "| variant:",
+            out["InvokedProductionVariant"],
+            "| status:",
+            out["ResponseMetadata"]["HTTPStatusCode"],
+        )
 
-        out = rt.invoke_endpoint(EndpointName="csv-sum", ContentType="text/csv",
-                                 Body=b"1,2,3\n4.5,5.5\n")
+        out = rt.invoke_endpoint(
+            EndpointName="csv-sum", ContentType="text/csv", Body=b"1,2,3\n4.5,5.5\n"
+        )
         print("csv-sum   ->", out["Body"].read().decode().replace("\n", " | "))
 
         try:
             rt.invoke_endpoint(EndpointName="sentiment", ContentType="text/plain", Body=b"hi")
         except rt.exceptions.ModelError as e:
-            print("ModelError caught:", e.response["OriginalStatusCode"], "-",
-                  e.response["OriginalMessage"])
+            print(
+                "ModelError caught:",
+                e.response["OriginalStatusCode"],
+                "-",
+                e.response["OriginalMessage"],
+            )
 
         try:
             rt.invoke_endpoint(EndpointName="missing", Body=b"{}")
@@ -86,7 +97,9 @@ def main():
             b3.invoke_endpoint(EndpointName="sentiment", ContentType="application/json", Body=body)
         theirs = (time.perf_counter() - t) / n3
         print(f"boto3:          {theirs * 1e6:8.1f} us per call ({n3} calls)")
-        print(f"the local server (Python http.server) costs most of both; ratio {theirs / ours:.1f}x")
+        print(
+            f"the local server (Python http.server) costs most of both; ratio {theirs / ours:.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ an unknown endpoint name becomes a 400 ValidationError. No signature is checked.
 """
 
 import json
+import socket
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,13 @@ from urllib.parse import unquote
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as SageMaker
+    # Buffer the response and send it in one piece when the handler is done: headers and
+    # body written separately meet Nagle's algorithm and the client's delayed ACK (40 ms).
+    wbufsize = 1 << 16
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, *args):  # quiet
         pass
@@ -32,7 +40,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _error(self, status, code, message, **extra):
         body = json.dumps({"message": message, **extra}).encode()
-        self._reply(status, body, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)])
+        self._reply(
+            status, body, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+        )
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -51,21 +61,36 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(
                 424,
                 "ModelError",
-                f"Received client error (400) from primary with message \"{e}\".",
+                f'Received client error (400) from primary with message "{e}".',
                 OriginalStatusCode=400,
                 OriginalMessage=str(e),
                 LogStreamArn=f"arn:aws:logs:local:123456789012:log-group:/aws/sagemaker/Endpoints/{name}",
             )
-        headers = [("Content-Type", content_type), ("x-Amzn-Invoked-Production-Variant", "AllTraffic")]
+        headers = [
+            ("Content-Type", content_type),
+            ("x-Amzn-Invoked-Production-Variant", "AllTraffic"),
+        ]
         attrs = self.headers.get("X-Amzn-SageMaker-Custom-Attributes")
         if attrs is not None:
             headers.append(("X-Amzn-SageMaker-Custom-Attributes", attrs))
         self._reply(200, out, headers)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client closing its keep-alive connection is not an error worth a traceback.
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class LocalEndpoint:
     def __init__(self, models, host="127.0.0.1", port=0):
-        self._server = ThreadingHTTPServer((host, port), _Handler)
+        self._server = _Server((host, port), _Handler)
         self._server.daemon_threads = True
         self._server.models = dict(models)
         self.url = f"http://{host}:{self._server.server_address[1]}"

@@ -14,9 +14,9 @@ loads on first use.
 
 __version__ = "0.1.0"
 
+from . import _resolve  # noqa: E402,F401  (needed by every client)
 from ._client import SageMakerRuntime  # noqa: E402  (starts the background library load)
 from .config import Config  # noqa: E402
-from . import _resolve  # noqa: E402,F401  (needed by every client)
 from .session import Session, _default_session  # noqa: E402
 
 __all__ = ["client", "Session", "Config", "SageMakerRuntime", "exceptions", "__version__"]

@@ -32,9 +32,7 @@ class ClientMeta:
         return dict(_PY_TO_OP_NAME)
 
     def __repr__(self):
-        return (
-            f"ClientMeta(region_name={self.region_name!r}, endpoint_url={self.endpoint_url!r})"
-        )
+        return f"ClientMeta(region_name={self.region_name!r}, endpoint_url={self.endpoint_url!r})"
 
 
 def _split_endpoint(endpoint_url):
@@ -99,7 +97,9 @@ class SageMakerRuntime(_core.Client):
             client_key=client_key,
             retry_mode=settings.retry_mode,
             max_attempts=int(settings.max_attempts),
-            retry_read_timeouts=bool(getattr(config, "retry_on_read_timeout", True)),
+            retry_read_timeouts=(getattr(config, "retries", None) or {}).get(
+                "retry_on_read_timeout", True
+            ),
             parameter_validation=bool(settings.parameter_validation),
         )
         creds = settings.credentials
@@ -173,9 +173,8 @@ def _parse_error(status, headers, body):
 
 
 def _client_error(parsed, operation_name):
-    from .exceptions import error_class_for_code
-
     from ._errors import error_code
+    from .exceptions import error_class_for_code
 
     return error_class_for_code(error_code(parsed))(parsed, operation_name)
 

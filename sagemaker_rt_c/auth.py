@@ -11,8 +11,9 @@
                            access_key=..., secret_key=..., region=..., service=..., expires=300).url
 
 Paths are signed the way every service but S3 wants (dot segments removed, encoded again);
-pass ``normalize_path=False`` for S3's rule (neither), or set ``encode_path`` on its own. Query strings are decoded and re-encoded
-canonically unless ``raw_query=True`` (botocore's way: the query is already encoded).
+pass ``normalize_path=False`` for S3's rule (neither), or set ``encode_path`` on its own.
+Query strings are decoded and re-encoded canonically unless ``raw_query=True`` (botocore's
+way: the query is already encoded).
 """
 
 import time as _time

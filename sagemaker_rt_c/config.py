@@ -193,6 +193,14 @@ class Config:
         if retries is None:
             return
         for key, value in retries.items():
+            if key == "retry_on_read_timeout":
+                # Ours, beyond botocore: False never re-sends an inference after a read
+                # timeout. Not listed in botocore's error message for unknown keys.
+                if not isinstance(value, bool):
+                    raise TypeError(
+                        f"retries['retry_on_read_timeout'] must be True or False, not {value!r}"
+                    )
+                continue
             if key not in _VALID_RETRY_OPTIONS:
                 from . import exceptions
 

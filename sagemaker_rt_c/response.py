@@ -48,11 +48,11 @@ class StreamingBody(IOBase):
         except _ReadTimeout as e:
             from .exceptions import ReadTimeoutError
 
-            raise ReadTimeoutError(endpoint_url=getattr(e, "url", None), error=e)
+            raise ReadTimeoutError(endpoint_url=getattr(e, "url", None), error=e)  # noqa: B904
         except _ProtocolError as e:
             from .exceptions import ResponseStreamingError
 
-            raise ResponseStreamingError(error=e)
+            raise ResponseStreamingError(error=e)  # noqa: B904 (as botocore)
         self._amount_read += len(chunk)
         if amt is None or (not chunk and amt > 0):
             self._verify_content_length()
@@ -65,11 +65,11 @@ class StreamingBody(IOBase):
         except _ReadTimeout as e:
             from .exceptions import ReadTimeoutError
 
-            raise ReadTimeoutError(endpoint_url=getattr(e, "url", None), error=e)
+            raise ReadTimeoutError(endpoint_url=getattr(e, "url", None), error=e)  # noqa: B904
         except _ProtocolError as e:
             from .exceptions import ResponseStreamingError
 
-            raise ResponseStreamingError(error=e)
+            raise ResponseStreamingError(error=e)  # noqa: B904 (as botocore)
         self._amount_read += amount_read
         if amount_read == 0 and len(b) > 0:
             self._verify_content_length()

@@ -46,8 +46,10 @@ class Reply:
     def encode(self):
         import http.client
 
-        reason = self.reason if self.reason is not None else http.client.responses.get(
-            self.status, "Unknown"
+        reason = (
+            self.reason
+            if self.reason is not None
+            else http.client.responses.get(self.status, "Unknown")
         )
         lines = [f"HTTP/1.1 {self.status} {reason}"]
         names = {k.lower() for k, _ in self.headers}

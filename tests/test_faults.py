@@ -655,7 +655,8 @@ def test_400k_of_headers_in_99_fields(client_for, server, flavour):
     server.queue(_ok_with_headers(headers))
     if flavour == "ours":
         expect_raise(
-            client_for(server.url, **ONE_ATTEMPT), "ConnectionClosedError",
+            client_for(server.url, **ONE_ATTEMPT),
+            "ConnectionClosedError",
             closed_message(server.url),
         )
         return

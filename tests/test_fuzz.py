@@ -26,10 +26,20 @@ def build(tmp_path):
     ).stdout.split()
     exe = tmp_path / "fuzz_parsers"
     subprocess.run(
-        [clang, "-g", "-O1", "-DSMRT_DIRECT_LINK", "-fsanitize=fuzzer,address,undefined",
-         "-fno-sanitize-recover=undefined", *[os.path.join(ROOT, s) for s in SOURCES],
-         *flags, "-o", str(exe)],
-        check=True, env=clean_env(),
+        [
+            clang,
+            "-g",
+            "-O1",
+            "-DSMRT_DIRECT_LINK",
+            "-fsanitize=fuzzer,address,undefined",
+            "-fno-sanitize-recover=undefined",
+            *[os.path.join(ROOT, s) for s in SOURCES],
+            *flags,
+            "-o",
+            str(exe),
+        ],
+        check=True,
+        env=clean_env(),
     )
     return exe
 
@@ -39,9 +49,17 @@ def test_fuzz_parsers(tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(os.path.join(ROOT, "fuzz", "corpus"), corpus)
     run = subprocess.run(
-        [str(exe), "-max_total_time=15", "-timeout=5", f"-artifact_prefix={tmp_path}/",
-         str(corpus)],
-        capture_output=True, text=True, timeout=120, env=clean_env(),
+        [
+            str(exe),
+            "-max_total_time=15",
+            "-timeout=5",
+            f"-artifact_prefix={tmp_path}/",
+            str(corpus),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Done" in run.stderr

@@ -68,7 +68,12 @@ def test_presigned_url_matches_boto3(seed, token):
     expires = rng.choice([1, 60, 3600, 604800])
     method = rng.choice([None, "GET", "PUT"])
     endpoint = rng.choice(
-        [None, "https://example.com", "http://127.0.0.1:8080/base/", "https://h.example/p?x=1&y=a+b"]
+        [
+            None,
+            "https://example.com",
+            "http://127.0.0.1:8080/base/",
+            "https://h.example/p?x=1&y=a+b",
+        ]
     )
     kw = dict(aws_session_token=token)
     if endpoint:

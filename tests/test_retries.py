@@ -968,3 +968,51 @@ def test_adaptive_throttle_on_the_last_attempt_still_counts(make_client, server,
     # boto3 on a frozen clock: one token at 0.5 tokens/s from an empty bucket, 2.0 s.
     assert 0 < sum(timing.delays) <= ADAPTIVE_MAX_WAIT
     assert len(server.requests) == 2
+
+
+# --------------------------------------------------------------------------- ours only
+
+
+@pytest.mark.parametrize("mode", ["legacy", "standard", "adaptive"])
+def test_retry_on_read_timeout_false_never_resends(server, mode):
+    """Beyond boto3 (docs/retries.md 11.2): a read timeout is not retried; the rest is."""
+    from conftest import make_ours
+
+    import sagemaker_rt_c
+
+    cfg = sagemaker_rt_c.Config(
+        read_timeout=1, retries={"mode": mode, "retry_on_read_timeout": False}
+    )
+    client = make_ours(endpoint_url=server.url, config=cfg)
+    client._sleep = lambda s: None
+    server.queue(Delay(3, ok()), ok())
+    with pytest.raises(Exception) as info:
+        client.invoke_endpoint(EndpointName="ep", Body=b"x")
+    assert type(info.value).__name__ == "ReadTimeoutError"
+    assert len(server.requests) == 1
+    # Other failures are still retried.
+    server.clear()
+    server.queue(err(500, "InternalFailure"), ok())
+    resp = client.invoke_endpoint(EndpointName="ep", Body=b"x")
+    assert resp["ResponseMetadata"]["RetryAttempts"] == 1
+    assert len(server.requests) == 2
+
+
+def test_retry_on_read_timeout_default_resends(server):
+    from conftest import make_ours
+
+    import sagemaker_rt_c
+
+    client = make_ours(endpoint_url=server.url, config=sagemaker_rt_c.Config(read_timeout=1))
+    client._sleep = lambda s: None
+    server.queue(Delay(3, ok()), ok())
+    resp = client.invoke_endpoint(EndpointName="ep", Body=b"x")
+    assert resp["ResponseMetadata"]["RetryAttempts"] == 1
+    assert len(server.requests) == 2
+
+
+def test_retry_on_read_timeout_must_be_a_bool():
+    import sagemaker_rt_c
+
+    with pytest.raises(TypeError, match="retry_on_read_timeout"):
+        sagemaker_rt_c.Config(retries={"retry_on_read_timeout": "no"})

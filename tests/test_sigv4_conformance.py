@@ -38,9 +38,7 @@ def read(path):
 
 
 def aws_c_auth_cases():
-    names = sorted(
-        d for d in os.listdir(AWS_C_AUTH) if os.path.isdir(os.path.join(AWS_C_AUTH, d))
-    )
+    names = sorted(d for d in os.listdir(AWS_C_AUTH) if os.path.isdir(os.path.join(AWS_C_AUTH, d)))
     assert len(names) == 38, names
     return names
 
@@ -81,7 +79,11 @@ def test_aws_c_auth(case, mode):
         )
     else:
         out = auth.presign_url(
-            method, url, headers, expires=ctx["expiration_in_seconds"], payload_hash=phash,
+            method,
+            url,
+            headers,
+            expires=ctx["expiration_in_seconds"],
+            payload_hash=phash,
             **kwargs,
         )
     assert out.canonical_request == read(os.path.join(d, f"{mode}-canonical-request.txt"))
@@ -122,7 +124,9 @@ def test_botocore_suite(case):
     # X-Amz-Date is already in these requests: sign with it, do not add another.
     date = next(v for k, v in headers if k.lower() == "x-amz-date")
     # The signer adds X-Amz-Date and X-Amz-Security-Token itself.
-    headers = [(k, v) for k, v in headers if k.lower() not in ("x-amz-date", "x-amz-security-token")]
+    headers = [
+        (k, v) for k, v in headers if k.lower() not in ("x-amz-date", "x-amz-security-token")
+    ]
     import hashlib
 
     out = auth.sign_request(

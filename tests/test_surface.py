@@ -143,7 +143,9 @@ def test_close_then_call_again(server):
     o = make_ours(endpoint_url=server.url)
     o.invoke_endpoint(EndpointName="e", Body=b"1")
     o.close()
-    assert o.invoke_endpoint(EndpointName="e", Body=b"2")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert (
+        o.invoke_endpoint(EndpointName="e", Body=b"2")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    )
     assert server.connections_accepted == 2
 
 

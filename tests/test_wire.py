@@ -42,7 +42,7 @@ def random_params(rng):
     elif kind == "bytearray":
         body = bytearray(payload)
     elif kind == "str":
-        body = "".join(rng.choice("abc é☃\n{}\":,") for _ in range(rng.randint(0, 50)))
+        body = "".join(rng.choice('abc é☃\n{}":,') for _ in range(rng.randint(0, 50)))
     elif kind == "file":
         body = ("file", payload)
     else:
@@ -83,7 +83,9 @@ def botocore_signature(req, token):
     signed = re.search(r"SignedHeaders=([^,]+)", auth_header).group(1).split(";")
     headers = {k: v for k, v in req.headers if k.lower() in signed}
     aws_req = AWSRequest(
-        method=req.method, url="http://" + req.header("Host") + req.path, data=req.body,
+        method=req.method,
+        url="http://" + req.header("Host") + req.path,
+        data=req.body,
         headers=headers,
     )
     aws_req.context["timestamp"] = req.header("X-Amz-Date")

@@ -9,7 +9,6 @@ import tracemalloc
 import numpy
 import pytest
 from conftest import make_boto3, make_ours
-from servers import Reply
 
 import sagemaker_rt_c
 

@@ -34,7 +34,9 @@ def config(flavour, **kw):
 def test_tls_verified_by_default(tls_server, flavour):
     server, _ = tls_server
     make = make_boto3 if flavour == "boto3" else make_ours
-    client = make(endpoint_url=server.url, config=config(flavour, retries={"total_max_attempts": 1}))
+    client = make(
+        endpoint_url=server.url, config=config(flavour, retries={"total_max_attempts": 1})
+    )
     result = outcome(lambda: client.invoke_endpoint(EndpointName="ep", Body=b"x"))
     assert result[:2] == ("error", "SSLError"), result
     assert result[2].startswith(f"SSL validation failed for {server.url}/endpoints/ep/invocations")
@@ -114,4 +116,4 @@ def test_proxy_refusing_connections_is_a_proxy_error(server):
         client = make(endpoint_url="http://endpoint.example:8080", config=cfg)
         results.append(outcome(lambda c=client: c.invoke_endpoint(EndpointName="e", Body=b"")))
     assert results[0][:2] == results[1][:2] == ("error", "ProxyConnectionError")
-    assert results[1][2].startswith(f"Failed to connect to proxy URL: \"{dead}\"")
+    assert results[1][2].startswith(f'Failed to connect to proxy URL: "{dead}"')

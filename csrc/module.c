@@ -68,19 +68,31 @@ static PyObject *mod_install(PyObject *module, PyObject *args)
 
 /* ---- signing entry points (module-level crypto context: used with the GIL held) ------------ */
 
+/* Wait (without the GIL) for the background load of libcurl and libcrypto: 0, or -1 with
+ * an ImportError set. */
+static int wait_loaded(void)
+{
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = smrt_dyn_wait();
+    Py_END_ALLOW_THREADS
+    if (rc != SMRT_OK) {
+        smrt_raise_status(rc, "loading libcurl and OpenSSL");
+        return -1;
+    }
+    return 0;
+}
+
 static smrt_crypto module_crypto;
 static int module_crypto_ready;
 
 static smrt_crypto *crypto(void)
 {
     if (!module_crypto_ready) {
-        int rc;
-        Py_BEGIN_ALLOW_THREADS
-        rc = smrt_dyn_wait(); /* the loader thread may still be at work */
-        Py_END_ALLOW_THREADS
-        if (rc == SMRT_OK) {
-            rc = smrt_crypto_init(&module_crypto);
+        if (wait_loaded() < 0) { /* the loader thread may still be at work */
+            return NULL;
         }
+        int rc = smrt_crypto_init(&module_crypto);
         if (rc != SMRT_OK) {
             smrt_crypto_destroy(&module_crypto);
             smrt_raise_status(rc, "initialising OpenSSL");
@@ -307,12 +319,8 @@ static PyObject *mod_amz_date(PyObject *module, PyObject *arg)
 static PyObject *mod_versions(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
     (void)module;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = smrt_dyn_wait();
-    Py_END_ALLOW_THREADS
-    if (rc != SMRT_OK) {
-        return smrt_raise_status(rc, "loading libcurl and OpenSSL");
+    if (wait_loaded() < 0) {
+        return NULL;
     }
     return Py_BuildValue("{ssss}", "libcurl", curl_version(), "openssl", OpenSSL_version(OPENSSL_VERSION));
 }
@@ -320,12 +328,8 @@ static PyObject *mod_versions(PyObject *module, PyObject *Py_UNUSED(ignored))
 static PyObject *mod_wait_loaded(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
     (void)module;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = smrt_dyn_wait();
-    Py_END_ALLOW_THREADS
-    if (rc != SMRT_OK) {
-        return smrt_raise_status(rc, "loading libcurl and OpenSSL");
+    if (wait_loaded() < 0) {
+        return NULL;
     }
     Py_RETURN_NONE;
 }

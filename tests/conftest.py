@@ -11,6 +11,20 @@ from servers import ScriptedServer  # noqa: E402
 ACCESS_KEY = "AKIDEXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
+# InvokeEndpoint's header parameters, in the model's order.
+INVOKE_HEADER_PARAMS = [
+    "ContentType",
+    "Accept",
+    "CustomAttributes",
+    "TargetModel",
+    "TargetVariant",
+    "TargetContainerHostname",
+    "InferenceId",
+    "EnableExplanations",
+    "InferenceComponentName",
+    "SessionId",
+]
+
 CONFORMANCE = os.path.normpath(
     os.path.join(os.path.dirname(__file__), "..", "..", "shared", "conformance")
 )

@@ -8,22 +8,11 @@ import tracemalloc
 
 import numpy
 import pytest
-from conftest import make_boto3, make_ours
+from conftest import INVOKE_HEADER_PARAMS, make_boto3, make_ours
 
 import sagemaker_rt_c
 
-HEADER_PARAMS = [
-    "ContentType",
-    "Accept",
-    "CustomAttributes",
-    "TargetModel",
-    "TargetVariant",
-    "TargetContainerHostname",
-    "InferenceId",
-    "EnableExplanations",
-    "InferenceComponentName",
-    "SessionId",
-]
+HEADER_PARAMS = INVOKE_HEADER_PARAMS
 
 
 def outcome(fn):

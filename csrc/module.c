@@ -334,7 +334,17 @@ static PyObject *mod_wait_loaded(PyObject *module, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
+static PyObject *mod_wait_at_exit(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    Py_BEGIN_ALLOW_THREADS
+    smrt_dyn_wait(); /* a failed load has nothing left running: nothing to report here */
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"_wait_at_exit", mod_wait_at_exit, METH_NOARGS, NULL},
     {"versions", mod_versions, METH_NOARGS, "versions()\n--\n\nThe libcurl and OpenSSL versions in use."},
     {"wait_loaded", mod_wait_loaded, METH_NOARGS,
      "wait_loaded()\n--\n\nWait until libcurl and OpenSSL are loaded (they load in the background)."},
@@ -382,6 +392,17 @@ static int module_exec(PyObject *module)
     if (smrt_body_type_add(module, st) < 0 || smrt_client_type_add(module, st) < 0) {
         return -1;
     }
+    /* An exit while the loader thread is still inside dlopen or curl_global_init would run
+     * the libraries' teardown under its feet: make interpreter exit wait for it first. */
+    PyObject *atexit_mod = PyImport_ImportModule("atexit");
+    PyObject *waiter = PyObject_GetAttrString(module, "_wait_at_exit");
+    PyObject *r = (atexit_mod && waiter) ? PyObject_CallMethod(atexit_mod, "register", "O", waiter) : NULL;
+    Py_XDECREF(atexit_mod);
+    Py_XDECREF(waiter);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
     if (PyModule_AddIntConstant(module, "NORMALIZE_PATH", SMRT_SIGN_NORMALIZE_PATH) < 0 ||
         PyModule_AddIntConstant(module, "ENCODE_PATH", SMRT_SIGN_ENCODE_PATH) < 0 ||
         PyModule_AddIntConstant(module, "RAW_QUERY", SMRT_SIGN_RAW_QUERY) < 0) {

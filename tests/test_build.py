@@ -52,3 +52,15 @@ def test_libraries_load_in_the_background():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "['libcurl', 'openssl']"
+
+
+def test_exit_right_after_import_is_clean():
+    """The interpreter may exit while libcurl and libcrypto are still loading: it must wait
+    for the loader rather than tear the libraries down under it (this crashed once)."""
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(core.__file__)))
+    procs = [
+        subprocess.Popen([sys.executable, "-c", "import sagemaker_rt_c"], env=env)
+        for _ in range(40)
+    ]
+    codes = [p.wait(timeout=60) for p in procs]
+    assert codes == [0] * len(codes)

@@ -73,6 +73,7 @@ typedef struct {
     int parameter_validation;
     double read_timeout_s;
     double clock_offset; /* seconds a test's _sleep hook "slept": the limiter's clock counts them */
+    double refresh_at;   /* wall-clock time from which calls first run _refresh_credentials (0: never) */
     PyObject *weakrefs;
 } ClientObject;
 
@@ -858,6 +859,16 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
         call_args_release(&a);
         return NULL;
     }
+    /* Temporary credentials near their end: the Python layer refreshes them with botocore's
+     * windows (one caller refreshes, the others go on with the still-valid ones). */
+    if (self->refresh_at > 0 && realtime_now() >= self->refresh_at) {
+        PyObject *r = PyObject_CallMethod((PyObject *)self, "_refresh_credentials", NULL);
+        if (r == NULL) {
+            call_args_release(&a);
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
     attempt_ctx ctx = {.self = self, .a = &a};
     ctx.creds = creds_acquire(self);
     if (ctx.creds == NULL) {
@@ -1181,7 +1192,8 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
 static PyObject *client_set_credentials(ClientObject *self, PyObject *args)
 {
     PyObject *ak = Py_None, *sk = Py_None, *tok = Py_None;
-    if (!PyArg_ParseTuple(args, "|OOO:_set_credentials", &ak, &sk, &tok)) {
+    double refresh_at = 0.0;
+    if (!PyArg_ParseTuple(args, "|OOOd:_set_credentials", &ak, &sk, &tok, &refresh_at)) {
         return NULL;
     }
     smrt_creds *c = NULL;
@@ -1215,6 +1227,7 @@ static PyObject *client_set_credentials(ClientObject *self, PyObject *args)
     }
     self->creds = c;
     pthread_mutex_unlock(&self->creds_lock);
+    self->refresh_at = refresh_at; /* read and written with the GIL held */
     creds_release(old);
     Py_RETURN_NONE;
 }
@@ -1264,8 +1277,9 @@ static PyMethodDef client_methods[] = {
      "Returns a dict like boto3's: ResponseMetadata, ContentType, InvokedProductionVariant,\n"
      "CustomAttributes, NewSessionId, ClosedSessionId (when sent) and Body, a StreamingBody."},
     {"_set_credentials", (PyCFunction)client_set_credentials, METH_VARARGS,
-     "_set_credentials($self, access_key=None, secret_key=None, token=None, /)\n--\n\n"
-     "Replace the signing credentials (None: no credentials)."},
+     "_set_credentials($self, access_key=None, secret_key=None, token=None, refresh_at=0.0, /)\n--\n\n"
+     "Replace the signing credentials (None: no credentials). From the wall-clock time\n"
+     "refresh_at on (0: never), calls first run self._refresh_credentials()."},
     {"_close_connections", (PyCFunction)client_close_connections, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };

@@ -102,11 +102,14 @@ class SageMakerRuntime(_core.Client):
             ),
             parameter_validation=bool(settings.parameter_validation),
         )
-        creds = settings.credentials
-        if creds is not None:
-            frozen = creds.get_frozen_credentials()
+        self._credentials = settings.credentials
+        if _is_refreshable(self._credentials):
+            # Loaded (or refreshed) at the first call, as botocore signs: building a client
+            # never runs a provider (an STS call, a credential_process ...).
+            self._set_credentials(None, None, None, _DUE_NOW)
+        elif self._credentials is not None:
+            frozen = self._credentials.get_frozen_credentials()
             self._set_credentials(frozen.access_key, frozen.secret_key, frozen.token)
-        self._credentials = creds
         self._settings = settings
         self.meta = ClientMeta(
             settings.region_name,
@@ -118,6 +121,21 @@ class SageMakerRuntime(_core.Client):
 
     def __repr__(self):
         return f"<sagemaker_rt_c.SageMakerRuntime object at {id(self):#x}>"
+
+    def _refresh_credentials(self):
+        # Called by the C core once the advisory deadline has passed. botocore's refreshable
+        # credentials decide: a mandatory refresh blocks, an advisory one is tried by one
+        # thread at a time and, if it fails, the still-valid credentials stay.
+        creds = self._credentials
+        frozen = creds.get_frozen_credentials()
+        expiry = getattr(creds, "_expiry_time", None)
+        refresh_at = 0.0
+        if expiry is not None:
+            refresh_at = max(expiry.timestamp() - _ADVISORY_REFRESH_SECONDS, _DUE_NOW)
+        if frozen.access_key is None:
+            self._set_credentials(None, None, None, refresh_at)
+        else:
+            self._set_credentials(frozen.access_key, frozen.secret_key, frozen.token, refresh_at)
 
     def _transport_error(self, kind, url, message):
         # Called by the C core when a transfer fails.
@@ -155,6 +173,17 @@ class SageMakerRuntime(_core.Client):
         from ._presign import generate_presigned_url
 
         return generate_presigned_url(self, ClientMethod, Params, ExpiresIn, HttpMethod)
+
+
+# botocore's advisory refresh window (RefreshableCredentials._advisory_refresh_timeout).
+_ADVISORY_REFRESH_SECONDS = 15 * 60
+# A wall-clock time long past: "refresh before the next call".
+_DUE_NOW = 1.0
+
+
+def _is_refreshable(creds):
+    # Ours or botocore's RefreshableCredentials (duck-typed: botocore is not imported).
+    return creds is not None and callable(getattr(creds, "refresh_needed", None))
 
 
 def create_client(settings):

@@ -74,6 +74,13 @@ typedef struct {
     double read_timeout_s;
     double clock_offset; /* seconds a test's _sleep hook "slept": the limiter's clock counts them */
     double refresh_at;   /* wall-clock time from which calls first run _refresh_credentials (0: never) */
+    /* Presigning runs with the GIL held: one crypto context and signing-key cache suffice. */
+    smrt_crypto presign_crypto;
+    int presign_crypto_ready;
+    unsigned char presign_key[SMRT_SHA256_LEN];
+    char presign_key_date[9];
+    uint64_t presign_key_gen;
+    int presign_key_valid;
     PyObject *weakrefs;
 } ClientObject;
 
@@ -1041,6 +1048,217 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
     return result;
 }
 
+
+/* ---- presigning: the common case in C ------------------------------------------------------ */
+
+static int append_query_param(smrt_buf *q, const char *name, const char *value, size_t value_len)
+{
+    if ((q->len && smrt_buf_append_char(q, '&') != SMRT_OK) || smrt_buf_append_str(q, name) != SMRT_OK ||
+        smrt_buf_append_char(q, '=') != SMRT_OK || smrt_uri_encode(q, value, value_len, 0) != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    return SMRT_OK;
+}
+
+/* generate_presigned_url('invoke_endpoint', ...) when botocore's path is simple: valid
+ * parameters, an empty Body (a JSON body moves into the query string: Python does that),
+ * no query in the endpoint URL, credentials at hand. Returns the URL, or None when the
+ * Python implementation must take over (it also produces botocore's errors). */
+static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyDict_Check(args[0]) || !PyLong_CheckExact(args[1])) {
+        Py_RETURN_NONE;
+    }
+    PyObject *params = args[0], *method_obj = args[2];
+    long long expires = PyLong_AsLongLong(args[1]);
+    if (expires == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    const char *method = "POST";
+    if (method_obj != Py_None) {
+        if (!PyUnicode_Check(method_obj) || !(method = PyUnicode_AsUTF8(method_obj))) {
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+        for (const char *m = method; *m; m++) {
+            if (*m < 'A' || *m > 'Z') {
+                Py_RETURN_NONE; /* botocore upper-cases for the signature only: keep its path */
+            }
+        }
+    }
+    if (self->url_query || (self->refresh_at > 0 && realtime_now() >= self->refresh_at)) {
+        Py_RETURN_NONE;
+    }
+    /* Only an empty in-memory Body here: a file would be consumed by a try. */
+    PyObject *body = PyDict_GetItemWithError(params, self->st->s_Body);
+    if (body == NULL || !(PyBytes_CheckExact(body) || PyUnicode_CheckExact(body) || PyByteArray_CheckExact(body)) ||
+        PyObject_Length(body) != 0) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    /* The dict's items as keyword arguments, through the invoke path's parser. */
+    Py_ssize_t n = PyDict_GET_SIZE(params);
+    if (n > P_COUNT) {
+        Py_RETURN_NONE;
+    }
+    PyObject *values[P_COUNT];
+    PyObject *names = PyTuple_New(n);
+    if (names == NULL) {
+        return NULL;
+    }
+    Py_ssize_t pos = 0, i = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(params, &pos, &k, &v)) {
+        if (!PyUnicode_Check(k)) {
+            Py_DECREF(names);
+            Py_RETURN_NONE;
+        }
+        PyTuple_SET_ITEM(names, i, Py_NewRef(k));
+        values[i++] = v;
+    }
+    call_args a;
+    memset(&a, 0, sizeof(a));
+    int ok = parse_args(self, values, 0, names, &a) == 0;
+    Py_DECREF(names);
+    if (!ok) {
+        /* Let the Python path raise botocore's error (it validates the same way). */
+        PyErr_Clear();
+        call_args_release(&a);
+        Py_RETURN_NONE;
+    }
+    /* a.str[] point into the dict's str values, alive for this call. */
+    const char **str = a.str;
+    const Py_ssize_t *len = a.len;
+    smrt_creds *cr = creds_acquire(self);
+    if (cr == NULL) {
+        call_args_release(&a);
+        Py_RETURN_NONE;
+    }
+    PyObject *result = NULL;
+    int rc = SMRT_OK;
+    smrt_buf path = {0}, query = {0}, canonical = {0}, signed_headers = {0}, sts = {0}, url = {0};
+    if (!self->presign_crypto_ready) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = smrt_crypto_init(&self->presign_crypto);
+        Py_END_ALLOW_THREADS
+        if (rc != SMRT_OK) {
+            smrt_crypto_destroy(&self->presign_crypto);
+            smrt_raise_status(rc, "presigning");
+            goto done;
+        }
+        self->presign_crypto_ready = 1;
+    }
+    char amz_date[SMRT_AMZ_DATE_LEN + 1];
+    smrt_amz_date((long long)realtime_now(), amz_date);
+    if (!self->presign_key_valid || self->presign_key_gen != cr->gen || memcmp(self->presign_key_date, amz_date, 8)) {
+        rc = smrt_sigv4_derive_key(&self->presign_crypto, cr->secret_key, cr->secret_key_len, amz_date, self->region,
+                                   self->service, self->presign_key);
+        if (rc != SMRT_OK) {
+            smrt_raise_status(rc, "presigning");
+            goto done;
+        }
+        memcpy(self->presign_key_date, amz_date, 8);
+        self->presign_key_gen = cr->gen;
+        self->presign_key_valid = 1;
+    }
+    smrt_header sh[P_COUNT + 1];
+    size_t nsh = 0;
+    sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
+    for (int j = P_ContentType; j < P_COUNT; j++) {
+        if (str[j]) {
+            sh[nsh++] = (smrt_header){HEADER_PARAMS[j].wire, HEADER_PARAMS[j].wire_len, str[j], (size_t)len[j]};
+        }
+    }
+    /* SignedHeaders first (botocore lists it in the query): host and the parameters' header
+     * names, lower-cased and sorted; "host" sorts after "accept" and "content-type" only. */
+    for (size_t x = 0; x < nsh; x++) {
+        size_t best = x;
+        for (size_t y = x + 1; y < nsh; y++) {
+            if (strcasecmp(sh[y].name, sh[best].name) < 0) {
+                best = y;
+            }
+        }
+        smrt_header tmp = sh[x];
+        sh[x] = sh[best];
+        sh[best] = tmp;
+    }
+    for (size_t x = 0; x < nsh; x++) {
+        if ((x && smrt_buf_append_char(&signed_headers, ';') != SMRT_OK) ||
+            smrt_buf_append(&signed_headers, sh[x].name, sh[x].name_len) != SMRT_OK) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    for (size_t x = 0; x < signed_headers.len; x++) {
+        char ch = signed_headers.data[x];
+        signed_headers.data[x] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+    }
+    char scope[160], credential[400], expires_s[32];
+    int scope_len = snprintf(scope, sizeof(scope), "%.8s/%s/%s/aws4_request", amz_date, self->region, self->service);
+    int cred_len = snprintf(credential, sizeof(credential), "%s/%s", cr->access_key, scope);
+    int exp_len = snprintf(expires_s, sizeof(expires_s), "%lld", expires);
+    if (scope_len < 0 || (size_t)scope_len >= sizeof(scope) || cred_len < 0 || (size_t)cred_len >= sizeof(credential)) {
+        result = Py_NewRef(Py_None); /* unusually long names: the Python path copes */
+        goto done;
+    }
+    if ((rc = append_query_param(&query, "X-Amz-Algorithm", "AWS4-HMAC-SHA256", 16)) != SMRT_OK ||
+        (rc = append_query_param(&query, "X-Amz-Credential", credential, (size_t)cred_len)) != SMRT_OK ||
+        (rc = append_query_param(&query, "X-Amz-Date", amz_date, SMRT_AMZ_DATE_LEN)) != SMRT_OK ||
+        (rc = append_query_param(&query, "X-Amz-Expires", expires_s, (size_t)exp_len)) != SMRT_OK ||
+        (rc = append_query_param(&query, "X-Amz-SignedHeaders", signed_headers.data, signed_headers.len)) != SMRT_OK ||
+        (cr->token && (rc = append_query_param(&query, "X-Amz-Security-Token", cr->token, cr->token_len)) != SMRT_OK)) {
+        smrt_raise_status(rc, "presigning");
+        goto done;
+    }
+    if ((rc = smrt_buf_append(&path, self->base_path, self->base_path_len)) != SMRT_OK ||
+        (rc = smrt_buf_append(&path, "/endpoints/", 11)) != SMRT_OK ||
+        (rc = smrt_uri_encode(&path, str[P_EndpointName], (size_t)len[P_EndpointName], 0)) != SMRT_OK ||
+        (rc = smrt_buf_append(&path, "/invocations", 12)) != SMRT_OK) {
+        smrt_raise_status(rc, "presigning");
+        goto done;
+    }
+    smrt_sign_input in = {
+        .method = method,
+        .path = path.data,
+        .path_len = path.len,
+        .query = query.data,
+        .query_len = query.len,
+        .headers = sh,
+        .n_headers = nsh,
+        .payload_hash = SMRT_EMPTY_SHA256_HEX,
+        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
+    };
+    char sig[SMRT_SHA256_HEX_LEN + 1];
+    if ((rc = smrt_sigv4_canonical_request(&in, &canonical, &signed_headers)) != SMRT_OK ||
+        (rc = smrt_sigv4_string_to_sign(&self->presign_crypto, &sts, amz_date, scope, (size_t)scope_len,
+                                        canonical.data, canonical.len)) != SMRT_OK ||
+        (rc = smrt_sigv4_signature(&self->presign_crypto, self->presign_key, sts.data, sts.len, sig)) != SMRT_OK) {
+        smrt_raise_status(rc, "presigning");
+        goto done;
+    }
+    size_t prefix_len = self->url_prefix_len - self->base_path_len;
+    if (smrt_buf_append(&url, self->url_prefix, prefix_len) != SMRT_OK ||
+        smrt_buf_append(&url, path.data, path.len) != SMRT_OK || smrt_buf_append_char(&url, '?') != SMRT_OK ||
+        smrt_buf_append(&url, query.data, query.len) != SMRT_OK ||
+        smrt_buf_append(&url, "&X-Amz-Signature=", 17) != SMRT_OK ||
+        smrt_buf_append(&url, sig, SMRT_SHA256_HEX_LEN) != SMRT_OK) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = PyUnicode_FromStringAndSize(url.data, (Py_ssize_t)url.len);
+done:
+    creds_release(cr);
+    call_args_release(&a);
+    smrt_buf_destroy(&path);
+    smrt_buf_destroy(&query);
+    smrt_buf_destroy(&canonical);
+    smrt_buf_destroy(&signed_headers);
+    smrt_buf_destroy(&sts);
+    smrt_buf_destroy(&url);
+    return result;
+}
+
 /* ---- construction and the rest ------------------------------------------------------------ */
 
 static char *dup_str(PyObject *o, size_t *len_out)
@@ -1261,6 +1479,8 @@ static void client_dealloc(ClientObject *self)
     client_free_config(self);
     creds_release(self->creds);
     self->creds = NULL;
+    smrt_crypto_destroy(&self->presign_crypto);
+    memset(self->presign_key, 0, sizeof(self->presign_key));
     if (self->creds_lock_ready) {
         pthread_mutex_destroy(&self->creds_lock);
     }
@@ -1281,6 +1501,9 @@ static PyMethodDef client_methods[] = {
      "Replace the signing credentials (None: no credentials). From the wall-clock time\n"
      "refresh_at on (0: never), calls first run self._refresh_credentials()."},
     {"_close_connections", (PyCFunction)client_close_connections, METH_NOARGS, NULL},
+    {"_presign", (PyCFunction)(void (*)(void))client_presign, METH_FASTCALL,
+     "_presign($self, params, expires, http_method, /)\n--\n\n"
+     "A presigned invoke_endpoint URL for the common case, or None for the Python path."},
     {NULL, NULL, 0, NULL},
 };
 

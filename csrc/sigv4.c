@@ -19,15 +19,16 @@ void smrt_hex_encode(const unsigned char *in, size_t len, char *out)
 
 int smrt_crypto_init(smrt_crypto *c)
 {
+    memset(c, 0, sizeof(*c));
+    /* Before any OpenSSL call, the parameter constructors below included. */
+    if (smrt_dyn_wait() != SMRT_OK) {
+        return SMRT_ELOAD;
+    }
     char digest[] = "SHA256";
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
         OSSL_PARAM_construct_end(),
     };
-    memset(c, 0, sizeof(*c));
-    if (smrt_dyn_wait() != SMRT_OK) {
-        return SMRT_ELOAD;
-    }
     c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     c->md_ctx = EVP_MD_CTX_new();
     c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);

@@ -170,6 +170,11 @@ class SageMakerRuntime(_core.Client):
 
     def generate_presigned_url(self, ClientMethod, Params=None, ExpiresIn=3600, HttpMethod=None):
         """Generate a presigned URL for a client method, as boto3 does (same URL, same second)."""
+        if ClientMethod == "invoke_endpoint" and type(ExpiresIn) is int and Params is not None:
+            # The common case in C (empty Body, valid parameters); None means "not here".
+            url = self._presign(Params, ExpiresIn, HttpMethod)
+            if url is not None:
+                return url
         from ._presign import generate_presigned_url
 
         return generate_presigned_url(self, ClientMethod, Params, ExpiresIn, HttpMethod)

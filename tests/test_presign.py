@@ -139,3 +139,14 @@ def test_presign_without_credentials_fails_as_boto3(monkeypatch):
     )
     assert type(ours[1]).__name__ == type(theirs[1]).__name__ == "NoCredentialsError"
     assert str(ours[1]) == str(theirs[1])
+
+
+def test_common_case_is_presigned_in_c():
+    """The C fast path takes the common case (and the tests above prove it equals boto3's);
+    it hands anything else back to the Python path (None)."""
+    o = make_ours()
+    assert o._presign({"EndpointName": "ep", "Body": b""}, 60, None).startswith("https://")
+    assert o._presign({"EndpointName": "ep", "Body": b"{}"}, 60, None) is None  # JSON body
+    assert o._presign({"EndpointName": "ep"}, 60, None) is None  # invalid: Python raises
+    assert o._presign({"EndpointName": "ep", "Body": io.BytesIO(b"")}, 60, None) is None
+    assert o._presign({"EndpointName": "ep", "Body": b""}, 60, "get") is None

@@ -66,8 +66,16 @@ class Client:
         SessionId: str = ...,
     ) -> InvokeEndpointOutput: ...
     def _set_credentials(
-        self, access_key: str | None = ..., secret_key: str | None = ..., token: str | None = ..., /
+        self,
+        access_key: str | None = ...,
+        secret_key: str | None = ...,
+        token: str | None = ...,
+        refresh_at: float = ...,
+        /,
     ) -> None: ...
+    def _presign(
+        self, params: dict[str, Any], expires: int, http_method: str | None, /
+    ) -> str | None: ...
     def _close_connections(self) -> None: ...
     def __init__(self, **kwargs: Any) -> None: ...
 

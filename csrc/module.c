@@ -2,6 +2,8 @@
  * Also the low-level signing entry points that sagemaker_rt_c.auth wraps. */
 #include "binding.h"
 
+#include <strings.h>
+
 
 static smrt_state *get_state(PyObject *module)
 {
@@ -285,6 +287,284 @@ static PyObject *mod_sigv4(PyObject *module, PyObject *args)
     return result;
 }
 
+
+/* The body's SHA-256 (hex): bytes-like or str (UTF-8); None is empty. Large bodies are
+ * hashed without the GIL, with a context of their own. */
+static int body_hash(smrt_crypto *c, PyObject *body, char out[SMRT_SHA256_HEX_LEN + 1])
+{
+    if (body == Py_None) {
+        memcpy(out, SMRT_EMPTY_SHA256_HEX, SMRT_SHA256_HEX_LEN + 1);
+        return 0;
+    }
+    if (PyUnicode_Check(body)) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(body, &n);
+        if (s == NULL) {
+            return -1;
+        }
+        int rc = smrt_sha256_hex(c, s, (size_t)n, out);
+        return rc == SMRT_OK ? 0 : (smrt_raise_status(rc, "hashing the body"), -1);
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(body, &view, PyBUF_SIMPLE) < 0) {
+        return -1;
+    }
+    int rc;
+    if (view.len >= 65536) {
+        smrt_crypto own;
+        Py_BEGIN_ALLOW_THREADS
+        rc = smrt_crypto_init(&own);
+        if (rc == SMRT_OK) {
+            rc = smrt_sha256_hex(&own, view.buf, (size_t)view.len, out);
+        }
+        smrt_crypto_destroy(&own);
+        Py_END_ALLOW_THREADS
+    } else {
+        rc = smrt_sha256_hex(c, view.buf, (size_t)view.len, out);
+    }
+    PyBuffer_Release(&view);
+    return rc == SMRT_OK ? 0 : (smrt_raise_status(rc, "hashing the body"), -1);
+}
+
+/* Headers botocore never signs (auth.UNSIGNED_HEADERS mirrors this list). */
+static int unsigned_header(const char *name, size_t n)
+{
+    static const char *const names[] = {
+        "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id", "amz-sdk-invocation-id", "amz-sdk-request",
+        NULL,
+    };
+    for (const char *const *p = names; *p; p++) {
+        if (strlen(*p) == n && strncasecmp(*p, name, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(mod_sign_request_doc,
+             "sign_request(method, url, headers, body, access_key, secret_key, session_token, region, service,\n"
+             "             amz_date, /)\n--\n\n"
+             "sagemaker_rt_c.auth.sign_request with its default options, in one C call. Returns\n"
+             "(headers, canonical_request, string_to_sign, signature, authorization).");
+
+static PyObject *mod_sign_request(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError, "sign_request takes 10 arguments");
+        return NULL;
+    }
+    const char *method, *url, *ak, *sk, *token = NULL, *region, *service, *amz_date;
+    Py_ssize_t url_len, ak_len, sk_len, token_len = 0, amz_len;
+    if (!(method = PyUnicode_AsUTF8(args[0])) || !(url = PyUnicode_AsUTF8AndSize(args[1], &url_len)) ||
+        !(ak = PyUnicode_AsUTF8AndSize(args[4], &ak_len)) || !(sk = PyUnicode_AsUTF8AndSize(args[5], &sk_len)) ||
+        (args[6] != Py_None && !(token = PyUnicode_AsUTF8AndSize(args[6], &token_len))) ||
+        !(region = PyUnicode_AsUTF8(args[7])) || !(service = PyUnicode_AsUTF8(args[8])) ||
+        !(amz_date = PyUnicode_AsUTF8AndSize(args[9], &amz_len))) {
+        return NULL;
+    }
+    if (!is_amz_date(amz_date, amz_len) || strlen(region) > 64 || strlen(service) > 64) {
+        PyErr_SetString(PyExc_ValueError, "bad timestamp, region or service");
+        return NULL;
+    }
+    /* scheme://netloc/path?query#fragment */
+    const char *sep = strstr(url, "://");
+    if (sep == NULL) {
+        PyErr_Format(PyExc_ValueError, "url %R has no scheme", args[1]);
+        return NULL;
+    }
+    size_t scheme_len = (size_t)(sep - url);
+    const char *netloc = sep + 3, *end = url + url_len;
+    const char *hash = memchr(netloc, '#', (size_t)(end - netloc));
+    if (hash) {
+        end = hash;
+    }
+    const char *p = netloc;
+    while (p < end && *p != '/' && *p != '?') {
+        p++;
+    }
+    const char *netloc_end = p, *path = p, *qmark = memchr(p, '?', (size_t)(end - p));
+    const char *path_end = qmark ? qmark : end;
+    const char *query = qmark ? qmark + 1 : NULL;
+    size_t query_len = qmark ? (size_t)(end - qmark - 1) : 0;
+
+    PyObject *seq = PySequence_Fast(args[2], "headers must be a sequence of (name, value) pairs");
+    if (seq == NULL) {
+        return NULL;
+    }
+    Py_ssize_t nh = PySequence_Fast_GET_SIZE(seq);
+    if (nh > SMRT_MAX_SIGNED_HEADERS - 3) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "too many headers to sign");
+        return NULL;
+    }
+    smrt_header hs[SMRT_MAX_SIGNED_HEADERS];
+    size_t ns = 0;
+    int have_host = 0;
+    for (Py_ssize_t i = 0; i < nh; i++) {
+        PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
+        Py_ssize_t nl, vl;
+        const char *n, *v;
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
+            !(n = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 0), &nl)) ||
+            !(v = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 1), &vl))) {
+            Py_DECREF(seq);
+            if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_TypeError, "headers must be (str, str) pairs");
+            }
+            return NULL;
+        }
+        have_host |= nl == 4 && strncasecmp(n, "host", 4) == 0;
+        if (!unsigned_header(n, (size_t)nl)) {
+            hs[ns++] = (smrt_header){n, (size_t)nl, v, (size_t)vl};
+        }
+    }
+    /* botocore's Host: the host lower-cased, its port unless it is the scheme's default. */
+    char host[512];
+    size_t host_len = 0;
+    if (!have_host) {
+        const char *h = netloc, *he = netloc_end;
+        const char *at = NULL;
+        for (const char *q = h; q < he; q++) {
+            if (*q == '@') {
+                at = q;
+            }
+        }
+        if (at) {
+            h = at + 1;
+        }
+        const char *colon = NULL;
+        if (h < he && *h == '[') {
+            const char *rb = memchr(h, ']', (size_t)(he - h));
+            colon = (rb && rb + 1 < he && rb[1] == ':') ? rb + 1 : NULL;
+        } else {
+            colon = memchr(h, ':', (size_t)(he - h));
+        }
+        const char *hend = colon ? colon : he;
+        if ((size_t)(he - h) >= sizeof(host)) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_ValueError, "host name too long");
+            return NULL;
+        }
+        for (const char *q = h; q < hend; q++) {
+            host[host_len++] = (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
+        }
+        if (colon) {
+            const char *port = colon + 1;
+            size_t plen = (size_t)(he - port);
+            int is_default = (scheme_len == 4 && strncasecmp(url, "http", 4) == 0 && plen == 2 &&
+                              memcmp(port, "80", 2) == 0) ||
+                             (scheme_len == 5 && strncasecmp(url, "https", 5) == 0 && plen == 3 &&
+                              memcmp(port, "443", 3) == 0);
+            if (plen && !is_default) {
+                host[host_len++] = ':';
+                memcpy(host + host_len, port, plen);
+                host_len += plen;
+            }
+        }
+        hs[ns++] = (smrt_header){"Host", 4, host, host_len};
+    }
+    hs[ns++] = (smrt_header){"X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN};
+    if (token) {
+        hs[ns++] = (smrt_header){"X-Amz-Security-Token", 20, token, (size_t)token_len};
+    }
+    smrt_crypto *c = crypto();
+    char payload[SMRT_SHA256_HEX_LEN + 1];
+    if (c == NULL || body_hash(c, args[3], payload) < 0) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    smrt_sign_input in = {
+        .method = method,
+        .path = path,
+        .path_len = (size_t)(path_end - path),
+        .query = query,
+        .query_len = query_len,
+        .headers = hs,
+        .n_headers = ns,
+        .payload_hash = payload,
+        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH,
+    };
+    smrt_buf canonical = {0}, signed_headers = {0}, scope = {0}, sts = {0}, auth = {0};
+    unsigned char key[SMRT_SHA256_LEN];
+    char sig[SMRT_SHA256_HEX_LEN + 1];
+    PyObject *result = NULL, *out_headers = NULL;
+    int rc = smrt_sigv4_canonical_request(&in, &canonical, &signed_headers);
+    if (rc == SMRT_OK) {
+        rc = smrt_sigv4_scope(&scope, amz_date, region, service);
+    }
+    if (rc == SMRT_OK) {
+        rc = smrt_sigv4_string_to_sign(c, &sts, amz_date, scope.data, scope.len, canonical.data, canonical.len);
+    }
+    if (rc == SMRT_OK) {
+        rc = signing_key(c, sk, sk_len, amz_date, region, service, key);
+    }
+    if (rc == SMRT_OK) {
+        rc = smrt_sigv4_signature(c, key, sts.data, sts.len, sig);
+    }
+    if (rc == SMRT_OK && (smrt_buf_append(&auth, "AWS4-HMAC-SHA256 Credential=", 28) != SMRT_OK ||
+                          smrt_buf_append(&auth, ak, (size_t)ak_len) != SMRT_OK ||
+                          smrt_buf_append_char(&auth, '/') != SMRT_OK ||
+                          smrt_buf_append(&auth, scope.data, scope.len) != SMRT_OK ||
+                          smrt_buf_append(&auth, ", SignedHeaders=", 16) != SMRT_OK ||
+                          smrt_buf_append(&auth, signed_headers.data, signed_headers.len) != SMRT_OK ||
+                          smrt_buf_append(&auth, ", Signature=", 12) != SMRT_OK ||
+                          smrt_buf_append(&auth, sig, SMRT_SHA256_HEX_LEN) != SMRT_OK)) {
+        rc = SMRT_ENOMEM;
+    }
+    if (rc != SMRT_OK) {
+        smrt_raise_status(rc, "signing");
+        goto done;
+    }
+    /* The headers to send: Host (when added) first, the caller's, then the signer's. */
+    out_headers = PyList_New(0);
+    if (out_headers == NULL) {
+        goto done;
+    }
+    if (!have_host) {
+        PyObject *item = Py_BuildValue("(ss#)", "Host", host, (Py_ssize_t)host_len);
+        int bad = item == NULL || PyList_Append(out_headers, item) < 0;
+        Py_XDECREF(item);
+        if (bad) {
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < nh; i++) {
+        if (PyList_Append(out_headers, PySequence_Fast_GET_ITEM(seq, i)) < 0) {
+            goto done;
+        }
+    }
+    PyObject *extra[3] = {
+        Py_BuildValue("(ss)", "X-Amz-Date", amz_date),
+        token ? Py_BuildValue("(ss#)", "X-Amz-Security-Token", token, token_len) : NULL,
+        Py_BuildValue("(ss#)", "Authorization", auth.data, (Py_ssize_t)auth.len),
+    };
+    int failed = extra[0] == NULL || extra[2] == NULL || (token && extra[1] == NULL);
+    for (int i = 0; i < 3; i++) {
+        if (!failed && extra[i] && PyList_Append(out_headers, extra[i]) < 0) {
+            failed = 1;
+        }
+        Py_XDECREF(extra[i]);
+    }
+    if (failed) {
+        goto done;
+    }
+    result = Py_BuildValue("(Os#s#s#s#)", out_headers, canonical.data, (Py_ssize_t)canonical.len, sts.data,
+                           (Py_ssize_t)sts.len, sig, (Py_ssize_t)SMRT_SHA256_HEX_LEN, auth.data, (Py_ssize_t)auth.len);
+done:
+    Py_XDECREF(out_headers);
+    Py_DECREF(seq);
+    memset(key, 0, sizeof(key));
+    smrt_buf_destroy(&canonical);
+    smrt_buf_destroy(&signed_headers);
+    smrt_buf_destroy(&scope);
+    smrt_buf_destroy(&sts);
+    smrt_buf_destroy(&auth);
+    return result;
+}
+
 static PyObject *mod_uri_encode(PyObject *module, PyObject *args)
 {
     (void)module;
@@ -351,6 +631,7 @@ static PyMethodDef module_methods[] = {
     {"_install", mod_install, METH_VARARGS, "_install(body_class, hooks, /)\n--\n\nConnect the Python layer."},
     {"sha256_hex", mod_sha256_hex, METH_O, "sha256_hex(data, /)\n--\n\nHex SHA-256 of a bytes-like object."},
     {"sigv4", mod_sigv4, METH_VARARGS, mod_sigv4_doc},
+    {"sign_request", (PyCFunction)(void (*)(void))mod_sign_request, METH_FASTCALL, mod_sign_request_doc},
     {"uri_encode", mod_uri_encode, METH_VARARGS,
      "uri_encode(s, keep_slash=False, /)\n--\n\nPercent-encode all but A-Z a-z 0-9 -._~ (and / if asked)."},
     {"amz_date", mod_amz_date, METH_O, "amz_date(unix_seconds, /)\n--\n\nFormat as YYYYMMDDTHHMMSSZ."},

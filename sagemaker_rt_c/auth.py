@@ -149,8 +149,28 @@ def sign_request(
     ``headers`` are the given ones plus X-Amz-Date, X-Amz-Security-Token,
     X-Amz-Content-Sha256 (as asked) and Authorization.
     """
-    scheme, netloc, path, query = _split_url(url)
     date = amz_date(timestamp)
+    if (
+        not (sign_body or omit_session_token or raw_query)
+        and payload_hash is None
+        and (normalize_path and encode_path is not False)
+    ):
+        # The usual options: all of it in one C call.
+        return SignedRequest(
+            *_core.sign_request(
+                method.upper(),
+                url,
+                headers,
+                body,
+                access_key,
+                secret_key,
+                session_token,
+                region,
+                service,
+                date,
+            )
+        )
+    scheme, netloc, path, query = _split_url(url)
     out_headers = list(headers)
     if not any(k.lower() == "host" for k, _ in out_headers):
         out_headers.insert(0, ("Host", host_header(scheme, netloc)))

@@ -55,6 +55,9 @@
     X(CURLcode, curl_easy_setopt, (CURL *, CURLoption, ...))                                                           \
     X(CURLcode, curl_easy_getinfo, (CURL *, CURLINFO, ...))                                                            \
     X(const char *, curl_easy_strerror, (CURLcode))                                                                    \
+    X(CURLcode, curl_easy_perform, (CURL *))                                                                           \
+    X(CURLcode, curl_easy_send, (CURL *, const void *, size_t, size_t *))                                              \
+    X(CURLcode, curl_easy_recv, (CURL *, void *, size_t, size_t *))                                                    \
     X(CURLM *, curl_multi_init, (void))                                                                                \
     X(CURLMcode, curl_multi_cleanup, (CURLM *))                                                                        \
     X(CURLMcode, curl_multi_add_handle, (CURLM *, CURL *))                                                             \
@@ -115,6 +118,9 @@ extern smrt_dyn_table smrt_dyn;
 #undef curl_easy_getinfo
 #define curl_easy_getinfo (smrt_dyn.curl_easy_getinfo)
 #define curl_easy_strerror (smrt_dyn.curl_easy_strerror)
+#define curl_easy_perform (smrt_dyn.curl_easy_perform)
+#define curl_easy_send (smrt_dyn.curl_easy_send)
+#define curl_easy_recv (smrt_dyn.curl_easy_recv)
 #define curl_multi_init (smrt_dyn.curl_multi_init)
 #define curl_multi_cleanup (smrt_dyn.curl_multi_cleanup)
 #define curl_multi_add_handle (smrt_dyn.curl_multi_add_handle)

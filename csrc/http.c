@@ -2,6 +2,9 @@
 #define _GNU_SOURCE
 #include "http.h"
 
+#include <poll.h>
+
+#include "h1.h"
 #include "headers.h"
 
 #include <errno.h>
@@ -180,6 +183,8 @@ static void conn_destroy(smrt_conn *c)
     }
     smrt_crypto_destroy(&c->crypto);
     smrt_buf_destroy(&c->url);
+    smrt_buf_destroy(&c->origin);
+    smrt_buf_destroy(&c->req);
     smrt_buf_destroy(&c->hdr_buf);
     smrt_buf_destroy(&c->canonical);
     smrt_buf_destroy(&c->signed_headers);
@@ -198,33 +203,16 @@ static void conn_destroy(smrt_conn *c)
             goto error;                                                                                                \
     } while (0)
 
-static smrt_conn *conn_new(const smrt_http_config *cfg)
+/* Make and configure the easy handle of `c`: at creation, and in direct mode again for each
+ * new connection (libcurl loses track of a CONNECT_ONLY connection that the handle moves on
+ * from; cleaning the handle up is how such a connection is closed). */
+static int conn_setup_curl(smrt_conn *c)
 {
-    if (smrt_dyn_wait() != SMRT_OK) {
-        return NULL;
-    }
-    smrt_conn *c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        return NULL;
-    }
-    c->fork_gen = fork_generation;
-    c->read_timeout_ms = cfg->read_timeout_ms;
-    if (getrandom(c->rng, sizeof(c->rng), 0) != (ssize_t)sizeof(c->rng)) {
-        c->rng[0] = (uint64_t)smrt_monotonic_ns() ^ ((uint64_t)getpid() << 32);
-        c->rng[1] = (uint64_t)(uintptr_t)c * 0x9E3779B97F4A7C15ULL;
-    }
-    if (c->rng[0] == 0 && c->rng[1] == 0) {
-        c->rng[1] = 1;
-    }
-    if (smrt_crypto_init(&c->crypto) != SMRT_OK) {
-        goto error;
-    }
+    const smrt_http_config *cfg = c->cfg;
     CURL *h = c->curl = curl_easy_init();
-    c->multi = curl_multi_init();
-    if (h == NULL || c->multi == NULL) {
-        goto error;
+    if (h == NULL) {
+        return SMRT_ECURL;
     }
-    c->have_proxy = cfg->proxy != NULL;
     SETOPT(CURLOPT_NOSIGNAL, 1L);
     SETOPT(CURLOPT_TCP_NODELAY, 1L);
     SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -240,6 +228,9 @@ static smrt_conn *conn_new(const smrt_http_config *cfg)
     SETOPT(CURLOPT_XFERINFODATA, c);
     SETOPT(CURLOPT_PREREQFUNCTION, on_prereq);
     SETOPT(CURLOPT_PREREQDATA, c);
+    if (c->direct) {
+        SETOPT(CURLOPT_CONNECT_ONLY, 1L);
+    }
     if (cfg->connect_timeout_ms > 0) {
         SETOPT(CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
     }
@@ -265,6 +256,42 @@ static smrt_conn *conn_new(const smrt_http_config *cfg)
         if (cfg->client_key) {
             SETOPT(CURLOPT_SSLKEY, cfg->client_key);
         }
+    }
+    return SMRT_OK;
+error:
+    curl_easy_cleanup(h);
+    c->curl = NULL;
+    return SMRT_ECURL;
+}
+
+static smrt_conn *conn_new(const smrt_http_config *cfg)
+{
+    if (smrt_dyn_wait() != SMRT_OK) {
+        return NULL;
+    }
+    smrt_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        return NULL;
+    }
+    c->cfg = cfg;
+    c->fork_gen = fork_generation;
+    c->read_timeout_ms = cfg->read_timeout_ms;
+    if (getrandom(c->rng, sizeof(c->rng), 0) != (ssize_t)sizeof(c->rng)) {
+        c->rng[0] = (uint64_t)smrt_monotonic_ns() ^ ((uint64_t)getpid() << 32);
+        c->rng[1] = (uint64_t)(uintptr_t)c * 0x9E3779B97F4A7C15ULL;
+    }
+    if (c->rng[0] == 0 && c->rng[1] == 0) {
+        c->rng[1] = 1;
+    }
+    c->have_proxy = cfg->proxy != NULL;
+    c->direct = cfg->proxy == NULL;
+    c->sock = CURL_SOCKET_BAD;
+    if (smrt_crypto_init(&c->crypto) != SMRT_OK) {
+        goto error;
+    }
+    c->multi = curl_multi_init();
+    if (c->multi == NULL || conn_setup_curl(c) != SMRT_OK) {
+        goto error;
     }
     return c;
 error:
@@ -412,15 +439,13 @@ int smrt_conn_header_add(smrt_conn *c, const char *name, size_t name_len, const 
     if (smrt_buf_reserve(&c->hdr_buf, name_len + value_len + 3) != SMRT_OK) {
         return SMRT_ENOMEM;
     }
-    smrt_buf_append(&c->hdr_buf, name, name_len);
     size_t blank = 0;
     while (value && blank < value_len && (value[blank] == ' ' || value[blank] == '\t')) {
         blank++;
     }
-    if (value && blank == value_len) {
-        /* libcurl drops "Name: " (nothing but blanks); "Name;" sends it with an empty value. */
-        smrt_buf_append_char(&c->hdr_buf, ';');
-    } else if (value) {
+    c->hdr_kind[c->n_hdr] = value == NULL ? SMRT_HDR_SUPPRESS : blank == value_len ? SMRT_HDR_BLANK : SMRT_HDR_VALUE;
+    smrt_buf_append(&c->hdr_buf, name, name_len);
+    if (value) {
         smrt_buf_append(&c->hdr_buf, ": ", 2);
         smrt_buf_append(&c->hdr_buf, value, value_len);
     } else {
@@ -480,8 +505,8 @@ static smrt_xfer_kind classify(smrt_conn *c, CURLcode rc, int have_proxy)
     }
 }
 
-smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
-                                 const void *body, size_t body_len)
+static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
+                                   const void *body, size_t body_len)
 {
     CURL *h = c->curl;
     c->errbuf[0] = '\0';
@@ -509,7 +534,14 @@ smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *u
         }
     }
     for (size_t i = 0; i < c->n_hdr; i++) {
-        c->slist[i].data = c->hdr_buf.data + c->hdr_offsets[i];
+        char *line = c->hdr_buf.data + c->hdr_offsets[i];
+        if (c->hdr_kind[i] == SMRT_HDR_BLANK) {
+            /* libcurl drops "Name: " (nothing but blanks); "Name;" sends an empty value. */
+            char *colon = strchr(line, ':');
+            colon[0] = ';';
+            colon[1] = '\0';
+        }
+        c->slist[i].data = line;
         c->slist[i].next = i + 1 < c->n_hdr ? &c->slist[i + 1] : NULL;
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->n_hdr ? c->slist : NULL);
@@ -581,4 +613,278 @@ smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *u
         snprintf(c->errbuf, sizeof(c->errbuf), "%s", curl_easy_strerror(rc));
     }
     return classify(c, rc, c->have_proxy);
+}
+
+/* ---- direct mode: libcurl connects, we speak HTTP/1.1 --------------------------------------- */
+
+static void direct_close(smrt_conn *c)
+{
+    /* Closing the handle closes its connection; the next connect makes a new handle. */
+    if (c->curl) {
+        curl_easy_cleanup(c->curl);
+        c->curl = NULL;
+    }
+    c->connected = 0;
+    c->sock = CURL_SOCKET_BAD;
+    smrt_buf_clear(&c->origin);
+}
+
+/* Wait until the socket is ready (POLLIN or POLLOUT) for at most the read timeout: 1, or 0
+ * on timeout, or -1 on a poll failure. */
+static int wait_socket(smrt_conn *c, short events)
+{
+    struct pollfd pfd = {.fd = c->sock, .events = events};
+    int timeout = c->read_timeout_ms > 0 ? (int)c->read_timeout_ms : -1;
+    for (;;) {
+        int rc = poll(&pfd, 1, timeout);
+        if (rc < 0 && errno == EINTR) {
+            continue;
+        }
+        return rc < 0 ? -1 : rc > 0;
+    }
+}
+
+/* Is the idle connection still usable? A readable idle socket means the peer closed it (or
+ * sent something unasked): urllib3 and libcurl both drop such a connection before reuse. */
+static int direct_alive(smrt_conn *c)
+{
+    struct pollfd pfd = {.fd = c->sock, .events = POLLIN};
+    if (poll(&pfd, 1, 0) == 0) {
+        return 1;
+    }
+    char probe[1];
+    size_t got = 0;
+    /* Over TLS a readable socket may hold only a session ticket: let libcurl look. */
+    return curl_easy_recv(c->curl, probe, sizeof(probe), &got) == CURLE_AGAIN;
+}
+
+static smrt_xfer_kind direct_connect(smrt_conn *c, const char *url, size_t origin_len)
+{
+    if (c->curl == NULL && conn_setup_curl(c) != SMRT_OK) {
+        snprintf(c->errbuf, sizeof(c->errbuf), "libcurl could not make a handle");
+        return SMRT_XFER_NOMEM;
+    }
+    smrt_buf_clear(&c->origin);
+    if (smrt_buf_append(&c->origin, url, origin_len) != SMRT_OK || smrt_buf_append_char(&c->origin, '/') != SMRT_OK) {
+        return SMRT_XFER_NOMEM;
+    }
+    c->read_timed_out = -1;
+    curl_easy_setopt(c->curl, CURLOPT_URL, c->origin.data);
+    CURLcode rc = curl_easy_perform(c->curl);
+    c->origin.len--; /* drop the '/': the origin is compared with request URLs */
+    c->origin.data[c->origin.len] = '\0';
+    if (rc == CURLE_OK && curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &c->sock) == CURLE_OK &&
+        c->sock != CURL_SOCKET_BAD) {
+        c->connected = 1;
+        return SMRT_XFER_OK;
+    }
+    smrt_buf_clear(&c->origin);
+    if (c->errbuf[0] == '\0') {
+        snprintf(c->errbuf, sizeof(c->errbuf), "%s", curl_easy_strerror(rc));
+    }
+    smrt_xfer_kind kind = classify(c, rc, 0);
+    direct_close(c);
+    return kind;
+}
+
+/* Send all of p. Returns SMRT_XFER_OK, SMRT_XFER_READ_TIMEOUT, or SMRT_XFER_PARTIAL when
+ * the upload stopped early: the server answered (or closed) before reading it all, and
+ * its answer must still be read, as urllib3 does. */
+static smrt_xfer_kind direct_send(smrt_conn *c, const char *p, size_t n)
+{
+    while (n > 0) {
+        size_t sent = 0;
+        CURLcode rc = curl_easy_send(c->curl, p, n, &sent);
+        if (rc == CURLE_AGAIN) {
+            struct pollfd pfd = {.fd = c->sock, .events = POLLOUT | POLLIN};
+            int timeout = c->read_timeout_ms > 0 ? (int)c->read_timeout_ms : -1;
+            int w = poll(&pfd, 1, timeout);
+            if (w < 0 && errno == EINTR) {
+                continue;
+            }
+            if (w == 0) {
+                c->read_timed_out = 1;
+                snprintf(c->errbuf, sizeof(c->errbuf), "Write timed out. (read timeout=%g)",
+                         (double)c->read_timeout_ms / 1000.0);
+                return SMRT_XFER_READ_TIMEOUT;
+            }
+            if (w < 0 || (pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0) {
+                return SMRT_XFER_PARTIAL; /* an early answer, or the peer is gone */
+            }
+            continue;
+        }
+        if (rc != CURLE_OK) {
+            /* urllib3 swallows EPIPE and ECONNRESET here: the server may have answered. */
+            snprintf(c->errbuf, sizeof(c->errbuf), "Send failure: %s", curl_easy_strerror(rc));
+            return SMRT_XFER_PARTIAL;
+        }
+        p += sent;
+        n -= sent;
+        c->last_progress_ns = smrt_monotonic_ns();
+    }
+    return SMRT_XFER_OK;
+}
+
+static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
+                                     const void *body, size_t body_len)
+{
+    /* scheme://netloc | /path?query */
+    const char *sep = memchr(url, ':', url_len);
+    const char *netloc = sep && (size_t)(sep - url) + 3 <= url_len ? sep + 3 : url;
+    const char *target = memchr(netloc, '/', url_len - (size_t)(netloc - url));
+    if (target == NULL) {
+        snprintf(c->errbuf, sizeof(c->errbuf), "URL without a path");
+        return SMRT_XFER_OTHER;
+    }
+    size_t origin_len = (size_t)(target - url);
+    size_t target_len = url_len - origin_len;
+    if (c->connected && (c->origin.len != origin_len || memcmp(c->origin.data, url, origin_len) != 0 ||
+                         !direct_alive(c))) {
+        direct_close(c);
+    }
+    int reused = c->connected;
+    if (!c->connected) {
+        smrt_xfer_kind k = direct_connect(c, url, origin_len);
+        if (k != SMRT_XFER_OK) {
+            return k;
+        }
+    }
+    /* The read timeout counts from here (connected), as urllib3's socket timeout does. */
+    c->read_timed_out = 0;
+    c->last_progress_ns = smrt_monotonic_ns();
+
+    /* The request head, exactly as http.client writes it (small bodies ride along). */
+    smrt_buf *req = &c->req;
+    smrt_buf_clear(req);
+    char cl[48];
+    int cl_len = snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n\r\n", body_len);
+    if (smrt_buf_reserve(req, 64 + target_len + c->hdr_buf.len + 2 * c->n_hdr + (size_t)cl_len +
+                                  (body_len <= 65536 ? body_len : 0)) != SMRT_OK) {
+        return SMRT_XFER_NOMEM;
+    }
+    smrt_buf_append_str(req, method);
+    smrt_buf_append_char(req, ' ');
+    smrt_buf_append(req, target, target_len);
+    smrt_buf_append(req, " HTTP/1.1\r\n", 11);
+    for (size_t i = 0; i < c->n_hdr; i++) {
+        if (c->hdr_kind[i] == SMRT_HDR_SUPPRESS) {
+            continue; /* a libcurl-only instruction */
+        }
+        smrt_buf_append_str(req, c->hdr_buf.data + c->hdr_offsets[i]);
+        smrt_buf_append(req, "\r\n", 2);
+    }
+    smrt_buf_append(req, cl, (size_t)cl_len);
+    int body_inline = body_len <= 65536;
+    if (body_inline && body_len) {
+        smrt_buf_append(req, body, body_len);
+    }
+    smrt_xfer_kind k = direct_send(c, req->data, req->len);
+    if (k == SMRT_XFER_OK && !body_inline) {
+        k = direct_send(c, body, body_len); /* large bodies are sent in place */
+    }
+    if (k == SMRT_XFER_READ_TIMEOUT) {
+        direct_close(c);
+        return k;
+    }
+    int upload_cut = k == SMRT_XFER_PARTIAL; /* read the answer; never reuse this connection */
+
+    smrt_h1 p;
+    smrt_h1_init(&p);
+    char chunk[65536];
+    size_t received = 0;
+    smrt_xfer_kind result = SMRT_XFER_OK;
+    for (;;) {
+        size_t got = 0;
+        CURLcode rc = curl_easy_recv(c->curl, chunk, sizeof(chunk), &got);
+        if (rc == CURLE_AGAIN) {
+            int w = wait_socket(c, POLLIN);
+            if (w == 0) {
+                c->read_timed_out = 1;
+                snprintf(c->errbuf, sizeof(c->errbuf), "Read timed out. (read timeout=%g)",
+                         (double)c->read_timeout_ms / 1000.0);
+                result = SMRT_XFER_READ_TIMEOUT;
+                break;
+            }
+            if (w < 0) {
+                result = SMRT_XFER_CLOSED;
+                break;
+            }
+            continue;
+        }
+        if (rc != CURLE_OK) {
+            snprintf(c->errbuf, sizeof(c->errbuf), "Recv failure: %s",
+                     rc == CURLE_RECV_ERROR && errno == ECONNRESET ? "Connection reset by peer" : curl_easy_strerror(rc));
+            result = SMRT_XFER_CLOSED;
+            break;
+        }
+        if (got == 0) {
+            /* The peer closed. Complete if the body runs to the end of the connection. */
+            if (smrt_h1_eof(&p) == SMRT_H1_DONE) {
+                p.conn_close = 1;
+                break;
+            }
+            if (received == 0) {
+                snprintf(c->errbuf, sizeof(c->errbuf),
+                         reused ? "Connection closed by the server before a response arrived"
+                                : "Empty reply from server");
+                result = SMRT_XFER_CLOSED;
+            } else {
+                snprintf(c->errbuf, sizeof(c->errbuf), "transfer closed with outstanding read data remaining");
+                result = p.headers_done ? SMRT_XFER_PARTIAL : SMRT_XFER_CLOSED;
+            }
+            break;
+        }
+        received += got;
+        c->last_progress_ns = smrt_monotonic_ns();
+        size_t used = 0;
+        int st = smrt_h1_feed(&p, chunk, got, &c->resp_headers, &c->body, &used);
+        if (st == SMRT_H1_DONE) {
+            if (used < got) {
+                p.conn_close = 1; /* bytes after the response: do not trust the connection */
+            }
+            break;
+        }
+        if (st == SMRT_ENOMEM) {
+            result = SMRT_XFER_NOMEM;
+            break;
+        }
+        if (st < 0) {
+            snprintf(c->errbuf, sizeof(c->errbuf), "%s",
+                     st == SMRT_H1_TOO_LONG ? "response header too long or too many header fields"
+                                            : "malformed HTTP response");
+            result = p.headers_done ? SMRT_XFER_PARTIAL : SMRT_XFER_CLOSED;
+            break;
+        }
+    }
+    c->status = p.status;
+    c->headers_done = p.headers_done;
+    c->content_length = p.content_length;
+    if (result != SMRT_XFER_OK || p.conn_close || upload_cut) {
+        direct_close(c);
+    }
+    return result;
+}
+
+smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
+                                 const void *body, size_t body_len)
+{
+    if (!c->direct) {
+        return curl_perform(c, method, url, url_len, body, body_len);
+    }
+    c->errbuf[0] = '\0';
+    c->status = 0;
+    c->header_status = 0;
+    c->headers_done = 0;
+    c->content_length = -1;
+    c->resend_refused = 0;
+    smrt_buf_clear(&c->resp_headers);
+    smrt_buf_clear(&c->body);
+    if (c->url.len != url_len || memcmp(c->url.data, url, url_len) != 0) {
+        /* Kept for error messages (botocore names the request URL). */
+        smrt_buf_clear(&c->url);
+        if (smrt_buf_append(&c->url, url, url_len) != SMRT_OK) {
+            return SMRT_XFER_NOMEM;
+        }
+    }
+    return direct_perform(c, method, url, url_len, body, body_len);
 }

@@ -51,7 +51,8 @@ typedef enum smrt_xfer_kind {
 typedef struct smrt_pool smrt_pool;
 
 typedef struct smrt_conn {
-    CURL *curl;
+    CURL *curl; /* NULL between connections in direct mode */
+    const smrt_http_config *cfg; /* the pool's */
     CURLM *multi; /* drives the transfer so the read timeout is exact */
     int have_proxy;
     smrt_crypto crypto;
@@ -64,7 +65,16 @@ typedef struct smrt_conn {
     smrt_buf url;     /* the URL last given to libcurl */
     smrt_buf hdr_buf; /* "Name: value" lines, NUL-separated */
     size_t hdr_offsets[SMRT_MAX_REQUEST_HEADERS];
+    unsigned char hdr_kind[SMRT_MAX_REQUEST_HEADERS]; /* SMRT_HDR_* */
     size_t n_hdr;
+    /* Direct mode (no proxy): libcurl connects (TCP, TLS) and we frame HTTP/1.1 ourselves:
+     * libcurl formats every header byte through its printf engine, costing more per call
+     * than all the rest of our work. */
+    int direct;
+    int connected;
+    curl_socket_t sock;
+    smrt_buf origin; /* scheme://host[:port] of the open connection */
+    smrt_buf req;    /* the request head (and a small body) as sent */
     struct curl_slist slist[SMRT_MAX_REQUEST_HEADERS];
     smrt_buf canonical, signed_headers, sts, scratch;
     /* Response. */
@@ -102,6 +112,8 @@ void smrt_pool_return(smrt_pool *pool, smrt_conn *conn);
 
 /* Close every idle handle (their connections too); later borrows make new ones. */
 void smrt_pool_drain(smrt_pool *pool);
+
+enum { SMRT_HDR_VALUE = 0, SMRT_HDR_SUPPRESS = 1, SMRT_HDR_BLANK = 2 };
 
 /* Header list building for one request (replaces the previous request's list). */
 void smrt_conn_headers_reset(smrt_conn *c);

@@ -1,12 +1,14 @@
 /* libFuzzer harness for every parser of the C core that reads untrusted bytes:
- * response header lines, status lines, Content-Length, HTTP dates (headers.c), and the
- * SigV4 canonicaliser's path normalisation, query parsing and header folding (sigv4.c).
+ * response header lines, status lines, Content-Length, HTTP dates (headers.c), the HTTP/1.1
+ * response parser (h1.c), and the SigV4 canonicaliser's path normalisation, query parsing
+ * and header folding (sigv4.c).
  * Built with ASan and UBSan by `make fuzz` (and briefly by the test suite). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../csrc/h1.h"
 #include "../csrc/headers.h"
 #include "../csrc/sigv4.h"
 
@@ -99,14 +101,59 @@ static void fuzz_canonical(const uint8_t *data, size_t size, int flags)
     smrt_buf_destroy(&signed_headers);
 }
 
+/* The HTTP/1.1 response parser, fed in pieces whose sizes come from the input. */
+static void fuzz_h1(const uint8_t *data, size_t size)
+{
+    if (size < 1) {
+        return;
+    }
+    size_t step = (size_t)data[0] % 17 + 1;
+    data++;
+    size--;
+    smrt_h1 p;
+    smrt_h1_init(&p);
+    smrt_buf head = {0}, body = {0};
+    size_t off = 0;
+    int rc = SMRT_H1_MORE;
+    while (off < size && rc == SMRT_H1_MORE) {
+        size_t n = size - off < step ? size - off : step;
+        size_t used = 0;
+        rc = smrt_h1_feed(&p, (const char *)data + off, n, &head, &body, &used);
+        CHECK(used <= n);
+        CHECK(rc == SMRT_H1_MORE ? used == n : 1);
+        off += used;
+        if (rc == SMRT_H1_DONE) {
+            break;
+        }
+    }
+    if (rc == SMRT_H1_MORE) {
+        rc = smrt_h1_eof(&p);
+    }
+    if (p.headers_done) {
+        CHECK(p.status >= 100 && p.status <= 999);
+    }
+    if (rc == SMRT_H1_DONE && p.content_length >= 0 && !p.chunked) {
+        CHECK((long long)body.len == p.content_length);
+    }
+    CHECK(head.data == NULL || strlen(head.data) <= head.len);
+    smrt_buf_destroy(&head);
+    smrt_buf_destroy(&body);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0) {
         return 0;
     }
-    switch (data[0] & 3) {
+    switch (data[0] & 7) {
     case 0:
         fuzz_headers(data + 1, size - 1);
+        break;
+    case 4:
+    case 5:
+    case 6:
+    case 7:
+        fuzz_h1(data + 1, size - 1);
         break;
     case 1:
         fuzz_canonical(data + 1, size - 1, SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY);
@@ -114,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2:
         fuzz_canonical(data + 1, size - 1, SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH);
         break;
-    default:
+    case 3:
         fuzz_canonical(data + 1, size - 1, 0);
         break;
     }

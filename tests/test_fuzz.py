@@ -6,7 +6,7 @@ import shutil
 import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SOURCES = ["fuzz/fuzz_parsers.c", "csrc/headers.c", "csrc/sigv4.c", "csrc/dyn.c"]
+SOURCES = ["fuzz/fuzz_parsers.c", "csrc/headers.c", "csrc/h1.c", "csrc/sigv4.c", "csrc/dyn.c"]
 
 
 def clean_env():

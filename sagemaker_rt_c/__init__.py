@@ -19,7 +19,15 @@ from ._client import SageMakerRuntime  # noqa: E402  (starts the background libr
 from .config import Config  # noqa: E402
 from .session import Session, _default_session  # noqa: E402
 
-__all__ = ["client", "Session", "Config", "SageMakerRuntime", "exceptions", "__version__"]
+__all__ = [
+    "client",
+    "from_boto3",
+    "Session",
+    "Config",
+    "SageMakerRuntime",
+    "exceptions",
+    "__version__",
+]
 
 
 def client(
@@ -33,8 +41,14 @@ def client(
     aws_secret_access_key=None,
     aws_session_token=None,
     config=None,
+    credentials=None,
 ):
-    """Create a low-level client, as ``boto3.client`` does (only ``'sagemaker-runtime'``)."""
+    """Create a low-level client, as ``boto3.client`` does (only ``'sagemaker-runtime'``).
+
+    ``credentials`` (beyond boto3): a credentials object to sign with instead of the default
+    chain's: this package's ``Credentials`` / ``RefreshableCredentials`` or botocore's (any
+    object with ``get_frozen_credentials()``; refreshable ones keep refreshing).
+    """
     return _default_session().client(
         service_name,
         region_name=region_name,
@@ -46,7 +60,18 @@ def client(
         aws_secret_access_key=aws_secret_access_key,
         aws_session_token=aws_session_token,
         config=config,
+        credentials=credentials,
     )
+
+
+def from_boto3(session_or_client, **overrides):
+    """A sagemaker-runtime client of this package made from a ``boto3.Session``, a
+    ``botocore.session.Session`` or a boto3 client: same region, endpoint, credentials
+    (the credentials object itself, so it keeps refreshing) and config. ``overrides`` are
+    ``client()`` keywords that replace what was taken over."""
+    from ._interop import from_boto3 as _from_boto3
+
+    return _from_boto3(session_or_client, **overrides)
 
 
 def __getattr__(name):

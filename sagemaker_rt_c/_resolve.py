@@ -44,8 +44,6 @@ Deliberate differences from botocore:
   pseudo regions of the other partitions and for dual-stack in aws-iso / aws-iso-b.
 * An error of the endpoint rule set itself (none is reachable with today's partition data)
   is raised here, at construction; botocore raises it when an operation is called.
-* defaults_mode ``auto`` does not query the EC2 instance metadata service for the region:
-  without AWS_EXECUTION_ENV it resolves to ``standard`` (botocore may pick ``in-region``).
 * Proxies come from the environment only (botocore also reads macOS / Windows system proxy
   settings when no proxy variable is set).
 * The User-Agent names this package, not Boto3/Botocore, and has no ``m/`` feature ids.
@@ -875,8 +873,13 @@ def _s3_config(view, client_config, smart_defaults):
     return s3
 
 
-def _configured_endpoint_url(view, client_config):
-    """botocore's ConfiguredEndpointProvider, honouring ignore_configured_endpoint_urls."""
+def _configured_endpoint_url(
+    view, client_config, env_var=_ENDPOINT_ENV_VAR, services_key=_SERVICES_KEY
+):
+    """botocore's ConfiguredEndpointProvider, honouring ignore_configured_endpoint_urls.
+
+    ``env_var`` / ``services_key``: the service's AWS_ENDPOINT_URL_<ID> variable and key in
+    a ``services`` section (the defaults are sagemaker-runtime's)."""
     if client_config is not None and client_config.ignore_configured_endpoint_urls is not None:
         ignore = client_config.ignore_configured_endpoint_urls
     else:
@@ -884,7 +887,7 @@ def _configured_endpoint_url(view, client_config):
     if ignore:
         return None
     environ = os.environ
-    url = environ.get(_ENDPOINT_ENV_VAR)
+    url = environ.get(env_var)
     if url:
         return url
     url = environ.get("AWS_ENDPOINT_URL")
@@ -903,7 +906,7 @@ def _configured_endpoint_url(view, client_config):
                     f'"{section_name}" services configuration does not exist.'
                 )
             )
-        url = services.get(_SERVICES_KEY, {}).get("endpoint_url")
+        url = services.get(services_key, {}).get("endpoint_url")
         if url:
             return url
     url = scoped.get("endpoint_url")
@@ -919,15 +922,46 @@ def _variant_flag(view, client_config, name):
     return view.get(name)
 
 
-def _resolve_auto_mode(region_name):
-    """SmartDefaultsConfigStoreFactory.resolve_auto_mode, without the IMDS region lookup."""
+def _resolve_auto_mode(region_name, session):
+    """SmartDefaultsConfigStoreFactory.resolve_auto_mode: the environment's region on AWS
+    compute, else the instance metadata region (asked once per session)."""
     current_region = None
     if os.environ.get("AWS_EXECUTION_ENV"):
         default_region = os.environ.get("AWS_DEFAULT_REGION")
         current_region = os.environ.get("AWS_REGION", default_region)
+    if not current_region and session is not None:
+        current_region = session._instance_metadata_region()
     if current_region:
         return "in-region" if region_name == current_region else "cross-region"
     return "standard"
+
+
+def _sts_regional_endpoints(view):
+    """The validated sts_regional_endpoints setting ('regional' when unset or empty)."""
+    value = view.get("sts_regional_endpoints") or "regional"
+    if value not in ("legacy", "regional"):
+        from . import exceptions
+
+        raise exceptions.InvalidSTSRegionalEndpointsConfigError(sts_regional_endpoints_config=value)
+    return value
+
+
+def _defaults_mode(view, config, region_name, session):
+    """(retry mode default, connect timeout default) of the defaults mode in force (botocore's
+    Session._resolve_defaults_mode and SmartDefaultsConfigStoreFactory)."""
+    mode = view.get("defaults_mode")
+    if config is not None and config.defaults_mode:
+        mode = config.defaults_mode
+    defaults_mode = mode.lower()
+    if defaults_mode not in _DEFAULTS_MODES:
+        from . import exceptions
+
+        raise exceptions.InvalidDefaultsMode(mode=mode, valid_modes=", ".join(_DEFAULTS_MODES))
+    if defaults_mode == "legacy":
+        return None, None
+    if defaults_mode == "auto":
+        defaults_mode = _resolve_auto_mode(region_name, session)
+    return "standard", _MODE_CONNECT_TIMEOUT.get(defaults_mode)
 
 
 def _validate_min_compression_size(min_size):
@@ -1139,14 +1173,26 @@ def resolve_client_settings(
     config=None,
     session=None,
     aws_account_id=None,
+    credentials=None,
 ):
     """Resolve every client setting as ``boto3.Session.client`` would, raising its errors.
 
     ``session`` is a ``sagemaker_rt_c.session.Session`` (a new default one when None: nothing
     is shared with the process-wide default session). Credentials are looked up now, as
     botocore does; None means none were found (the client raises NoCredentialsError when
-    called).
+    called). ``credentials`` (beyond botocore) is a credentials object to use instead: ours or
+    botocore's, or anything with ``get_frozen_credentials()``.
     """
+    if credentials is not None:
+        if aws_access_key_id is not None or aws_secret_access_key is not None:
+            raise ValueError(
+                "credentials cannot be combined with aws_access_key_id or aws_secret_access_key"
+            )
+        if not callable(getattr(credentials, "get_frozen_credentials", None)):
+            raise TypeError(
+                "credentials must have a get_frozen_credentials() method (a Credentials or "
+                f"RefreshableCredentials object), not {type(credentials).__name__}"
+            )
     if session is None:
         from .session import Session
 
@@ -1164,6 +1210,11 @@ def resolve_client_settings(
         else:
             region_name = view.get("region")
     _validate_region_name(region_name)
+    # botocore remembers it here: the credential chain's STS client uses this region.
+    session._last_client_region_used = region_name
+    bc = session._botocore_session
+    if bc is not None and hasattr(bc, "_last_client_region_used"):
+        bc._last_client_region_used = region_name
 
     if verify is None:
         # Deliberately unlike botocore, an empty AWS_CA_BUNDLE / ca_bundle does not turn
@@ -1174,6 +1225,8 @@ def resolve_client_settings(
 
     if config is not None and is_unsigned(config.signature_version):
         credentials = None
+    elif credentials is not None:
+        pass
     elif aws_access_key_id is not None and aws_secret_access_key is not None:
         from .credentials import Credentials
 
@@ -1195,22 +1248,7 @@ def resolve_client_settings(
     else:
         credentials = session.get_credentials()
 
-    mode = view.get("defaults_mode")
-    if config is not None and config.defaults_mode:
-        mode = config.defaults_mode
-    defaults_mode = mode.lower()
-    if defaults_mode not in _DEFAULTS_MODES:
-        from . import exceptions
-
-        raise exceptions.InvalidDefaultsMode(mode=mode, valid_modes=", ".join(_DEFAULTS_MODES))
-    if defaults_mode == "legacy":
-        retry_mode_default = None
-        connect_timeout_default = None
-    else:
-        if defaults_mode == "auto":
-            defaults_mode = _resolve_auto_mode(region_name)
-        retry_mode_default = "standard"
-        connect_timeout_default = _MODE_CONNECT_TIMEOUT.get(defaults_mode)
+    retry_mode_default, connect_timeout_default = _defaults_mode(view, config, region_name, session)
 
     # botocore.client.ClientCreator.create_client
     name = _SERVICE_ALIASES.get(service_name, service_name)
@@ -1304,6 +1342,8 @@ def resolve_client_settings(
     proxy_url = _proxy_url(scheme, netloc, effective.proxies)
     connect_timeout = _check_timeout(effective.connect_timeout, "connect")
     read_timeout = _check_timeout(effective.read_timeout, "read")
+    # botocore's rule-set builtins read sts_regional_endpoints for every client it makes.
+    _sts_regional_endpoints(view)
 
     keepalive = config and config.tcp_keepalive
     if keepalive is None:

@@ -1,22 +1,34 @@
-"""Credentials, the shared config/credentials file reader, and the credential provider chain.
+"""Credentials, refreshable credentials, the shared-file reader and the credential chain.
 
-``Credentials`` and ``ReadOnlyCredentials`` mirror botocore's. Neither ``repr`` shows the secret
-key or the session token (botocore's namedtuple shows both).
+``Credentials``, ``ReadOnlyCredentials``, ``RefreshableCredentials`` and
+``DeferredRefreshableCredentials`` mirror botocore's classes (same constructors, attributes,
+windows and locking). Their ``repr`` never shows the secret key or the session token (botocore's
+namedtuple shows both).
 
-The chain (``create_credential_resolver``) follows botocore's order, with the providers this
-package implements so far::
+The chain (``create_credential_resolver``) is botocore 1.43's, in its order::
 
-    env                       AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
-                              AWS_SECURITY_TOKEN or AWS_SESSION_TOKEN / AWS_ACCOUNT_ID
-    shared-credentials-file   [profile] in AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials)
-    config-file               [profile x] / [default] in AWS_CONFIG_FILE (~/.aws/config)
+    env                            AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+                                   AWS_SECURITY_TOKEN or AWS_SESSION_TOKEN / AWS_ACCOUNT_ID /
+                                   AWS_CREDENTIAL_EXPIRATION
+    assume-role                    role_arn + source_profile or credential_source
+    assume-role-with-web-identity  AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, or the profile's
+                                   web_identity_token_file + role_arn
+    sso                            sso_session or sso_start_url (the `aws sso login` cache)
+    shared-credentials-file        [profile] in AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials)
+    login                          login_session (needs botocore[crt]; see _providers)
+    custom-process                 credential_process
+    config-file                    [profile x] / [default] in AWS_CONFIG_FILE (~/.aws/config)
+    ec2-credentials-file           AWS_CREDENTIAL_FILE
+    boto-config                    BOTO_CONFIG, /etc/boto.cfg, ~/.boto
+    container-role                 AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI
+    iam-role                       the EC2 instance metadata service (IMDSv2, then IMDSv1)
 
-botocore also tries, and a later version of this module will add at the same places in
-``_chain_providers``: assume-role (after env), assume-role-with-web-identity and SSO (before
-shared-credentials-file), login and custom-process (between shared-credentials-file and
-config-file), then ec2-credentials-file, boto-config, container-role and iam-role (IMDS).
 A profile given to the Session (``Session(profile_name=...)``) drops the env provider, as in
-botocore; AWS_PROFILE does not.
+botocore; AWS_PROFILE does not. The providers after ``env`` live in ``_providers`` and their
+network and process code in ``_sts``, ``_sso``, ``_imds``, ``_container`` and ``_process``:
+none of them is imported, and nothing is read, run or connected to, while the environment (or
+an explicit key pair) supplies the credentials. They are importable from here by name
+(``sagemaker_rt_c.credentials.AssumeRoleProvider``).
 
 The file reader is a faithful re-implementation of ``botocore.configloader`` (which uses
 ``configparser.RawConfigParser``) that imports neither ``configparser`` nor ``shlex`` for
@@ -30,6 +42,7 @@ Parsed files are cached per process, keyed by path and ``stat`` (mtime, size, in
 so a changed file is read again.
 """
 
+import _thread
 import os
 import sys
 import time
@@ -37,16 +50,24 @@ import time
 __all__ = [
     "Credentials",
     "ReadOnlyCredentials",
+    "RefreshableCredentials",
+    "DeferredRefreshableCredentials",
     "CredentialProvider",
     "EnvProvider",
     "SharedCredentialProvider",
     "ConfigProvider",
     "CredentialResolver",
     "create_credential_resolver",
+    "get_credentials",
     "raw_config_parse",
     "load_config",
     "build_profile_map",
 ]
+
+# botocore's refresh windows: from 15 minutes before expiry one thread refreshes while the
+# others keep using the current credentials; from 10 minutes before, every caller waits.
+_DEFAULT_ADVISORY_REFRESH_TIMEOUT = 15 * 60
+_DEFAULT_MANDATORY_REFRESH_TIMEOUT = 10 * 60
 
 
 def _mask(value):
@@ -54,6 +75,13 @@ def _mask(value):
         return None
     text = str(value)
     return "****" + text[-4:] if len(text) > 8 else "****"
+
+
+def _ensure_unicode(value):
+    # botocore.compat.ensure_unicode: keys given as bytes become str.
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return value
 
 
 class ReadOnlyCredentials(tuple):
@@ -106,12 +134,12 @@ class Credentials:
     """Holds the credentials used to sign requests, as ``botocore.credentials.Credentials``.
 
     ``method`` says where they were found (``'explicit'``, ``'env'``,
-    ``'shared-credentials-file'``, ``'config-file'``).
+    ``'shared-credentials-file'``, ``'config-file'`` ...).
     """
 
     def __init__(self, access_key, secret_key, token=None, method=None, account_id=None):
-        self.access_key = access_key
-        self.secret_key = secret_key
+        self.access_key = _ensure_unicode(access_key)
+        self.secret_key = _ensure_unicode(secret_key)
         self.token = token
         self.method = "explicit" if method is None else method
         self.account_id = account_id
@@ -131,6 +159,288 @@ class Credentials:
             f"Credentials(access_key={_mask(self.access_key)!r}, secret_key=<hidden>, "
             f"token={token}, method={self.method!r})"
         )
+
+
+# --- time ---------------------------------------------------------------------------------------
+
+
+def _local_now():
+    """The current time, timezone-aware (botocore uses tzlocal(); the instant is the same)."""
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def _parse_timestamp(value):
+    """What ``dateutil.parser.parse`` gives for the timestamps AWS and its tools write.
+
+    ISO 8601 (``2024-05-01T12:00:00Z``, fractions, ``+00:00`` offsets, a ``UTC``/``GMT``
+    suffix, a space instead of ``T``) and RFC 2822 dates. A value without a zone stays naive,
+    as in dateutil (comparing it with an aware time then raises TypeError, as in botocore).
+    """
+    from datetime import datetime, timezone
+
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"Parser must be a string or character stream, not {type(value).__name__}")
+    text = value.strip()
+    body = text
+    zone = None
+    upper = body.upper()
+    for suffix in ("UTC", "GMT", "Z"):
+        if upper.endswith(suffix):
+            body = body[: -len(suffix)].rstrip()
+            zone = timezone.utc
+            break
+    try:
+        if len(body) > 10 and body[10] in " t":
+            body = body[:10] + "T" + body[11:]
+        parsed = datetime.fromisoformat(body)
+        if zone is not None:
+            if parsed.tzinfo is not None:
+                raise ValueError(text)
+            parsed = parsed.replace(tzinfo=zone)
+        return parsed
+    except ValueError:
+        pass
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"Unknown string format: {text}") from None
+
+
+def _total_seconds(delta):
+    return delta.total_seconds()
+
+
+class RefreshableCredentials(Credentials):
+    """Temporary credentials that refresh themselves, as botocore's class of the same name.
+
+    ``refresh_using()`` returns a dict with ``access_key``, ``secret_key``, ``token``,
+    ``expiry_time`` (an ISO 8601 string or a datetime) and optionally ``account_id``.
+    ``get_frozen_credentials()`` returns a consistent snapshot and refreshes first when needed:
+
+    * less than ``advisory_timeout`` (15 min) left: one caller refreshes; the others keep
+      using the current credentials meanwhile, and a failed refresh keeps them too (logged);
+    * less than ``mandatory_timeout`` (10 min) left: every caller waits for the refresh, and
+      its error is raised.
+
+    ``_expiry_time`` is a timezone-aware datetime (``None``: never refreshed).
+    """
+
+    _advisory_refresh_timeout = _DEFAULT_ADVISORY_REFRESH_TIMEOUT
+    _mandatory_refresh_timeout = _DEFAULT_MANDATORY_REFRESH_TIMEOUT
+
+    def __init__(
+        self,
+        access_key,
+        secret_key,
+        token,
+        expiry_time,
+        refresh_using,
+        method,
+        time_fetcher=_local_now,
+        advisory_timeout=None,
+        mandatory_timeout=None,
+        account_id=None,
+    ):
+        self._refresh_using = refresh_using
+        self._access_key = _ensure_unicode(access_key)
+        self._secret_key = _ensure_unicode(secret_key)
+        self._token = token
+        self._account_id = account_id
+        self._expiry_time = expiry_time
+        self._time_fetcher = time_fetcher
+        self._refresh_lock = _thread.allocate_lock()
+        self.method = method
+        self._frozen_credentials = ReadOnlyCredentials(access_key, secret_key, token, account_id)
+        if advisory_timeout is not None:
+            self._advisory_refresh_timeout = advisory_timeout
+        if mandatory_timeout is not None:
+            self._mandatory_refresh_timeout = mandatory_timeout
+
+    @classmethod
+    def create_from_metadata(
+        cls, metadata, refresh_using, method, advisory_timeout=None, mandatory_timeout=None
+    ):
+        kwargs = {}
+        if advisory_timeout is not None:
+            kwargs["advisory_timeout"] = advisory_timeout
+        if mandatory_timeout is not None:
+            kwargs["mandatory_timeout"] = mandatory_timeout
+        return cls(
+            access_key=metadata["access_key"],
+            secret_key=metadata["secret_key"],
+            token=metadata["token"],
+            expiry_time=cls._expiry_datetime(metadata["expiry_time"]),
+            method=method,
+            refresh_using=refresh_using,
+            account_id=metadata.get("account_id"),
+            **kwargs,
+        )
+
+    # The properties refresh first, as botocore's do; prefer get_frozen_credentials(), which
+    # cannot mix the key of one generation with the secret of the next.
+    @property
+    def access_key(self):
+        self._refresh()
+        return self._access_key
+
+    @access_key.setter
+    def access_key(self, value):
+        self._access_key = value
+
+    @property
+    def secret_key(self):
+        self._refresh()
+        return self._secret_key
+
+    @secret_key.setter
+    def secret_key(self, value):
+        self._secret_key = value
+
+    @property
+    def token(self):
+        self._refresh()
+        return self._token
+
+    @token.setter
+    def token(self, value):
+        self._token = value
+
+    @property
+    def account_id(self):
+        self._refresh()
+        return self._account_id
+
+    @account_id.setter
+    def account_id(self, value):
+        self._account_id = value
+
+    def _seconds_remaining(self):
+        return _total_seconds(self._expiry_time - self._time_fetcher())
+
+    def refresh_needed(self, refresh_in=None):
+        """Whether fewer than ``refresh_in`` seconds (default: the advisory window) are left."""
+        if self._expiry_time is None:
+            return False
+        if refresh_in is None:
+            refresh_in = self._advisory_refresh_timeout
+        return self._seconds_remaining() < refresh_in
+
+    def _is_expired(self):
+        return self.refresh_needed(refresh_in=0)
+
+    def _refresh(self):
+        if not self.refresh_needed(self._advisory_refresh_timeout):
+            return
+        # Advisory window: whoever gets the lock refreshes, the others go on with the current
+        # credentials. Mandatory window: everyone waits for the lock.
+        if self._refresh_lock.acquire(False):
+            try:
+                if not self.refresh_needed(self._advisory_refresh_timeout):
+                    return
+                is_mandatory = self.refresh_needed(self._mandatory_refresh_timeout)
+                self._protected_refresh(is_mandatory=is_mandatory)
+                return
+            finally:
+                self._refresh_lock.release()
+        elif self.refresh_needed(self._mandatory_refresh_timeout):
+            with self._refresh_lock:
+                if not self.refresh_needed(self._mandatory_refresh_timeout):
+                    return
+                self._protected_refresh(is_mandatory=True)
+
+    def _protected_refresh(self, is_mandatory):
+        # The caller holds self._refresh_lock.
+        try:
+            metadata = self._refresh_using()
+        except Exception:
+            period_name = "mandatory" if is_mandatory else "advisory"
+            _logger().warning(
+                "Refreshing temporary credentials failed during %s refresh period.",
+                period_name,
+                exc_info=True,
+            )
+            if is_mandatory:
+                raise
+            return
+        self._set_from_data(metadata)
+        self._frozen_credentials = ReadOnlyCredentials(
+            self._access_key, self._secret_key, self._token, self._account_id
+        )
+        if self._is_expired():
+            msg = "Credentials were refreshed, but the refreshed credentials are still expired."
+            _logger().warning(msg)
+            raise RuntimeError(msg)
+
+    @staticmethod
+    def _expiry_datetime(time_str):
+        return _parse_timestamp(time_str)
+
+    def _set_from_data(self, data):
+        expected_keys = ["access_key", "secret_key", "token", "expiry_time"]
+        if not data:
+            missing_keys = expected_keys
+        else:
+            missing_keys = [k for k in expected_keys if k not in data]
+        if missing_keys:
+            from . import exceptions
+
+            raise exceptions.CredentialRetrievalError(
+                provider=self.method,
+                error_msg="Credential refresh failed, response did not contain: "
+                + ", ".join(missing_keys),
+            )
+        self._access_key = _ensure_unicode(data["access_key"])
+        self._secret_key = _ensure_unicode(data["secret_key"])
+        self._token = data["token"]
+        self._expiry_time = _parse_timestamp(data["expiry_time"])
+        self._account_id = data.get("account_id")
+
+    def get_frozen_credentials(self):
+        """A ``ReadOnlyCredentials`` snapshot, refreshed first if needed (use it, then drop it)."""
+        self._refresh()
+        return self._frozen_credentials
+
+    def __repr__(self):
+        # Reads the stored values: a repr must not trigger a refresh.
+        token = "<hidden>" if self._token is not None else None
+        return (
+            f"{type(self).__name__}(access_key={_mask(self._access_key)!r}, "
+            f"secret_key=<hidden>, token={token}, method={self.method!r}, "
+            f"expiry_time={self._expiry_time!r})"
+        )
+
+
+class DeferredRefreshableCredentials(RefreshableCredentials):
+    """Refreshable credentials with nothing in them until first used (then refreshed)."""
+
+    def __init__(self, refresh_using, method, time_fetcher=_local_now):
+        self._refresh_using = refresh_using
+        self._access_key = None
+        self._secret_key = None
+        self._token = None
+        self._account_id = None
+        self._expiry_time = None
+        self._time_fetcher = time_fetcher
+        self._refresh_lock = _thread.allocate_lock()
+        self.method = method
+        self._frozen_credentials = None
+
+    def refresh_needed(self, refresh_in=None):
+        if self._frozen_credentials is None:
+            return True
+        return super().refresh_needed(refresh_in)
+
+
+def _logger():
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 # --- shared config / credentials files (botocore.configloader) -----------------------------
@@ -364,6 +674,9 @@ class CredentialProvider:
     METHOD = None
     CANONICAL_NAME = None
 
+    def __init__(self, session=None):
+        self.session = session
+
     def load(self):
         return True
 
@@ -382,40 +695,101 @@ class CredentialProvider:
 
 
 class EnvProvider(CredentialProvider):
-    """AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SECURITY_TOKEN or AWS_SESSION_TOKEN.
-
-    AWS_CREDENTIAL_EXPIRATION is not honoured yet (botocore re-reads the variables when it
-    passes); refreshable credentials come with the rest of the chain.
-    """
+    """AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SECURITY_TOKEN or AWS_SESSION_TOKEN /
+    AWS_ACCOUNT_ID. With AWS_CREDENTIAL_EXPIRATION the credentials are refreshable: they are
+    read from the environment again when they expire, as in botocore."""
 
     METHOD = "env"
     CANONICAL_NAME = "Environment"
     ACCESS_KEY = "AWS_ACCESS_KEY_ID"
     SECRET_KEY = "AWS_SECRET_ACCESS_KEY"
-    TOKENS = ("AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN")
+    TOKENS = ["AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"]
+    EXPIRY_TIME = "AWS_CREDENTIAL_EXPIRATION"
     ACCOUNT_ID = "AWS_ACCOUNT_ID"
 
-    def __init__(self, environ=None):
+    def __init__(self, environ=None, mapping=None):
         self.environ = os.environ if environ is None else environ
+        self._mapping = self._build_mapping(mapping)
+
+    def _build_mapping(self, mapping):
+        if mapping is None:
+            return {
+                "access_key": self.ACCESS_KEY,
+                "secret_key": self.SECRET_KEY,
+                "token": self.TOKENS,
+                "expiry_time": self.EXPIRY_TIME,
+                "account_id": self.ACCOUNT_ID,
+            }
+        token = mapping.get("token", self.TOKENS)
+        if not isinstance(token, list):
+            token = [token]
+        return {
+            "access_key": mapping.get("access_key", self.ACCESS_KEY),
+            "secret_key": mapping.get("secret_key", self.SECRET_KEY),
+            "token": token,
+            "expiry_time": mapping.get("expiry_time", self.EXPIRY_TIME),
+            "account_id": mapping.get("account_id", self.ACCOUNT_ID),
+        }
 
     def load(self):
-        environ = self.environ
-        access_key = environ.get(self.ACCESS_KEY, "")
-        if not access_key:
+        if not self.environ.get(self._mapping["access_key"], ""):
             return None
-        secret_key = environ.get(self.SECRET_KEY, "")
-        if not secret_key:
+        fetcher = self._create_credentials_fetcher()
+        credentials = fetcher(require_expiry=False)
+        expiry_time = credentials["expiry_time"]
+        if expiry_time is not None:
+            return RefreshableCredentials(
+                credentials["access_key"],
+                credentials["secret_key"],
+                credentials["token"],
+                _parse_timestamp(expiry_time),
+                refresh_using=fetcher,
+                method=self.METHOD,
+                account_id=credentials["account_id"],
+            )
+        return Credentials(
+            credentials["access_key"],
+            credentials["secret_key"],
+            credentials["token"],
+            method=self.METHOD,
+            account_id=credentials["account_id"],
+        )
+
+    def _create_credentials_fetcher(self):
+        mapping = self._mapping
+        method = self.METHOD
+        environ = self.environ
+
+        def missing(name):
             from . import exceptions
 
-            raise exceptions.PartialCredentialsError(provider=self.METHOD, cred_var=self.SECRET_KEY)
-        token = None
-        for name in self.TOKENS:
-            value = environ.get(name, "")
-            if value:
-                token = value
-                break
-        account_id = environ.get(self.ACCOUNT_ID, "") or None
-        return Credentials(access_key, secret_key, token, method=self.METHOD, account_id=account_id)
+            return exceptions.PartialCredentialsError(provider=method, cred_var=name)
+
+        def fetch_credentials(require_expiry=True):
+            access_key = environ.get(mapping["access_key"], "")
+            if not access_key:
+                raise missing(mapping["access_key"])
+            secret_key = environ.get(mapping["secret_key"], "")
+            if not secret_key:
+                raise missing(mapping["secret_key"])
+            token = None
+            for name in mapping["token"]:
+                value = environ.get(name, "")
+                if value:
+                    token = value
+                    break
+            expiry_time = environ.get(mapping["expiry_time"], "")
+            if require_expiry and not expiry_time:
+                raise missing(mapping["expiry_time"])
+            return {
+                "access_key": access_key,
+                "secret_key": secret_key,
+                "token": token,
+                "expiry_time": expiry_time or None,
+                "account_id": environ.get(mapping["account_id"], "") or None,
+            }
+
+        return fetch_credentials
 
 
 _FILE_TOKENS = ("aws_security_token", "aws_session_token")
@@ -517,22 +891,144 @@ class CredentialResolver:
         return None
 
 
-def _chain_providers(session, profile_name):
-    # botocore's order; see the module docstring for where the other providers go.
-    return [
-        EnvProvider(),
-        SharedCredentialProvider(
-            session._get_config_variable("credentials_file"), profile_name=profile_name
-        ),
-        ConfigProvider(session._get_config_variable("config_file"), profile_name=profile_name),
-    ]
+class _DefaultChainResolver(CredentialResolver):
+    """botocore's default chain, with every provider after ``env`` built on first need.
+
+    While the environment supplies the credentials nothing else is imported or touched; the
+    full provider list appears as soon as it is needed or looked at (``providers``).
+    """
+
+    def __init__(self, env_provider, build):
+        self._env_provider = env_provider
+        self._build = build
+        self._providers = None
+
+    @property
+    def providers(self):
+        if self._providers is None:
+            self._providers = self._build()
+        return self._providers
+
+    @providers.setter
+    def providers(self, value):
+        self._providers = value
+
+    def load_credentials(self):
+        tried = None
+        if self._providers is None and self._env_provider is not None:
+            creds = self._env_provider.load()
+            if creds is not None:
+                return creds
+            tried = self._env_provider
+        for provider in self.providers:
+            if provider is tried:
+                continue
+            creds = provider.load()
+            if creds is not None:
+                return creds
+        return None
 
 
-def create_credential_resolver(session):
-    """The default chain for a ``sagemaker_rt_c.session.Session``, as botocore builds it."""
+def _imds_config(session):
+    """The instance metadata settings botocore reads when it builds the chain, validated in
+    its order (so a bad value fails even when the environment holds the credentials)."""
+    get = session._get_config_variable
+    timeout = get("metadata_service_timeout")
+    num_attempts = get("metadata_service_num_attempts")
+    endpoint = get("ec2_metadata_service_endpoint")
+    mode = get("ec2_metadata_service_endpoint_mode")
+    if mode is not None:
+        lowered = mode.lower()
+        if lowered not in ("ipv4", "ipv6"):
+            from . import exceptions
+
+            raise exceptions.InvalidIMDSEndpointModeError(mode=mode, valid_modes=("ipv4", "ipv6"))
+        mode = lowered
+    elif get("imds_use_ipv6"):
+        mode = "ipv6"
+    else:
+        mode = "ipv4"
+    v1_disabled = get("ec2_metadata_v1_disabled")
+    if endpoint:
+        from ._resolve import _valid_endpoint_url
+
+        if not _valid_endpoint_url(endpoint):
+            from . import exceptions
+
+            raise exceptions.InvalidIMDSEndpointError(endpoint=endpoint)
+    return {
+        "timeout": timeout,
+        "num_attempts": num_attempts,
+        "ec2_metadata_service_endpoint": endpoint,
+        "ec2_metadata_service_endpoint_mode": mode,
+        "ec2_credential_refresh_window": _DEFAULT_ADVISORY_REFRESH_TIMEOUT,
+        "ec2_metadata_v1_disabled": v1_disabled,
+    }
+
+
+def create_credential_resolver(session, cache=None, region_name=None):
+    """The default chain for a ``sagemaker_rt_c.session.Session``, as botocore builds it.
+
+    ``region_name`` is the region of the STS client that assume-role and web identity use (the
+    region of the first client the session made, as in botocore); ``cache`` (a dict by default)
+    holds assumed-role and SSO credentials by request.
+    """
     profile_name = session._get_config_variable("profile") or "default"
-    providers = _chain_providers(session, profile_name)
-    if session._instance_vars.get("profile") is not None:
-        # An explicit Session profile skips the environment, as in botocore.
-        providers = [p for p in providers if p.METHOD != "env"]
-    return CredentialResolver(providers)
+    imds_config = _imds_config(session)
+    disable_env_vars = session._instance_vars.get("profile") is not None
+    if cache is None:
+        cache = {}
+    env_provider = EnvProvider()
+
+    def build():
+        from . import _providers
+
+        return _providers.default_providers(
+            session,
+            profile_name,
+            env_provider,
+            imds_config,
+            cache,
+            region_name,
+            disable_env_vars,
+        )
+
+    # An explicit Session profile skips the environment, as in botocore.
+    return _DefaultChainResolver(None if disable_env_vars else env_provider, build)
+
+
+def get_credentials(session):
+    """botocore's ``get_credentials(session)``: the default chain's credentials, or None."""
+    return create_credential_resolver(session).load_credentials()
+
+
+_LAZY = (
+    "AssumeRoleProvider",
+    "AssumeRoleWithWebIdentityProvider",
+    "SSOProvider",
+    "LoginProvider",
+    "ProcessProvider",
+    "OriginalEC2Provider",
+    "BotoProvider",
+    "ContainerProvider",
+    "InstanceMetadataProvider",
+    "CanonicalNameCredentialSourcer",
+    "ProfileProviderBuilder",
+    "CachedCredentialFetcher",
+    "AssumeRoleCredentialFetcher",
+    "AssumeRoleWithWebIdentityCredentialFetcher",
+    "SSOCredentialFetcher",
+)
+
+
+def __getattr__(name):
+    # The providers beyond env and the shared files load on first use.
+    if name in _LAZY:
+        from . import _providers
+
+        return getattr(_providers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -172,6 +172,11 @@ _SPECS = {
         'Invalid value provided to "mode": "{provided_retry_mode}" must be one of: {valid_modes}',
     ),
     "InvalidConfigError": ((_BCE,), "{error_msg}"),
+    "InvalidSTSRegionalEndpointsConfigError": (
+        (_BCE,),
+        "STS regional endpoints option {sts_regional_endpoints_config} is invalid. Valid "
+        'options are: "legacy", "regional"',
+    ),
     "InvalidS3AddressingStyleError": (
         (_BCE,),
         "S3 addressing style {s3_addressing_style} is invalid. Valid options "

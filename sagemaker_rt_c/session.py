@@ -128,6 +128,44 @@ _VARS = {
         None,
     ),
     "tcp_keepalive": (("tcp_keepalive",), ("BOTOCORE_TCP_KEEPALIVE",), None, _ensure_boolean),
+    # The credential chain's settings: instance metadata, STS endpoints.
+    "metadata_service_timeout": (
+        ("metadata_service_timeout",),
+        ("AWS_METADATA_SERVICE_TIMEOUT",),
+        1,
+        int,
+    ),
+    "metadata_service_num_attempts": (
+        ("metadata_service_num_attempts",),
+        ("AWS_METADATA_SERVICE_NUM_ATTEMPTS",),
+        1,
+        int,
+    ),
+    "ec2_metadata_service_endpoint": (
+        ("ec2_metadata_service_endpoint",),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT",),
+        None,
+        None,
+    ),
+    "ec2_metadata_service_endpoint_mode": (
+        ("ec2_metadata_service_endpoint_mode",),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",),
+        None,
+        None,
+    ),
+    "ec2_metadata_v1_disabled": (
+        ("ec2_metadata_v1_disabled",),
+        ("AWS_EC2_METADATA_V1_DISABLED",),
+        False,
+        _ensure_boolean,
+    ),
+    "imds_use_ipv6": (("imds_use_ipv6",), ("AWS_IMDS_USE_IPV6",), False, _ensure_boolean),
+    "sts_regional_endpoints": (
+        ("sts_regional_endpoints",),
+        ("AWS_STS_REGIONAL_ENDPOINTS",),
+        "regional",
+        None,
+    ),
     "s3_disable_express_session_auth": (
         ("s3_disable_express_session_auth",),
         ("AWS_S3_DISABLE_EXPRESS_SESSION_AUTH",),
@@ -279,6 +317,11 @@ class Session:
         self._profile = None
         self._credentials = None
         self._resolver = None
+        # As in botocore: the STS client of assume-role and web identity uses the region of
+        # the client being created when the chain is first built.
+        self._last_client_region_used = None
+        # defaults_mode 'auto': the instance metadata region, looked up once per session.
+        self._imds_region = None
         # botocore's User-Agent reads AWS_EXECUTION_ENV when the session is made.
         self._exec_env = os.environ.get("AWS_EXECUTION_ENV")
 
@@ -396,9 +439,24 @@ class Session:
             return self._botocore_session.get_credentials()
         if self._credentials is None:
             if self._resolver is None:
-                self._resolver = create_credential_resolver(self)
+                self._resolver = create_credential_resolver(
+                    self, region_name=self._last_client_region_used
+                )
             self._credentials = self._resolver.load_credentials()
         return self._credentials
+
+    def _instance_metadata_region(self):
+        """The region IMDS reports (None if it cannot be reached), asked once per session, as
+        botocore's defaults mode ``auto`` does."""
+        if self._imds_region is None:
+            from ._imds import region_from_session
+
+            try:
+                self._imds_region = region_from_session(self)
+            except Exception:
+                # botocore ignores every error of this lookup.
+                pass
+        return self._imds_region
 
     # --- services, regions, partitions ------------------------------------------------------
 
@@ -458,8 +516,16 @@ class Session:
         aws_session_token=None,
         config=None,
         aws_account_id=None,
+        credentials=None,
     ):
-        """Create a low-level client by name, as ``boto3.Session.client``."""
+        """Create a low-level client by name, as ``boto3.Session.client``.
+
+        ``credentials`` (beyond boto3): a credentials object to sign with, this package's or
+        botocore's (``Credentials``, ``RefreshableCredentials`` or anything with
+        ``get_frozen_credentials()``); refreshable ones keep refreshing. It replaces the
+        session's credentials and cannot be combined with ``aws_access_key_id`` /
+        ``aws_secret_access_key``.
+        """
         from ._resolve import resolve_client_settings
 
         settings = resolve_client_settings(
@@ -475,6 +541,7 @@ class Session:
             config=config,
             session=self,
             aws_account_id=aws_account_id,
+            credentials=credentials,
         )
         from ._client import create_client
 

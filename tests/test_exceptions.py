@@ -39,7 +39,7 @@ BUILTINS = {
     "AssertionError": AssertionError,
     "LookupError": LookupError,
 }
-# botocore exceptions a sagemaker-runtime client cannot raise: S3/STS-only, stubs, waiters.
+# botocore exceptions a sagemaker-runtime client cannot raise: S3-only, stubs, waiters.
 # (InvalidS3AddressingStyleError is mirrored: Config validates its s3 options as botocore.)
 NOT_MIRRORED = {
     "InvalidDNSNameError",
@@ -51,7 +51,6 @@ NOT_MIRRORED = {
     "UnsupportedS3AccesspointConfigurationError",
     "UnsupportedS3ControlConfigurationError",
     "InvalidS3UsEast1RegionalEndpointConfigError",
-    "InvalidSTSRegionalEndpointsConfigError",
     "MD5UnavailableError",
     "StubResponseError",
     "StubAssertionError",

@@ -364,8 +364,11 @@ def _fork_and_run(child):
     os.close(w)
     chunks = []
     deadline = time.monotonic() + 20
+    # poll, not select: after a long run the pipe's descriptor can be past FD_SETSIZE.
+    poller = select.poll()
+    poller.register(r, select.POLLIN)
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([r], [], [], 0.1)
+        ready = poller.poll(100)
         if ready:
             data = os.read(r, 65536)
             if not data:

@@ -6,7 +6,7 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEB_PACKAGES := pkg-config libcurl4-openssl-dev libssl-dev clang
+DEB_PACKAGES := pkg-config libcurl4-openssl-dev libssl-dev clang nginx-light
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: all test build deps system-deps demo bench test-asan lint clean fuzz
@@ -48,13 +48,13 @@ test-asan: deps
 	PYTHONPATH=$(CURDIR)/build-asan SMRT_EXPECT_ASAN=1 \
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	$(PYTEST) -q -p no:randomly tests
+	$(PYTEST) -q -p no:randomly tests --deselect tests/test_perf_guard.py  # timing means nothing under ASan
 
 demo: build
 	$(VPY) demo/demo.py
 
 bench: build
-	$(VPY) bench/run.py --quick
+	$(VPY) bench/run.py $(if $(FULL),,--quick) $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan $(VENV) sagemaker_rt_c/_core*.so *.egg-info
@@ -64,6 +64,6 @@ FUZZ_SECONDS ?= 300
 fuzz: system-deps
 	mkdir -p build/fuzz-corpus
 	clang -g -O1 -DSMRT_DIRECT_LINK -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		$$(pkg-config --cflags openssl) fuzz/fuzz_parsers.c csrc/headers.c csrc/sigv4.c csrc/dyn.c \
+		$$(pkg-config --cflags openssl) fuzz/fuzz_parsers.c csrc/headers.c csrc/h1.c csrc/sigv4.c csrc/dyn.c \
 		$$(pkg-config --libs openssl) -o build/fuzz_parsers
 	build/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) build/fuzz-corpus fuzz/corpus

@@ -91,6 +91,15 @@ class Nginx:
             "nginx did not start: " + open(os.path.join(self.dir, "error.log")).read()
         )
 
+    def worker_pids(self):
+        """nginx's worker processes (the master's children)."""
+        pid = self.proc.pid
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                return [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+
     def stop(self):
         if self.proc:
             self.proc.terminate()

@@ -1,245 +1,106 @@
-"""Benchmarks: sagemaker_rt_c against boto3 and a bare libcurl loop, in one run, interleaved.
+"""Benchmarks: sagemaker_rt_c side by side with what a user would pick instead (boto3,
+botocore's and awscrt's signers) and with the floor (bare libcurl programs in C, no signing),
+measured in one run, interleaved, against the same keep-alive nginx on loopback.
 
-    python bench/run.py --quick     # a couple of minutes
-    python bench/run.py             # more rounds and calls
+    python bench/run.py --quick               # a few minutes: bench/results/quick.{md,png,json}
+    python bench/run.py                       # the full run: bench/results/latest.*, and the
+                                              # README's Performance section regenerated
+    python bench/run.py --only invoke_small,threads_32     # a subset (printed only)
+    python bench/run.py --list                # the workloads
 
-Every figure is a ratio against a peer measured in the same run on the same machine
-(medians over rounds, the ratio taken round by round): absolute times on a shared machine
-say little. Prints a Markdown table; --out writes it to a file as well.
+Every figure is compared with a peer measured in the same round: a ratio is taken round by
+round and its median reported (absolute times on a shared machine say little). What is
+missing is installed: nginx-light (apt-get), boto3, awscrt and matplotlib (pip). The
+workloads and targets are in bench/workloads.py, the framework in bench/framework.py.
 """
 
 import argparse
-import json
+import importlib
 import os
-import statistics
 import subprocess
 import sys
-import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, "results")
 sys.path.insert(0, HERE)
-
-from nginx_util import Nginx  # noqa: E402
-
-CREDS = dict(
-    region_name="us-east-1",
-    aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-)
+# boto3 as `pip install boto3` gives it: botocore switches to awscrt's signers when awscrt is
+# importable, and this script installs awscrt for the signing workloads.
+os.environ["BOTO_DISABLE_CRT"] = "true"
 
 
-def build_curl_loop():
-    out = os.path.join(tempfile.gettempdir(), "smrt_curl_loop")
-    src = os.path.join(HERE, "curl_loop.c")
-    if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
-        cflags = subprocess.run(
-            ["pkg-config", "--cflags", "--libs", "libcurl"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        subprocess.run(["gcc", "-O2", "-o", out, src, *cflags], check=True)
-    return out
+def ensure_python_packages(names):
+    """pip-install (into this interpreter) the packages that do not import."""
+    missing = []
+    for module, dist in names:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(dist)
+    if missing:
+        print(f"installing {', '.join(missing)} (pip)", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
+        importlib.invalidate_caches()
 
 
-def curl_loop(binary, url, body_len, calls, header_file=None):
-    cmd = [binary, url, str(body_len), str(calls)] + ([header_file] if header_file else [])
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return float(out.stdout) * 1e-6
-
-
-def same_request_headers(client, url, body):
-    """The header lines our client sends for this call, captured once from the wire, for the
-    floor loop to send verbatim (libcurl formats every header byte it sends: the floor must
-    send the same bytes for the ratio to measure our work, not the request's size)."""
-    import socket
-    import threading
-
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
-    captured = {}
-
-    def serve():
-        conn, _ = srv.accept()
-        data = b""
-        while b"\r\n\r\n" not in data:
-            data += conn.recv(65536)
-        captured["head"] = data.split(b"\r\n\r\n")[0].decode("latin-1")
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
-        conn.close()
-
-    t = threading.Thread(target=serve)
-    t.start()
-    import sagemaker_rt_c
-
-    probe = sagemaker_rt_c.client(
-        "sagemaker-runtime", endpoint_url=f"http://127.0.0.1:{srv.getsockname()[1]}", **CREDS
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer rounds and calls")
+    ap.add_argument("--rounds", type=int, help="rounds (default: 5 quick, 15 full)")
+    ap.add_argument("--only", help="comma-separated workload names")
+    ap.add_argument("--list", action="store_true", help="list the workloads and exit")
+    ap.add_argument("--name", help="results file name (default: quick, latest; none with --only)")
+    ap.add_argument("--no-readme", action="store_true", help="full run: leave README.md alone")
+    ap.add_argument("--package-root", default=ROOT, help="where sagemaker_rt_c is imported from")
+    ap.add_argument(
+        "--no-pin", action="store_true", help="sequential workloads: do not share one CPU"
     )
-    probe.invoke_endpoint(EndpointName="bench", Body=body, ContentType="application/json")
-    t.join()
-    srv.close()
-    port = url.rsplit(":", 1)[1].split("/")[0]
-    lines = []
-    for line in captured["head"].split("\r\n")[1:]:
-        name = line.split(":", 1)[0].lower()
-        if name == "content-length":
-            continue  # libcurl adds it
-        if name == "host":
-            line = f"Host: 127.0.0.1:{port}"
-        lines.append(line)
-    # Suppress libcurl's own defaults, as the client does.
-    lines += ["Accept:"] if not any(x.lower().startswith("accept:") for x in lines) else []
-    path = os.path.join(tempfile.gettempdir(), "smrt_bench_headers.txt")
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
+    ap.add_argument("--package-label", help="how to name the package measured (default: git)")
+    args = ap.parse_args(argv)
 
+    sys.path.insert(0, os.path.abspath(args.package_root))
+    import framework
+    import workloads  # noqa: F401  (registers the workloads)
 
-def per_call(client, body, calls):
-    invoke = client.invoke_endpoint
-    t = time.perf_counter()
-    for _ in range(calls):
-        invoke(EndpointName="bench", Body=body, ContentType="application/json")["Body"].read()
-    return (time.perf_counter() - t) / calls
+    if args.list:
+        for w in framework.REGISTRY.values():
+            print(f"{w.name:<16} {w.title}")
+        return 0
+    selected = framework.select(args.only)
+    ensure_python_packages([("boto3", "boto3"), ("awscrt", "awscrt"), ("matplotlib", "matplotlib")])
+    import context
+    import report
 
-
-def fresh_interpreter(code):
-    """Seconds reported by `code` run in a new interpreter (it prints one float)."""
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    mode = "quick" if args.quick else "full"
+    rounds = args.rounds or (5 if args.quick else 15)
+    name = args.name or (None if args.only else ("quick" if args.quick else "latest"))
+    env = context.Env(
+        quick=args.quick, package_root=os.path.abspath(args.package_root), pin=not args.no_pin
     )
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-IMPORT_CODE = "import time; t=time.perf_counter(); import {mod}; print(time.perf_counter()-t)"
-CLIENT_CODE = (
-    "import time, {mod}; kw = dict(region_name='us-east-1', aws_access_key_id='a', "
-    "aws_secret_access_key='b'); t=time.perf_counter(); {mod}.client('sagemaker-runtime', **kw); "
-    "print(time.perf_counter()-t)"
-)
-
-
-def median_ratio(pairs):
-    return statistics.median(a / b for a, b in pairs)
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out")
-    args = ap.parse_args()
-    rounds = 5 if args.quick else 11
-    calls = 5000 if args.quick else 20000
-    boto_calls = 300 if args.quick else 1000
-
-    import boto3
-
-    import sagemaker_rt_c
-
-    rows = []
-    # Import and first client, fresh interpreters, interleaved.
-    imp, cli = [], []
-    for _ in range(rounds):
-        imp.append(
-            (
-                fresh_interpreter(IMPORT_CODE.format(mod="sagemaker_rt_c")),
-                fresh_interpreter(IMPORT_CODE.format(mod="boto3")),
-            )
-        )
-        cli.append(
-            (
-                fresh_interpreter(CLIENT_CODE.format(mod="sagemaker_rt_c")),
-                fresh_interpreter(CLIENT_CODE.format(mod="boto3")),
-            )
-        )
-    rows.append(
-        (
-            "import",
-            statistics.median(a for a, _ in imp),
-            "boto3",
-            statistics.median(b for _, b in imp),
-            1 / median_ratio(imp),
-        )
+    print(
+        f"{mode} run: {rounds} rounds of {', '.join(w.name for w in selected)}",
+        file=sys.stderr,
+        flush=True,
     )
-    rows.append(
-        (
-            "first client",
-            statistics.median(a for a, _ in cli),
-            "boto3",
-            statistics.median(b for _, b in cli),
-            1 / median_ratio(cli),
-        )
-    )
+    try:
+        raw = framework.run(selected, env, rounds)
+    finally:
+        env.close()
+    rows = framework.summarize(selected, raw)
+    checks = framework.check_targets(rows)
+    mach = report.machine(args.package_label)
+    if name:
+        md = report.write(RESULTS, name, mode, rounds, mach, selected, raw, rows, checks)
+        print(f"wrote {os.path.join(RESULTS, name)}.{{md,png,json}}", file=sys.stderr)
+    else:
+        md = report.markdown(mode, rounds, mach, rows, checks)
+    print(md)
+    if name == "latest" and not args.only and not args.no_readme:
+        import update_readme
 
-    binary = build_curl_loop()
-    body = json.dumps({"inputs": [[0.5] * 16]}).encode()
-    with Nginx() as nginx:
-        ours = sagemaker_rt_c.client("sagemaker-runtime", endpoint_url=nginx.url, **CREDS)
-        theirs = boto3.client("sagemaker-runtime", endpoint_url=nginx.url, **CREDS)
-        per_call(ours, body, 500)
-        per_call(theirs, body, 50)
-        vs_curl, vs_min, vs_boto = [], [], []
-        url = nginx.url + "/endpoints/bench/invocations"
-        headers = same_request_headers(ours, url, body)
-        for _ in range(rounds):
-            c = curl_loop(binary, url, len(body), calls, headers)
-            m = curl_loop(binary, url, len(body), calls)
-            o = per_call(ours, body, calls)
-            b = per_call(theirs, body, boto_calls)
-            vs_curl.append((o, c))
-            vs_min.append((o, m))
-            vs_boto.append((o, b))
-    rows.append(
-        (
-            "invoke_endpoint (small body)",
-            statistics.median(o for o, _ in vs_curl),
-            "bare libcurl loop, same request bytes",
-            statistics.median(c for _, c in vs_curl),
-            median_ratio(vs_curl),
-        )
-    )
-    rows.append(
-        (
-            "invoke_endpoint (small body)",
-            statistics.median(o for o, _ in vs_min),
-            "bare libcurl loop, minimal headers",
-            statistics.median(m for _, m in vs_min),
-            median_ratio(vs_min),
-        )
-    )
-    rows.append(
-        (
-            "invoke_endpoint (small body)",
-            statistics.median(o for o, _ in vs_boto),
-            "boto3",
-            statistics.median(b for _, b in vs_boto),
-            1 / median_ratio(vs_boto),
-        )
-    )
-
-    lines = [
-        f"Machine: {os.uname().sysname} {os.uname().release}, {os.cpu_count()} CPUs; "
-        f"Python {sys.version.split()[0]}; {rounds} rounds, medians.",
-        "",
-        "| workload | sagemaker_rt_c | peer | peer time | ratio |",
-        "|---|---|---|---|---|",
-    ]
-    for name, ours_t, peer, peer_t, ratio in rows:
-        kind = "x the peer's time" if peer.startswith("bare libcurl") else "x faster"
-        lines.append(
-            f"| {name} | {ours_t * 1e6:,.1f} µs | {peer} | {peer_t * 1e6:,.1f} µs | "
-            f"{ratio:.2f} {kind} |"
-        )
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+        update_readme.main([])
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

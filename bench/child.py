@@ -1,0 +1,90 @@
+"""Measurements that need a fresh interpreter; run by bench/run.py, one per process:
+
+    python bench/child.py MODE MODULE [URL [BODY_BYTES]]
+
+MODULE is sagemaker_rt_c or boto3. Prints one Python literal (a dict). Imports nothing but
+sys, os and time before it measures, so the module under test pays for all it loads.
+
+    import        seconds for `import MODULE`
+    client        seconds for the first client (after the import)
+    cold          seconds from before the import to the end of the first invoke_endpoint at URL
+    rss           RSS before the import, and after import plus one client (sagemaker_rt_c: with
+                  libcurl and OpenSSL loaded, as they are once the client has been used); with
+                  URL, after one call to it as well
+    body_mem      after one small warm-up call at URL: the peak RSS while a BODY_BYTES body is
+                  made and sent, minus the RSS before it was made (VmHWM reset first)
+"""
+
+import os
+import sys
+import time
+
+KW = dict(region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x" * 40)
+
+
+def status(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def make_client(mod, **kw):
+    return mod.client("sagemaker-runtime", **KW, **kw)
+
+
+def invoke(client, body):
+    out = client.invoke_endpoint(EndpointName="bench", Body=body, ContentType="application/json")
+    out["Body"].read()
+
+
+def main():
+    mode, name = sys.argv[1], sys.argv[2]
+    url = sys.argv[3] if len(sys.argv) > 3 else None
+    if mode == "import":
+        t = time.perf_counter()
+        __import__(name)
+        return {"seconds": time.perf_counter() - t}
+    if mode == "client":
+        mod = __import__(name)
+        t = time.perf_counter()
+        make_client(mod)
+        return {"seconds": time.perf_counter() - t}
+    if mode == "cold":
+        t = time.perf_counter()
+        mod = __import__(name)
+        invoke(make_client(mod, endpoint_url=url), b'{"inputs": [1]}')
+        return {"seconds": time.perf_counter() - t}
+    if mode == "rss":
+        before = status("VmRSS")
+        mod = __import__(name)
+        client = make_client(mod, endpoint_url=url)
+        if name == "sagemaker_rt_c":
+            mod._core.wait_loaded()
+        if url:
+            invoke(client, b'{"inputs": [1]}')
+        after = status("VmRSS")
+        return {"before": before, "after": after, "extra": after - before}
+    if mode == "body_mem":
+        size = int(sys.argv[4])
+        mod = __import__(name)
+        client = make_client(mod, endpoint_url=url)
+        invoke(client, b'{"inputs": [1]}')
+        import gc
+
+        gc.collect()
+        before = status("VmRSS")
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # VmHWM := VmRSS
+        body = b"\x01" * size  # the caller's body: every page touched
+        invoke(client, body)
+        peak = status("VmHWM")
+        return {"before": before, "peak": peak, "extra": peak - before}
+    raise SystemExit(f"unknown mode {mode}")
+
+
+if __name__ == "__main__":
+    print(repr(main()))
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown: nothing measured happens there

@@ -1,0 +1,366 @@
+"""What the workloads share: the nginx server, the clients, the bare libcurl programs (compiled
+here with gcc against the system's libcurl), the request headers captured from the wire, and
+fresh interpreters. Everything is made on first use and kept for the whole run."""
+
+import ast
+import contextlib
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+from nginx_util import Nginx  # noqa: E402
+
+CREDS = dict(
+    region_name="us-east-1",
+    aws_access_key_id="AKIDEXAMPLE",
+    aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+)
+SMALL_BODY = b'{"inputs": [[0.5, 0.25, 0.125, 0.0625, 1.5, 2.5, 3.5, 4.5]]}'
+PROGRAMS = ("curl_loop", "curl_multi")
+
+
+def clean_env(package_root=ROOT):
+    """The environment for child processes: bytecode caches allowed (a user has them), no
+    AWS settings or config files of this machine, no preloaded sanitizer runtime."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    for k in ("PYTHONDONTWRITEBYTECODE", "LD_PRELOAD", "PYTHONPATH"):
+        env.pop(k, None)
+    env["PYTHONPATH"] = package_root
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env["BOTO_DISABLE_CRT"] = "true"  # boto3 without the [crt] extra, as pip installs it
+    return env
+
+
+def build_program(name):
+    """Compile bench/NAME.c (gcc -O2, pkg-config libcurl) into a cache directory, once per
+    version of the source. Returns the binary's path."""
+    src = os.path.join(HERE, name + ".c")
+    with open(src, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:12]
+    cache = os.path.join(tempfile.gettempdir(), f"smrt-bench-{os.getuid()}")
+    os.makedirs(cache, exist_ok=True)
+    out = os.path.join(cache, f"{name}-{digest}")
+    if not os.path.exists(out):
+        try:
+            flags = subprocess.run(
+                ["pkg-config", "--cflags", "--libs", "libcurl"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise SystemExit(
+                "the bare libcurl programs need gcc, pkg-config and libcurl's headers "
+                "(Debian: apt-get install gcc pkg-config libcurl4-openssl-dev; "
+                f"`make system-deps`): {e}"
+            ) from None
+        tmp = out + f".{os.getpid()}.tmp"
+        subprocess.run(["gcc", "-O2", "-o", tmp, src, *flags], check=True)
+        os.replace(tmp, out)
+    return out
+
+
+def capture_request_headers(client, base_url, body):
+    """The header lines `client` sends for invoke_endpoint(EndpointName='bench', Body=body,
+    ContentType='application/json'), captured once from the wire, as "Name: value" lines for
+    the bare loops to send verbatim with base_url's Host. libcurl formats every header byte it
+    sends: a floor sending fewer bytes would measure the request's size, not our work."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    captured = {}
+
+    def serve():
+        conn, _ = srv.accept()
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(65536)
+        head, _, rest = data.partition(b"\r\n\r\n")
+        captured["head"] = head.decode("latin-1")
+        length = 0
+        for line in captured["head"].split("\r\n")[1:]:
+            if line.lower().startswith("content-length:"):
+                length = int(line.split(":", 1)[1])
+        while len(rest) < length:
+            chunk = conn.recv(1 << 20)
+            if not chunk:
+                break
+            rest += chunk
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        conn.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    port = srv.getsockname()[1]
+    try:
+        client(f"http://127.0.0.1:{port}").invoke_endpoint(
+            EndpointName="bench", Body=body, ContentType="application/json"
+        )["Body"].read()
+    finally:
+        t.join(10)
+        srv.close()
+    host = base_url.split("://", 1)[1].split("/")[0]
+    lines = []
+    for line in captured["head"].split("\r\n")[1:]:
+        name = line.split(":", 1)[0].lower()
+        if name == "content-length":
+            continue  # libcurl adds it
+        if name == "host":
+            line = f"Host: {host}"
+        lines.append(line)
+    # The client suppresses libcurl's defaults (Accept: */*, Expect): so does the loop.
+    if not any(x.lower().startswith("accept:") for x in lines):
+        lines.append("Accept:")
+    return lines
+
+
+def write_header_file(lines):
+    fd, path = tempfile.mkstemp(prefix="smrt-bench-headers-", suffix=".txt")
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def run_curl_loop(binary, url, body_len, calls, header_file=None):
+    """Seconds per call of the bare easy loop (curl_loop.c)."""
+    cmd = [binary, url, str(body_len), str(calls)] + ([header_file] if header_file else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=clean_env())
+    return float(out.stdout) * 1e-6
+
+
+def run_curl_multi(binary, url, body_len, concurrency, calls, header_file=None):
+    """Calls per second of the bare multi loop (curl_multi.c) at `concurrency`."""
+    cmd = [binary, url, str(body_len), str(concurrency), str(calls)]
+    cmd += [header_file] if header_file else []
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=clean_env())
+    return float(out.stdout)
+
+
+def per_call(client, body, calls):
+    """Seconds per sequential invoke_endpoint (response body read), in this process."""
+    invoke = client.invoke_endpoint
+    t = time.perf_counter()
+    for _ in range(calls):
+        invoke(EndpointName="bench", Body=body, ContentType="application/json")["Body"].read()
+    return (time.perf_counter() - t) / calls
+
+
+def throughput(client, threads, calls_per_thread, body):
+    """Calls per second of `threads` threads sharing `client`, each making calls_per_thread
+    sequential calls (timed from a common start to the last one's end)."""
+    start = threading.Barrier(threads + 1)
+    errors = []
+
+    def work():
+        invoke = client.invoke_endpoint
+        start.wait()
+        try:
+            for _ in range(calls_per_thread):
+                invoke(EndpointName="bench", Body=body, ContentType="application/json")[
+                    "Body"
+                ].read()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    return threads * calls_per_thread / elapsed
+
+
+class Env:
+    """Shared state of one benchmark run (see module docstring). `round` and `warmup` are set
+    by the runner; workloads scale their counts with count()."""
+
+    def __init__(self, quick, package_root=ROOT, pin=True):
+        self.quick = quick
+        self.pin = pin
+        self.package_root = package_root
+        self.round = 0
+        self.warmup = False
+        self._nginx = None
+        self._clients = {}
+        self._headers = {}
+        self._programs = {}
+        self._files = []
+
+    # -- counts and order -----------------------------------------------------------------
+    def count(self, quick, full):
+        """How many iterations: `quick` or `full` by mode, a fifth of quick when warming up."""
+        if self.warmup:
+            return max(1, quick // 5)
+        return quick if self.quick else full
+
+    def ordered(self, **contenders):
+        """Run the zero-argument functions in an order rotated every round (so no contender is
+        always first); returns {name: result}."""
+        names = list(contenders)
+        k = max(self.round, 0) % len(names)
+        return {n: contenders[n]() for n in names[k:] + names[:k]}
+
+    def alternate(self, slices, **contenders):
+        """Run each zero-argument function `slices` times, the contenders alternating (ABC,
+        CBA, ABC ... from a start rotated every round), and return {name: mean result}. Each
+        function measures 1/slices of the round's work: when the machine's state changes
+        mid-round (loopback latency here swings 2-3x), every contender sees both states."""
+        names = list(contenders)
+        k = max(self.round, 0) % len(names)
+        names = names[k:] + names[:k]
+        out = {n: [] for n in names}
+        for i in range(slices):
+            for n in names if i % 2 == 0 else reversed(names):
+                out[n].append(contenders[n]())
+        return {n: sum(v) / len(v) for n, v in out.items()}
+
+    @contextlib.contextmanager
+    def pinned(self, split=False):
+        """Run the block with this process (the threads and programs it starts after this
+        point too) and nginx's worker on one CPU, or with split=True on two different CPUs
+        (nginx on the first, the client on the second). On a small VM a wake-up across CPUs
+        costs tens of microseconds each way and the scheduler moves the two ends between
+        placements every few hundred milliseconds (the bare loop: ~25 µs per call on one
+        CPU, ~60 µs across two): with a fixed placement ratios stop swinging. A no-op with
+        pin=False or fewer than two CPUs for split."""
+        cpus = sorted(os.sched_getaffinity(0))
+        if not self.pin or (split and len(cpus) < 2):
+            yield
+            return
+        _ = self.url  # nginx started
+        server_cpu, client_cpu = cpus[0], cpus[1] if split else cpus[0]
+        mine = os.sched_getaffinity(0)
+        workers = {pid: os.sched_getaffinity(pid) for pid in self._nginx.worker_pids()}
+        try:
+            for pid in workers:
+                os.sched_setaffinity(pid, {server_cpu})
+            os.sched_setaffinity(0, {client_cpu})
+            yield
+        finally:
+            os.sched_setaffinity(0, mine)
+            for pid, cpus in workers.items():
+                with contextlib.suppress(OSError):
+                    os.sched_setaffinity(pid, cpus)
+
+    # -- the server and the clients --------------------------------------------------------
+    @property
+    def url(self):
+        if self._nginx is None:
+            self._nginx = Nginx().start()
+        return self._nginx.url
+
+    @property
+    def invoke_url(self):
+        return self.url + "/endpoints/bench/invocations"
+
+    def ours(self, pool=None, endpoint_url=None):
+        """A sagemaker_rt_c client (cached) against nginx, or endpoint_url; pool sets
+        max_pool_connections."""
+        key = ("ours", pool, endpoint_url)
+        if key not in self._clients:
+            import sagemaker_rt_c
+
+            cfg = sagemaker_rt_c.Config(max_pool_connections=pool) if pool else None
+            self._clients[key] = sagemaker_rt_c.client(
+                "sagemaker-runtime", endpoint_url=endpoint_url or self.url, config=cfg, **CREDS
+            )
+        return self._clients[key]
+
+    def boto(self, pool=None, endpoint_url=None):
+        key = ("boto3", pool, endpoint_url)
+        if key not in self._clients:
+            import boto3
+            from botocore.config import Config
+
+            cfg = Config(max_pool_connections=pool) if pool else None
+            self._clients[key] = boto3.client(
+                "sagemaker-runtime", endpoint_url=endpoint_url or self.url, config=cfg, **CREDS
+            )
+        return self._clients[key]
+
+    def plain_clients(self):
+        """(ours, boto3) without an endpoint URL (signing, presigning: no network)."""
+        import boto3
+
+        import sagemaker_rt_c
+
+        key = ("plain",)
+        if key not in self._clients:
+            self._clients[key] = (
+                sagemaker_rt_c.client("sagemaker-runtime", **CREDS),
+                boto3.client("sagemaker-runtime", **CREDS),
+            )
+        return self._clients[key]
+
+    # -- the bare libcurl floor -------------------------------------------------------------
+    def program(self, name):
+        if name not in self._programs:
+            self._programs[name] = build_program(name)
+        return self._programs[name]
+
+    def header_file(self, body_len):
+        """The file of our client's request headers for a body of body_len bytes."""
+        if body_len not in self._headers:
+            import sagemaker_rt_c
+
+            def factory(url):
+                return sagemaker_rt_c.client("sagemaker-runtime", endpoint_url=url, **CREDS)
+
+            lines = capture_request_headers(factory, self.url, b"x" * body_len)
+            self._headers[body_len] = write_header_file(lines)
+            self._files.append(self._headers[body_len])
+        return self._headers[body_len]
+
+    def curl_loop(self, body_len, calls, same_bytes=True):
+        hf = self.header_file(body_len) if same_bytes else None
+        return run_curl_loop(self.program("curl_loop"), self.invoke_url, body_len, calls, hf)
+
+    def curl_multi(self, body_len, concurrency, calls):
+        hf = self.header_file(body_len)
+        return run_curl_multi(
+            self.program("curl_multi"), self.invoke_url, body_len, concurrency, calls, hf
+        )
+
+    # -- fresh interpreters -----------------------------------------------------------------
+    def fresh(self, mode, module, *args, extra_env=None):
+        """Run bench/child.py in a new interpreter; returns its dict."""
+        cmd = [sys.executable, os.path.join(HERE, "child.py"), mode, module, *map(str, args)]
+        env = clean_env(self.package_root)
+        env.update(extra_env or {})
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+        if out.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr}")
+        return ast.literal_eval(out.stdout.strip().splitlines()[-1])
+
+    def close(self):
+        for c in self._clients.values():
+            for x in c if isinstance(c, tuple) else (c,):
+                try:
+                    x.close()
+                except Exception:  # noqa: BLE001 - best effort at exit
+                    pass
+        self._clients.clear()
+        if self._nginx is not None:
+            self._nginx.stop()
+            self._nginx = None
+        for f in self._files:
+            try:
+                os.unlink(f)
+            except OSError:
+                pass

@@ -1,0 +1,131 @@
+"""Regenerate README.md's "## Performance" section (from its heading to the next "## "
+heading, nothing else) from bench/results/latest.md and latest.json, the full run's output.
+
+    python bench/update_readme.py [--results bench/results/latest] [--readme README.md]
+
+bench/run.py calls it at the end of a full run. The README is read right before it is
+written: other sections may have changed meanwhile.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+HEADING = "## Performance"
+
+INTRO = """\
+`make bench` (or `python bench/run.py --quick`, under a minute of measuring) and
+`make bench FULL=1` (or `python bench/run.py`, five minutes or so; it writes
+`bench/results/latest.{md,png,json}` and this section) measure this package against what a
+user would pick instead, in one run on one machine, every workload and every contender
+interleaved, against the same keep-alive nginx on loopback (Debian's `nginx-light`, started
+on a free port): boto3, the signers of botocore (`SigV4Auth.add_auth`) and awscrt
+(`aws_sign_request`), and the floor, bare libcurl programs in C compiled by the script (the
+same POST without signing: an easy loop, and a multi loop with N concurrent transfers for the
+thread workloads). The bare loops send the same request bytes as the client (its headers
+captured from the wire, sent verbatim): libcurl formats every header byte it sends, so a loop
+with fewer headers would measure the request's size rather than the client's work (the
+minimal-headers loop is shown too). Sequential calls run with the client, the loops and
+nginx's worker on one CPU: on this VM a wake-up across CPUs costs ~17 µs each way and the
+scheduler flips between placements every few hundred milliseconds (the bare loop takes 25 µs
+per call on one CPU, 60 µs across two), which made round-to-round ratios swing 0.4x-2.9x.
+Every ratio is taken round by round between numbers measured back to back, and its median
+shown. What each workload does: `bench/workloads.py`; adding one is a function and its
+registry line. `make test` includes a guard (`tests/test_perf_guard.py`) that fails when a
+call takes more than 1.5x the bare loop's time.
+"""
+
+OUTRO = """\
+Two things make import and the first client cheap: the package imports only what creating
+a client needs, and the C extension does not link libcurl and libcrypto but loads them in a
+background thread (`csrc/dyn.h`); the first call waits for them if it comes first.
+"""
+
+# Why a target can be missed on this kind of machine (shown only when it is missed; measured
+# with callgrind, instructions per call, and by timing the parts).
+LIMITS = {
+    ("invoke_small", "boto3"): (
+        "boto3 takes about 20x the same-bytes bare loop's time, so 20x means matching the "
+        "loop; the client adds about 3 µs per call to it. Both pay libcurl's request "
+        "formatting (its printf engine writes the ~700 header bytes one byte at a time: "
+        "about half of libcurl's ~125k instructions per call; the minimal-headers loop is "
+        "~4 µs faster); ours adds OpenSSL's EVP digests and HMAC (payload hash, string to "
+        "sign, signature), the response dict (HTTPHeaders decoded, ResponseMetadata, "
+        "StreamingBody) and the Python call"
+    ),
+    ("sign_small", "botocore SigV4Auth"): (
+        "`sign_request` makes one C call, yet about half of its time is Python (perf: "
+        "libpython 47% of the samples; the keyword call, the date, the tuple of strings and "
+        "the SignedRequest object, their deallocation), OpenSSL's EVP digests and HMAC a "
+        "fifth (payload hash, canonical request hash, signature), the C code and libc the "
+        "rest; 50x (under 1 µs) needs the whole call and its result object in C"
+    ),
+    ("sign_1mib", "botocore SigV4Auth"): (
+        "with a 1 MiB body every signer is bound by SHA-256 of the body (OpenSSL in each "
+        "case; ours is within a few percent of hashlib.sha256 alone), so none can be 50x "
+        "faster than another"
+    ),
+    ("rss_client", "boto3"): (
+        "the Python side is ~0.5 MiB; the rest is shared libraries: Debian's libcurl pulls "
+        "in GnuTLS, nettle and p11-kit (~2.4 MiB, through libldap and librtmp, never used), "
+        "Kerberos (~0.6 MiB), libcrypto and libssl (~1.8 MiB), and curl_global_init's "
+        "OpenSSL initialisation (~2.1 MiB)"
+    ),
+    ("presign", "boto3"): (
+        "the common case runs in C in ~2 µs (method call, parameter checks, signing with the "
+        "key derived every time): at the line"
+    ),
+}
+
+
+def section(md, data):
+    body = md.split("\n", 1)[1].strip() if md.startswith("# ") else md.strip()
+    out = [HEADING, "", INTRO, body, ""]
+    missed = [t for t in data.get("targets", []) if not t["met"]]
+    limits = [
+        f"- {t['workload']} vs {t['peer']}: {LIMITS[(t['workload'], t['peer'])]}."
+        for t in missed
+        if (t["workload"], t["peer"]) in LIMITS
+    ]
+    if limits:
+        out += ["What limits the missed targets here:", "", *limits, ""]
+    out += ["![The same results, plotted](bench/results/latest.png)", "", OUTRO]
+    return "\n".join(out)
+
+
+def replace_section(readme, new):
+    lines = readme.split("\n")
+    try:
+        start = next(i for i, x in enumerate(lines) if x.strip() == HEADING)
+    except StopIteration:
+        raise SystemExit(f"README has no {HEADING!r} heading") from None
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), None)
+    tail = lines[end:] if end is not None else []
+    return "\n".join(lines[:start] + new.rstrip("\n").split("\n") + [""] + tail)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--results", default=os.path.join(HERE, "results", "latest"))
+    ap.add_argument("--readme", default=os.path.join(ROOT, "README.md"))
+    args = ap.parse_args(argv)
+    with open(args.results + ".md") as f:
+        md = f.read()
+    with open(args.results + ".json") as f:
+        data = json.load(f)
+    new = section(md, data)
+    with open(args.readme) as f:
+        readme = f.read()
+    updated = replace_section(readme, new)
+    if updated != readme:
+        with open(args.readme, "w") as f:
+            f.write(updated)
+    print(f"updated the {HEADING!r} section of {args.readme}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,365 @@
+"""The workloads and the targets. Each workload: one function returning paired samples for one
+round, plus its registry line (the decorator). Adding one (streaming, batch ...) is that.
+
+Who does what, per workload (every contender does the same job):
+
+- import / first_client / cold_start / rss_client: fresh interpreters (bench/child.py), bytecode
+  caches allowed, one of each contender per round.
+- sign_*: the request object built, the body hashed and the request signed (Authorization
+  and X-Amz-Date), credentials given up front: ours `sagemaker_rt_c.auth.sign_request(...)`;
+  botocore `SigV4Auth(creds, ...).add_auth(AWSRequest(...))` (the signer made once);
+  awscrt `aws_sign_request(HttpRequest(..., body stream), config).result()` (the config, with
+  a static credentials provider, made once). All three give the same signature.
+- presign: `client.generate_presigned_url('invoke_endpoint', Params=...)` on each client (the
+  same URL from both, checked): with an empty Body, and with a JSON object Body (botocore
+  moves its keys into the query string).
+- invoke_*: sequential calls on one client against nginx, the response body read; the bare
+  loops are C programs run in the same round (their own timer, process start excluded). The
+  client, the loops and nginx's worker share one CPU (Env.pinned: cross-CPU wake-ups on a
+  small VM swing the round trip 2-3x; `--no-pin` turns it off). Contenders alternate in
+  slices within a round (Env.alternate).
+- mem_*: a fresh process, one small warm-up call, then the peak RSS while a body is made and
+  sent, minus the RSS before: the body itself counts once, any copy of it shows.
+- threads_N: N threads sharing one client (max_pool_connections=N for ours and boto3), calls
+  per second; the bare multi loop runs N concurrent transfers in one thread. Not pinned: the
+  scheduler places the threads, nginx and the loop on both CPUs. (Pinned apart, nginx on one
+  CPU and the client on the other, 32 threads reached only ~0.5x the multi loop: every call
+  then costs a thread switch on the client's CPU, where the loop switches none.)
+"""
+
+import hashlib
+import io
+import time
+
+from context import SMALL_BODY, per_call, throughput
+from framework import BYTES, RATE, Sample, target, workload
+
+CURL_SAME = "bare libcurl easy loop, same request bytes"
+CURL_MIN = "bare libcurl easy loop, minimal headers"
+CURL_MULTI = "bare libcurl multi loop, same concurrency"
+HASH_SEND = "SHA-256 of the body + bare libcurl send"
+BOTOCORE_SIGNER = "botocore SigV4Auth"
+AWSCRT_SIGNER = "awscrt aws_sign_request"
+SHA_ALONE = "hashlib.sha256 of the body alone"
+MIB = 1 << 20
+
+SLICES = 4  # alternations of the contenders within a round (see Env.alternate)
+
+SIGN_URL = "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/bench/invocations"
+AK, SK = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+def paired(env, mode, *args, extra_env=None):
+    """One fresh-interpreter measurement for each module, in rotated order."""
+    return env.ordered(
+        ours=lambda: env.fresh(mode, "sagemaker_rt_c", *args, extra_env=extra_env),
+        boto3=lambda: env.fresh(mode, "boto3", *args, extra_env=extra_env),
+    )
+
+
+# ---- start-up ------------------------------------------------------------------------------
+
+
+@workload("import", "`import` (fresh interpreter)")
+def import_time(env):
+    r = paired(env, "import")
+    return [Sample("boto3", r["ours"]["seconds"], r["boto3"]["seconds"])]
+
+
+@workload("first_client", "first client (fresh interpreter, after the import)")
+def first_client(env):
+    r = paired(env, "client")
+    return [Sample("boto3", r["ours"]["seconds"], r["boto3"]["seconds"])]
+
+
+@workload("cold_start", "import + client + first call (fresh interpreter)")
+def cold_start(env):
+    r = paired(env, "cold", env.url)
+    return [Sample("boto3", r["ours"]["seconds"], r["boto3"]["seconds"])]
+
+
+@workload("rss_client", "RSS added by import + one client (fresh interpreter)", kind=BYTES)
+def rss_client(env):
+    r = paired(env, "rss")
+    return [Sample("boto3", r["ours"]["extra"], r["boto3"]["extra"])]
+
+
+@workload("rss_call", "RSS added by import + one client + one call (fresh)", kind=BYTES)
+def rss_call(env):
+    r = paired(env, "rss", env.url)
+    return [Sample("boto3", r["ours"]["extra"], r["boto3"]["extra"])]
+
+
+# ---- signing -------------------------------------------------------------------------------
+
+
+class Signers:
+    """The three signers, set up once, each doing: request object, body hash, signature."""
+
+    def __init__(self):
+        import awscrt.auth
+        import awscrt.http
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        from sagemaker_rt_c import auth
+
+        self.auth, self.awscrt, self.AWSRequest = auth, awscrt, AWSRequest
+        self.botocore = SigV4Auth(Credentials(AK, SK), "sagemaker", "us-east-1")
+        self.crt_config = awscrt.auth.AwsSigningConfig(
+            algorithm=awscrt.auth.AwsSigningAlgorithm.V4,
+            signature_type=awscrt.auth.AwsSignatureType.HTTP_REQUEST_HEADERS,
+            credentials_provider=awscrt.auth.AwsCredentialsProvider.new_static(AK, SK),
+            region="us-east-1",
+            service="sagemaker",
+        )
+        self.host = SIGN_URL.split("/")[2]
+        self.path = "/" + SIGN_URL.split("/", 3)[3]
+
+    def ours(self, body):
+        return self.auth.sign_request(
+            "POST",
+            SIGN_URL,
+            [("Content-Type", "application/json")],
+            body,
+            access_key=AK,
+            secret_key=SK,
+            region="us-east-1",
+            service="sagemaker",
+        ).authorization
+
+    def boto(self, body):
+        req = self.AWSRequest(
+            method="POST", url=SIGN_URL, data=body, headers={"Content-Type": "application/json"}
+        )
+        self.botocore.add_auth(req)
+        return req.headers["Authorization"]
+
+    def crt(self, body):
+        http = self.awscrt.http
+        req = http.HttpRequest(
+            "POST",
+            self.path,
+            http.HttpHeaders([("Host", self.host), ("Content-Type", "application/json")]),
+            io.BytesIO(body),
+        )
+        return (
+            self.awscrt.auth.aws_sign_request(req, self.crt_config)
+            .result()
+            .headers.get("Authorization")
+        )
+
+    def check(self, body):
+        """The three agree (retried across a second boundary, when X-Amz-Date differs)."""
+        for _ in range(5):
+            sigs = {self.ours(body), self.boto(body), self.crt(body)}
+            if len(sigs) == 1:
+                return
+        raise AssertionError(f"the signers disagree: {sigs}")
+
+
+def timed(fn, arg, n):
+    t = time.perf_counter()
+    for _ in range(n):
+        fn(arg)
+    return (time.perf_counter() - t) / n
+
+
+def sign(env, body, n_ours, n_boto, n_crt, with_sha=False):
+    if not hasattr(env, "signers"):
+        env.signers = Signers()
+    s = env.signers
+    if env.warmup:
+        s.check(body)
+    k = SLICES
+    c = dict(
+        ours=lambda: timed(s.ours, body, n_ours // k),
+        boto=lambda: timed(s.boto, body, n_boto // k),
+        crt=lambda: timed(s.crt, body, n_crt // k),
+    )
+    if with_sha:
+        c["sha"] = lambda: timed(lambda b: hashlib.sha256(b).hexdigest(), body, n_crt // k)
+    r = env.alternate(k, **c)
+    out = [
+        Sample(BOTOCORE_SIGNER, r["ours"], r["boto"]),
+        Sample(AWSCRT_SIGNER, r["ours"], r["crt"]),
+    ]
+    if with_sha:
+        out.append(Sample(SHA_ALONE, r["ours"], r["sha"]))
+    return out
+
+
+@workload("sign_small", "SigV4 signing alone, small body")
+def sign_small(env):
+    n_ours, n_boto, n_crt = env.count(20000, 60000), env.count(2000, 6000), env.count(5000, 15000)
+    return sign(env, SMALL_BODY, n_ours, n_boto, n_crt)
+
+
+@workload("sign_1mib", "SigV4 signing alone, 1 MiB body")
+def sign_1mib(env):
+    body = b"\x01" * MIB
+    n = env.count(40, 120)
+    return sign(env, body, n, n, n, with_sha=True)
+
+
+def presign(env, params):
+    ours, boto = env.plain_clients()
+
+    def run(client, n):
+        gen = client.generate_presigned_url
+        t = time.perf_counter()
+        for _ in range(n):
+            gen("invoke_endpoint", Params=params, ExpiresIn=300)
+        return (time.perf_counter() - t) / n
+
+    if env.warmup:  # the same URL from both (retried across a second boundary)
+        for _ in range(5):
+            a = ours.generate_presigned_url("invoke_endpoint", Params=params, ExpiresIn=300)
+            b = boto.generate_presigned_url("invoke_endpoint", Params=params, ExpiresIn=300)
+            if a == b:
+                break
+        else:
+            raise AssertionError(f"presigned URLs differ:\n{a}\n{b}")
+    r = env.alternate(
+        SLICES,
+        ours=lambda: run(ours, env.count(10000, 30000) // SLICES),
+        boto3=lambda: run(boto, env.count(1000, 3000) // SLICES),
+    )
+    return [Sample("boto3", r["ours"], r["boto3"])]
+
+
+@workload("presign", "generate_presigned_url('invoke_endpoint'), empty Body")
+def presign_plain(env):
+    return presign(env, {"EndpointName": "bench", "Body": b"", "ContentType": "application/json"})
+
+
+@workload("presign_json", "generate_presigned_url, JSON object Body (into the query)")
+def presign_json(env):
+    return presign(env, {"EndpointName": "bench", "Body": b'{"inputs": [1, 2]}'})
+
+
+# ---- sequential calls ------------------------------------------------------------------------
+
+
+@workload("invoke_small", "invoke_endpoint, small body, sequential")
+def invoke_small(env):
+    k = SLICES
+    n, nb = env.count(4000, 12000) // k, env.count(400, 1200) // k
+    body = SMALL_BODY
+    ours, boto = env.ours(), env.boto()
+    env.header_file(len(body))
+    with env.pinned():
+        r = env.alternate(
+            k,
+            ours=lambda: per_call(ours, body, n),
+            same=lambda: env.curl_loop(len(body), n),
+            minimal=lambda: env.curl_loop(len(body), n, same_bytes=False),
+            boto3=lambda: per_call(boto, body, nb),
+        )
+    return [
+        Sample(CURL_SAME, r["ours"], r["same"]),
+        Sample(CURL_MIN, r["ours"], r["minimal"]),
+        Sample("boto3", r["ours"], r["boto3"]),
+        # What any client can reach against boto3 here: the floor's own ratio.
+        Sample("boto3", r["same"], r["boto3"], subject=CURL_SAME),
+    ]
+
+
+def big_body(env, size, n, nb):
+    body = b"\x01" * size
+    ours, boto = env.ours(), env.boto()
+
+    def hash_and_send():
+        t = time.perf_counter()
+        for _ in range(n):
+            hashlib.sha256(body).hexdigest()
+        return (time.perf_counter() - t) / n + env.curl_loop(size, n)
+
+    env.header_file(size)
+    with env.pinned():
+        r = env.alternate(
+            2,
+            ours=lambda: per_call(ours, body, n),
+            floor=hash_and_send,
+            boto3=lambda: per_call(boto, body, nb),
+        )
+    return [Sample(HASH_SEND, r["ours"], r["floor"]), Sample("boto3", r["ours"], r["boto3"])]
+
+
+@workload("invoke_1mib", "invoke_endpoint, 1 MiB body")
+def invoke_1mib(env):
+    return big_body(env, MIB, env.count(30, 100), env.count(10, 30))
+
+
+@workload("invoke_6mib", "invoke_endpoint, 6 MiB body")
+def invoke_6mib(env):
+    return big_body(env, 6 * MIB, env.count(8, 25), env.count(3, 10))
+
+
+# glibc's malloc with a fixed mmap threshold: every large block is mapped when made and
+# unmapped when freed, so a copy of the body shows in the peak and a free does not hide it.
+FIXED_MMAP = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+
+
+def body_memory(env, size):
+    r = paired(env, "body_mem", env.url, size, extra_env=FIXED_MMAP)
+    return [
+        Sample("the body's size", r["ours"]["extra"], size),
+        Sample("boto3", r["ours"]["extra"], r["boto3"]["extra"]),
+    ]
+
+
+@workload("mem_1mib", "peak extra RSS sending a 1 MiB body", kind=BYTES)
+def mem_1mib(env):
+    return body_memory(env, MIB)
+
+
+@workload("mem_6mib", "peak extra RSS sending a 6 MiB body", kind=BYTES)
+def mem_6mib(env):
+    return body_memory(env, 6 * MIB)
+
+
+# ---- threads ---------------------------------------------------------------------------------
+
+
+def threads(env, n):
+    body = SMALL_BODY
+    ours, boto = env.ours(pool=n), env.boto(pool=n)
+    k = 2
+    per_ours = max(env.count(6000, 20000) // (n * k), 10)
+    per_boto = max(env.count(600, 2000) // (n * k), 2)
+    env.header_file(len(body))
+    r = env.alternate(
+        k,
+        ours=lambda: throughput(ours, n, per_ours, body),
+        boto3=lambda: throughput(boto, n, per_boto, body),
+        multi=lambda: env.curl_multi(len(body), n, env.count(10000, 30000)),
+    )
+    return [
+        Sample(f"boto3, {n} threads", r["ours"], r["boto3"]),
+        Sample(CURL_MULTI, r["ours"], r["multi"]),
+    ]
+
+
+for _n in (1, 8, 32, 128):
+    workload(f"threads_{_n}", f"{_n} threads sharing one client", kind=RATE)(
+        lambda env, n=_n: threads(env, n)
+    )
+
+
+# ---- targets (bounds on the median per-round ratio ours / peer) --------------------------------
+
+target("invoke_small", CURL_SAME, "<=", 1.25, "at most 1.25x its time")
+target("invoke_small", "boto3", "<=", 1 / 20, "at least 20x faster")
+for _w in ("sign_small", "sign_1mib"):
+    target(_w, BOTOCORE_SIGNER, "<=", 1 / 50, "at least 50x faster")
+    target(_w, AWSCRT_SIGNER, "<", 1.0, "faster")
+target("presign", "boto3", "<=", 1 / 50, "at least 50x faster")
+target("import", "boto3", "<=", 1 / 20, "at least 20x faster")
+target("first_client", "boto3", "<=", 1 / 100, "at least 100x faster")
+target("invoke_6mib", HASH_SEND, "<=", 1.2, "at most 1.2x its time")
+target("mem_6mib", "the body's size", "<=", 1.1, "at most 1.1x the body")
+target("threads_32", "boto3, 32 threads", ">=", 10, "at least 10x its throughput")
+target("threads_32", CURL_MULTI, ">=", 0.7, "at least 0.7x its throughput")
+target("rss_client", "boto3", "<=", 1 / 5, "at most a fifth")

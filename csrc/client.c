@@ -71,6 +71,7 @@ typedef struct {
     size_t user_agent_len;
     int retry_read_timeouts;
     int parameter_validation;
+    int unsigned_requests; /* Config(signature_version=UNSIGNED): no credentials, no signature */
     double read_timeout_s;
     double clock_offset; /* seconds a test's _sleep hook "slept": the limiter's clock counts them */
     double refresh_at;   /* wall-clock time from which calls first run _refresh_credentials (0: never) */
@@ -429,6 +430,9 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     smrt_amz_date((long long)now.tv_sec, amz_date);
+    if (cr == NULL) {
+        goto headers; /* unsigned requests (signature_version=UNSIGNED) */
+    }
 
     if (!conn->key_valid || conn->key_cred_gen != cr->gen || memcmp(conn->key_date, amz_date, 8) != 0) {
         TRY(smrt_sigv4_derive_key(&conn->crypto, cr->secret_key, cr->secret_key_len, amz_date, self->region,
@@ -486,6 +490,7 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
     TRY(smrt_buf_append(auth, ", Signature=", 12));
     TRY(smrt_buf_append(auth, sig, SMRT_SHA256_HEX_LEN));
 
+headers:;
     char sdk_request[64];
     smrt_retry_sdk_request(retry, attempt, ttl, sdk_request, sizeof(sdk_request));
 
@@ -507,11 +512,13 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
         TRY(smrt_conn_header_add(conn, "Accept", 6, NULL, 0));
     }
     TRY(smrt_conn_header_add(conn, "User-Agent", 10, self->user_agent, self->user_agent_len));
-    TRY(smrt_conn_header_add(conn, "X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN));
-    if (cr->token) {
-        TRY(smrt_conn_header_add(conn, "X-Amz-Security-Token", 20, cr->token, cr->token_len));
+    if (cr != NULL) {
+        TRY(smrt_conn_header_add(conn, "X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN));
+        if (cr->token) {
+            TRY(smrt_conn_header_add(conn, "X-Amz-Security-Token", 20, cr->token, cr->token_len));
+        }
+        TRY(smrt_conn_header_add(conn, "Authorization", 13, conn->sts.data, conn->sts.len));
     }
-    TRY(smrt_conn_header_add(conn, "Authorization", 13, auth->data, auth->len));
     TRY(smrt_conn_header_add(conn, "amz-sdk-invocation-id", 21, ctx->invocation_id, 36));
     TRY(smrt_conn_header_add(conn, "amz-sdk-request", 15, sdk_request, strlen(sdk_request)));
     TRY(smrt_conn_header_add(conn, "Expect", 6, NULL, 0));
@@ -868,7 +875,7 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
     }
     /* Temporary credentials near their end: the Python layer refreshes them with botocore's
      * windows (one caller refreshes, the others go on with the still-valid ones). */
-    if (self->refresh_at > 0 && realtime_now() >= self->refresh_at) {
+    if (!self->unsigned_requests && self->refresh_at > 0 && realtime_now() >= self->refresh_at) {
         PyObject *r = PyObject_CallMethod((PyObject *)self, "_refresh_credentials", NULL);
         if (r == NULL) {
             call_args_release(&a);
@@ -877,8 +884,8 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
         Py_DECREF(r);
     }
     attempt_ctx ctx = {.self = self, .a = &a};
-    ctx.creds = creds_acquire(self);
-    if (ctx.creds == NULL) {
+    ctx.creds = self->unsigned_requests ? NULL : creds_acquire(self);
+    if (ctx.creds == NULL && !self->unsigned_requests) {
         call_args_release(&a);
         return smrt_raise_from_hook(st, "_no_credentials", PyTuple_New(0));
     }
@@ -1326,19 +1333,19 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
                              "read_timeout",     "max_pool_connections", "tcp_keepalive", "verify",
                              "ca_bundle",        "proxy",        "proxy_ca_bundle", "client_cert",
                              "client_key",       "retry_mode",   "max_attempts",    "retry_read_timeouts",
-                             "parameter_validation", NULL};
+                             "parameter_validation", "unsigned_requests", NULL};
     PyObject *url_prefix, *base_path, *url_query, *host, *region, *service, *user_agent;
     double connect_timeout, read_timeout;
     Py_ssize_t max_pool;
-    int tcp_keepalive, verify, retry_read_timeouts, parameter_validation;
+    int tcp_keepalive, verify, retry_read_timeouts, parameter_validation, unsigned_requests = 0;
     const char *ca_bundle = NULL, *proxy = NULL, *proxy_ca = NULL, *client_cert = NULL, *client_key = NULL;
     const char *retry_mode;
     int max_attempts;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$UUOUUUUddnppzzzzzsipp:Client", kwlist, &url_prefix, &base_path,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$UUOUUUUddnppzzzzzsippp:Client", kwlist, &url_prefix, &base_path,
                                      &url_query, &host, &region, &service, &user_agent, &connect_timeout,
                                      &read_timeout, &max_pool, &tcp_keepalive, &verify, &ca_bundle, &proxy, &proxy_ca,
                                      &client_cert, &client_key, &retry_mode, &max_attempts, &retry_read_timeouts,
-                                     &parameter_validation)) {
+                                     &parameter_validation, &unsigned_requests)) {
         return -1;
     }
     client_free_config(self);
@@ -1378,6 +1385,7 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     self->retry_read_timeouts = retry_read_timeouts;
+    self->unsigned_requests = unsigned_requests;
     self->read_timeout_s = read_timeout;
     self->parameter_validation = parameter_validation;
     self->retry = smrt_retry_new(mode, max_attempts);

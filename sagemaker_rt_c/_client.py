@@ -6,6 +6,7 @@ also holds the hooks the C core calls on the slow paths (errors, validation fail
 
 from . import _core
 from ._urls import host_header, split_url
+from .config import is_unsigned
 from .response import StreamingBody
 
 __all__ = ["SageMakerRuntime", "ClientMeta", "create_client"]
@@ -101,9 +102,13 @@ class SageMakerRuntime(_core.Client):
                 "retry_on_read_timeout", True
             ),
             parameter_validation=bool(settings.parameter_validation),
+            unsigned_requests=is_unsigned(getattr(config, "signature_version", None)),
         )
+        self._unsigned = is_unsigned(getattr(config, "signature_version", None))
         self._credentials = settings.credentials
-        if _is_refreshable(self._credentials):
+        if self._unsigned:
+            pass  # requests go out unsigned: no credentials are loaded or used
+        elif _is_refreshable(self._credentials):
             # Loaded (or refreshed) at the first call, as botocore signs: building a client
             # never runs a provider (an STS call, a credential_process ...).
             self._set_credentials(None, None, None, _DUE_NOW)
@@ -131,7 +136,9 @@ class SageMakerRuntime(_core.Client):
         expiry = getattr(creds, "_expiry_time", None)
         refresh_at = 0.0
         if expiry is not None:
-            refresh_at = max(expiry.timestamp() - _ADVISORY_REFRESH_SECONDS, _DUE_NOW)
+            # The object's own advisory window (botocore's default: 15 minutes).
+            window = getattr(creds, "_advisory_refresh_timeout", _ADVISORY_REFRESH_SECONDS)
+            refresh_at = max(expiry.timestamp() - window, _DUE_NOW)
         if frozen.access_key is None:
             self._set_credentials(None, None, None, refresh_at)
         else:
@@ -170,7 +177,12 @@ class SageMakerRuntime(_core.Client):
 
     def generate_presigned_url(self, ClientMethod, Params=None, ExpiresIn=3600, HttpMethod=None):
         """Generate a presigned URL for a client method, as boto3 does (same URL, same second)."""
-        if ClientMethod == "invoke_endpoint" and type(ExpiresIn) is int and Params is not None:
+        if (
+            ClientMethod == "invoke_endpoint"
+            and type(ExpiresIn) is int
+            and Params is not None
+            and not self._unsigned
+        ):
             # The common case in C (empty Body, valid parameters); None means "not here".
             url = self._presign(Params, ExpiresIn, HttpMethod)
             if url is not None:

@@ -86,6 +86,9 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
     if base_path.endswith("/"):
         base_path = base_path[:-1]
     path = base_path + path
+    if client._unsigned:
+        # botocore's UNSIGNED "signer" leaves the request as it is: the plain URL.
+        return f"{scheme}://{netloc}{path}" + (f"?{endpoint_query}" if endpoint_query else "")
 
     creds = client._credentials
     frozen = creds.get_frozen_credentials() if creds is not None else None

@@ -127,3 +127,37 @@ def test_signature_changes_with_every_signed_part(server):
     assert botocore_signature(req, None) == good
     req.body = b"abd"
     assert botocore_signature(req, None) != good
+
+
+def test_unsigned_requests_as_boto3(server):
+    """Config(signature_version=UNSIGNED): no credentials needed, no signature sent."""
+    import botocore
+    from botocore.config import Config as BotoConfig
+
+    import sagemaker_rt_c
+
+    server.default = Reply(200, [], b"ok")
+    theirs_client = make_boto3(
+        endpoint_url=server.url,
+        aws_access_key_id=None,
+        aws_secret_access_key=None,
+        config=BotoConfig(signature_version=botocore.UNSIGNED),
+    )
+    theirs_client.invoke_endpoint(EndpointName="ep", Body=b"x", ContentType="text/csv")
+    theirs = server.last
+    ours_client = make_ours(
+        endpoint_url=server.url,
+        aws_access_key_id=None,
+        aws_secret_access_key=None,
+        config=sagemaker_rt_c.Config(signature_version=sagemaker_rt_c.config.UNSIGNED),
+    )
+    ours_client.invoke_endpoint(EndpointName="ep", Body=b"x", ContentType="text/csv")
+    ours = server.last
+    their_headers = [(k, v) for k, v in raw_headers(theirs) if k.lower() not in VOLATILE]
+    our_headers = [(k, v) for k, v in raw_headers(ours) if k.lower() not in VOLATILE]
+    assert our_headers == their_headers
+    assert ours.header("Authorization") is None and ours.header("X-Amz-Date") is None
+    params = {"EndpointName": "ep", "Body": b""}
+    assert ours_client.generate_presigned_url(
+        "invoke_endpoint", Params=params
+    ) == theirs_client.generate_presigned_url("invoke_endpoint", Params=params)

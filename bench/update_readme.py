@@ -36,6 +36,14 @@ Every ratio is taken round by round between numbers measured back to back, and i
 shown. What each workload does: `bench/workloads.py`; adding one is a function and its
 registry line. `make test` includes a guard (`tests/test_perf_guard.py`) that fails when a
 call takes more than 1.5x the bare loop's time.
+
+Where the speed comes from: a call runs no Python frame (argument parsing, validation,
+signing with reused OpenSSL contexts and a per-day signing key, the response dict and its
+`Body` are all C); libcurl only connects (TCP, TLS, timeouts) and the request and response
+are framed by our own HTTP/1.1 code, since libcurl formats each header byte through its
+printf engine; the GIL is released for the whole exchange, so threads share one client's
+connection pool; and `import` stays cheap because libcurl and libcrypto (with Debian's
+thirty-odd dependent libraries, 6 ms to load) are loaded by a background thread.
 """
 
 OUTRO = """\

@@ -61,6 +61,10 @@ static PyObject *mod_install(PyObject *module, PyObject *args)
     Py_XSETREF(st->body_slot_raw, slots[0]);
     Py_XSETREF(st->body_slot_length, slots[1]);
     Py_XSETREF(st->body_slot_read, slots[2]);
+    /* io.IOBase would close the body at collection, running Python code for every response
+     * (botocore's __del__ only stops it closing): no finalizer at all. */
+    ((PyTypeObject *)body_class)->tp_finalize = NULL;
+    PyType_Modified((PyTypeObject *)body_class);
     Py_INCREF(body_class);
     Py_XSETREF(st->body_class, body_class);
     Py_INCREF(hooks);

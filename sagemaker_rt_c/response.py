@@ -6,7 +6,8 @@ reads a body the C core has already received the way urllib3 reads one from the 
 botocore.response.StreamingBody line for line, so code written against boto3's body (an
 ``io.IOBase``: ``read``, ``iter_lines``, ``iter_chunks``, ``io.TextIOWrapper(body)``,
 ``with body as f``) behaves the same. The C core fills the three slots directly rather than
-calling ``__init__``.
+calling ``__init__``, and removes io.IOBase's finalizer (botocore's ``__del__`` keeps it from
+closing the stream; here no Python code runs when a body is collected).
 """
 
 from io import IOBase
@@ -27,10 +28,6 @@ class StreamingBody(IOBase):
         self._raw_stream = raw_stream
         self._content_length = content_length
         self._amount_read = 0
-
-    def __del__(self):
-        # As botocore: keep IOBase from closing the raw stream at collection.
-        pass
 
     def set_socket_timeout(self, timeout):
         """Accepted for compatibility: the body is already received, reads never block."""

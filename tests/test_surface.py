@@ -156,3 +156,25 @@ def test_help_shows_real_parameters():
     sig = inspect.signature(type(o).invoke_endpoint)
     assert "EndpointName" in sig.parameters and "SessionId" in sig.parameters
     assert "generate_presigned_url" in dir(o)
+
+
+def test_the_call_path_runs_no_python_code(server):
+    """A successful invoke_endpoint, and dropping its response, run no Python frame: no
+    per-call Python machinery (the profiler sees C calls only)."""
+    import sys
+
+    client = make_ours(endpoint_url=server.url)
+    client.invoke_endpoint(EndpointName="e", Body=b"warm")
+    frames = []
+
+    def profile(frame, event, arg):
+        if event == "call":
+            frames.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        response = client.invoke_endpoint(EndpointName="e", Body=b"x", ContentType="text/csv")
+        del response
+    finally:
+        sys.setprofile(None)
+    assert frames == []

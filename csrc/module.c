@@ -188,6 +188,51 @@ static int is_amz_date(const char *s, Py_ssize_t n)
     return 1;
 }
 
+/* Headers botocore never signs (auth.UNSIGNED_HEADERS mirrors this list). */
+static int unsigned_header(const char *name, size_t n)
+{
+    static const char *const names[] = {
+        "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id", "amz-sdk-invocation-id", "amz-sdk-request",
+        NULL,
+    };
+    for (const char *const *p = names; *p; p++) {
+        if (strlen(*p) == n && strncasecmp(*p, name, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The (name, value) str pairs of `seq` (a PySequence_Fast) into hs[]: all of them, or with
+ * `skip_unsigned` those botocore signs. Sets *have_host when a Host header is among them.
+ * Returns the count, or -1 with TypeError set. The strings borrow from `seq`. */
+static Py_ssize_t header_pairs(PyObject *seq, smrt_header *hs, int skip_unsigned, int *have_host)
+{
+    Py_ssize_t nh = PySequence_Fast_GET_SIZE(seq), ns = 0;
+    for (Py_ssize_t i = 0; i < nh; i++) {
+        PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
+        Py_ssize_t nl, vl;
+        const char *n, *v;
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
+            !(n = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 0), &nl)) ||
+            !(v = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 1), &vl))) {
+            if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_TypeError, "headers must be (str, str) pairs");
+            }
+            return -1;
+        }
+        if (have_host && nl == 4 && strncasecmp(n, "host", 4) == 0) {
+            *have_host = 1;
+        }
+        if (!skip_unsigned || !unsigned_header(n, (size_t)nl)) {
+            hs[ns++] = (smrt_header){n, (size_t)nl, v, (size_t)vl};
+        }
+    }
+    return ns;
+}
+
 PyDoc_STRVAR(mod_sigv4_doc,
              "sigv4(method, path, query, headers, payload_hash, amz_date, region, service, secret_key, flags)\n"
              "--\n\n"
@@ -226,21 +271,9 @@ static PyObject *mod_sigv4(PyObject *module, PyObject *args)
         return NULL;
     }
     smrt_header hs[SMRT_MAX_SIGNED_HEADERS];
-    for (Py_ssize_t i = 0; i < nh; i++) {
-        PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
-        Py_ssize_t nl, vl;
-        const char *n, *v;
-        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
-            !(n = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 0), &nl)) ||
-            !(v = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 1), &vl))) {
-            Py_DECREF(seq);
-            if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Clear();
-                PyErr_SetString(PyExc_TypeError, "headers must be (str, str) pairs");
-            }
-            return NULL;
-        }
-        hs[i] = (smrt_header){n, (size_t)nl, v, (size_t)vl};
+    if (header_pairs(seq, hs, 0, NULL) < 0) {
+        Py_DECREF(seq);
+        return NULL;
     }
     smrt_crypto *c = crypto();
     if (c == NULL) {
@@ -330,22 +363,6 @@ static int body_hash(smrt_crypto *c, PyObject *body, char out[SMRT_SHA256_HEX_LE
     return rc == SMRT_OK ? 0 : (smrt_raise_status(rc, "hashing the body"), -1);
 }
 
-/* Headers botocore never signs (auth.UNSIGNED_HEADERS mirrors this list). */
-static int unsigned_header(const char *name, size_t n)
-{
-    static const char *const names[] = {
-        "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id", "amz-sdk-invocation-id", "amz-sdk-request",
-        NULL,
-    };
-    for (const char *const *p = names; *p; p++) {
-        if (strlen(*p) == n && strncasecmp(*p, name, n) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 PyDoc_STRVAR(mod_sign_request_doc,
              "sign_request(method, url, headers, body, access_key, secret_key, session_token, region, service,\n"
              "             amz_date, /)\n--\n\n"
@@ -404,27 +421,13 @@ static PyObject *mod_sign_request(PyObject *module, PyObject *const *args, Py_ss
         return NULL;
     }
     smrt_header hs[SMRT_MAX_SIGNED_HEADERS];
-    size_t ns = 0;
     int have_host = 0;
-    for (Py_ssize_t i = 0; i < nh; i++) {
-        PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
-        Py_ssize_t nl, vl;
-        const char *n, *v;
-        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
-            !(n = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 0), &nl)) ||
-            !(v = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 1), &vl))) {
-            Py_DECREF(seq);
-            if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Clear();
-                PyErr_SetString(PyExc_TypeError, "headers must be (str, str) pairs");
-            }
-            return NULL;
-        }
-        have_host |= nl == 4 && strncasecmp(n, "host", 4) == 0;
-        if (!unsigned_header(n, (size_t)nl)) {
-            hs[ns++] = (smrt_header){n, (size_t)nl, v, (size_t)vl};
-        }
+    Py_ssize_t got = header_pairs(seq, hs, 1, &have_host);
+    if (got < 0) {
+        Py_DECREF(seq);
+        return NULL;
     }
+    size_t ns = (size_t)got;
     /* botocore's Host: the host lower-cased, its port unless it is the scheme's default. */
     char host[512];
     size_t host_len = 0;

@@ -135,6 +135,7 @@ class CachedCredentialFetcher:
         self._expiry_window_seconds = expiry_window_seconds
         self.feature_ids = set()
 
+    # Abstract, as in botocore's CachedCredentialFetcher: the STS fetchers define these.
     def _create_cache_key(self):
         raise NotImplementedError("_create_cache_key()")
 

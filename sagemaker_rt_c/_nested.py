@@ -207,21 +207,10 @@ def resolve(
 
     if config is not None and is_unsigned(config.signature_version):
         credentials = None
-    elif aws_access_key_id is not None and aws_secret_access_key is not None:
-        from .credentials import Credentials
-
-        credentials = Credentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
-    elif aws_access_key_id is not None or aws_secret_access_key is not None:
-        from . import exceptions
-
-        raise exceptions.PartialCredentialsError(
-            provider="explicit",
-            cred_var=(
-                "aws_secret_access_key" if aws_access_key_id is not None else "aws_access_key_id"
-            ),
-        )
     else:
-        credentials = session.get_credentials()
+        credentials = _resolve._client_credentials(
+            session, aws_access_key_id, aws_secret_access_key, aws_session_token
+        )
 
     retry_mode_default, connect_timeout_default = _resolve._defaults_mode(
         view, config, region_name, session

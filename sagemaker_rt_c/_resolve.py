@@ -1159,6 +1159,22 @@ def _config_kwargs(
     return kwargs
 
 
+def _client_credentials(session, access_key, secret_key, token, account_id=None):
+    """botocore's choice for a client: explicit keys (both or neither), else the session's."""
+    if access_key is not None and secret_key is not None:
+        from .credentials import Credentials
+
+        return Credentials(access_key, secret_key, token, account_id=account_id)
+    if access_key is not None or secret_key is not None:
+        from . import exceptions
+
+        raise exceptions.PartialCredentialsError(
+            provider="explicit",
+            cred_var="aws_secret_access_key" if access_key is not None else "aws_access_key_id",
+        )
+    return session.get_credentials()
+
+
 def resolve_client_settings(
     service_name,
     *,
@@ -1225,28 +1241,10 @@ def resolve_client_settings(
 
     if config is not None and is_unsigned(config.signature_version):
         credentials = None
-    elif credentials is not None:
-        pass
-    elif aws_access_key_id is not None and aws_secret_access_key is not None:
-        from .credentials import Credentials
-
-        credentials = Credentials(
-            aws_access_key_id,
-            aws_secret_access_key,
-            aws_session_token,
-            account_id=aws_account_id,
+    elif credentials is None:
+        credentials = _client_credentials(
+            session, aws_access_key_id, aws_secret_access_key, aws_session_token, aws_account_id
         )
-    elif aws_access_key_id is not None or aws_secret_access_key is not None:
-        from . import exceptions
-
-        raise exceptions.PartialCredentialsError(
-            provider="explicit",
-            cred_var=(
-                "aws_secret_access_key" if aws_access_key_id is not None else "aws_access_key_id"
-            ),
-        )
-    else:
-        credentials = session.get_credentials()
 
     retry_mode_default, connect_timeout_default = _defaults_mode(view, config, region_name, session)
 

@@ -30,9 +30,8 @@ INVOKE_HEADER_PARAMS = [
     "SessionId",
 ]
 
-CONFORMANCE = os.path.normpath(
-    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "conformance")
-)
+# Published test vectors, copied into the repository with their licences (conformance/README.md).
+CONFORMANCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conformance")
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,7 @@
     X(EnableExplanations)                                                                                              \
     X(InferenceComponentName)                                                                                          \
     X(SessionId)                                                                                                       \
+    X(PrefixAwareId)                                                                                                   \
     X(InvokedProductionVariant)                                                                                        \
     X(NewSessionId)                                                                                                    \
     X(ClosedSessionId)                                                                                                 \

@@ -3,10 +3,13 @@
  * urllib3's). The transfer has already received the body; reads slice it, and a transfer
  * that broke after the headers fails at the same read, with the same words, as urllib3.
  *
- * urllib3 (2.x, enforce_content_length) semantics kept here:
- *  - read() returns the rest; on a broken transfer it raises after consuming it;
- *  - read(n) returns up to n bytes; when nothing is left it raises if the transfer broke,
- *    or if fewer than Content-Length bytes were read (also after close()), else b"";
+ * urllib3 (2.x) semantics as botocore 1.44 uses it (enforce_content_length=False):
+ *  - read() returns the rest; on a broken transfer it raises after consuming it (http.client
+ *    reads a Content-Length body whole and raises IncompleteRead when it ends short);
+ *  - read(n), readinto, readline return what there is; when nothing is left they raise if the
+ *    connection was reset, timed out or a chunked body broke off, and return b"" when a
+ *    Content-Length body simply ended short (botocore's StreamingBody then raises
+ *    IncompleteReadError);
  *  - close() makes later reads find nothing; iteration yields lines. */
 #include "binding.h"
 
@@ -32,9 +35,10 @@ static Py_ssize_t avail(RawObject *self)
     return PyBytes_GET_SIZE(self->data) - self->pos;
 }
 
-/* Raise what urllib3 raises when a read finds no data. Returns -1 with an exception set,
- * or 0 when the read should just return b"". */
-static int at_end(RawObject *self)
+/* Raise what urllib3 raises when a read finds no data. `whole` >= 0: a read() of everything,
+ * which got that many bytes (http.client counts only those in IncompleteRead); -1: any other
+ * read. Returns -1 with an exception set, or 0 when the read should just return b"". */
+static int at_end(RawObject *self, Py_ssize_t whole)
 {
     smrt_state *st = self->st;
     if (self->broken == SMRT_BODY_TIMEOUT && !self->closed) {
@@ -53,15 +57,15 @@ static int at_end(RawObject *self)
                         "ConnectionResetError(104, 'Connection reset by peer'))");
         return -1;
     }
-    if (self->length >= 0 && (long long)self->pos < self->length && (self->closed || self->broken)) {
+    if (whole >= 0 && self->length >= 0 && (long long)self->pos < self->length && self->broken && !self->closed) {
         long long more = self->length - (long long)self->pos;
         PyErr_Format(st->raw_protocol_type,
                      "('Connection broken: IncompleteRead(%zd bytes read, %lld more expected)', "
                      "IncompleteRead(%zd bytes read, %lld more expected))",
-                     self->pos, more, self->pos, more);
+                     whole, more, whole, more);
         return -1;
     }
-    if (self->broken == SMRT_BODY_INCOMPLETE && !self->closed) {
+    if (self->broken == SMRT_BODY_INCOMPLETE && !self->closed && self->length < 0) {
         /* No Content-Length (a chunked body cut short). */
         PyErr_Format(st->raw_protocol_type,
                      "('Connection broken: IncompleteRead(%zd bytes read)', IncompleteRead(%zd bytes read))", self->pos,
@@ -171,10 +175,13 @@ static PyObject *raw_read(RawObject *self, PyObject *const *args, Py_ssize_t nar
                          Py_TYPE(amt_obj)->tp_name);
             return NULL;
         }
-        amt = PyLong_AsSsize_t(amt_obj);
-        if (amt == -1 && PyErr_Occurred()) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(amt_obj, &overflow);
+        if (v == -1 && PyErr_Occurred()) {
             return NULL;
         }
+        /* Any size is fine: a huge one reads what there is, a negative one reads it all. */
+        amt = overflow > 0 || v > PY_SSIZE_T_MAX ? PY_SSIZE_T_MAX : overflow < 0 || v < 0 ? -1 : (Py_ssize_t)v;
     }
     Py_ssize_t left = avail(self);
     if (amt < 0) {
@@ -182,7 +189,7 @@ static PyObject *raw_read(RawObject *self, PyObject *const *args, Py_ssize_t nar
             return PyBytes_FromStringAndSize(NULL, 0);
         }
         PyObject *out = slice(self, left);
-        if (out && self->broken && at_end(self) < 0) {
+        if (out && self->broken && at_end(self, left) < 0) {
             Py_DECREF(out); /* urllib3 loses what it read when the stream breaks */
             return NULL;
         }
@@ -194,7 +201,7 @@ static PyObject *raw_read(RawObject *self, PyObject *const *args, Py_ssize_t nar
     if (left > 0) {
         return slice(self, amt < left ? amt : left);
     }
-    if (at_end(self) < 0) {
+    if (at_end(self, -1) < 0) {
         return NULL;
     }
     return PyBytes_FromStringAndSize(NULL, 0);
@@ -210,7 +217,7 @@ static PyObject *raw_readinto(RawObject *self, PyObject *arg)
     if (n > view.len) {
         n = view.len;
     }
-    if (n == 0 && view.len > 0 && at_end(self) < 0) {
+    if (n == 0 && view.len > 0 && at_end(self, -1) < 0) {
         PyBuffer_Release(&view);
         return NULL;
     }
@@ -227,7 +234,7 @@ static PyObject *readline_impl(RawObject *self, Py_ssize_t limit)
 {
     Py_ssize_t left = avail(self);
     if (left == 0) {
-        if (at_end(self) < 0) {
+        if (at_end(self, -1) < 0) {
             return NULL;
         }
         return PyBytes_FromStringAndSize(NULL, 0);

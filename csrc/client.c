@@ -113,6 +113,7 @@ enum {
     P_EnableExplanations,
     P_InferenceComponentName,
     P_SessionId,
+    P_PrefixAwareId,
     P_COUNT
 };
 
@@ -135,6 +136,7 @@ static const header_param HEADER_PARAMS[P_COUNT] = {
     [P_EnableExplanations] = HP("X-Amzn-SageMaker-Enable-Explanations", 1),
     [P_InferenceComponentName] = HP("X-Amzn-SageMaker-Inference-Component", 0),
     [P_SessionId] = HP("X-Amzn-SageMaker-Session-Id", 0),
+    [P_PrefixAwareId] = HP("X-Amzn-SageMaker-Prefix-Aware-Id", 1),
 };
 #undef HP
 
@@ -186,6 +188,8 @@ static PyObject *kw_name(smrt_state *st, int i)
         return st->s_InferenceComponentName;
     case P_SessionId:
         return st->s_SessionId;
+    case P_PrefixAwareId:
+        return st->s_PrefixAwareId;
     default:
         return NULL;
     }
@@ -447,7 +451,7 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
     size_t nsh = 0;
     sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
     sh[nsh++] = (smrt_header){"x-amz-date", 10, amz_date, SMRT_AMZ_DATE_LEN};
-    if (cr->token) {
+    if (cr->token && cr->token_len) { /* botocore's header signer: `if credentials.token:` */
         sh[nsh++] = (smrt_header){"x-amz-security-token", 20, cr->token, cr->token_len};
     }
     for (int j = P_ContentType; j < P_COUNT; j++) {
@@ -514,7 +518,7 @@ headers:;
     TRY(smrt_conn_header_add(conn, "User-Agent", 10, self->user_agent, self->user_agent_len));
     if (cr != NULL) {
         TRY(smrt_conn_header_add(conn, "X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN));
-        if (cr->token) {
+        if (cr->token && cr->token_len) {
             TRY(smrt_conn_header_add(conn, "X-Amz-Security-Token", 20, cr->token, cr->token_len));
         }
         TRY(smrt_conn_header_add(conn, "Authorization", 13, conn->sts.data, conn->sts.len));
@@ -738,6 +742,22 @@ static PyObject *transport_exception(ClientObject *self, smrt_conn *conn, smrt_x
     return exc;
 }
 
+/* InvokeEndpoint's modeled errors: a 429 with another code counts as throttling (botocore 1.44
+ * retries/standard.py ThrottlingStatusCodeChecker). */
+static int is_modeled_error(const char *code)
+{
+    static const char *const MODELED[] = {
+        "InternalFailure", "ServiceUnavailable", "ValidationError", "ModelError", "InternalDependencyException",
+        "ModelNotReadyException", NULL,
+    };
+    for (const char *const *m = MODELED; *m; m++) {
+        if (strcmp(code, *m) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static double draw_random(ClientObject *self, smrt_conn *conn, int *err)
 {
     PyObject *hook = NULL;
@@ -941,10 +961,15 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
         /* The headers came, then the body broke or stalled: botocore has already handed the
          * response back by then (a StreamingBody), so nothing is retried; the break shows when
          * the body is read. An error body is read at once: its break is raised now. */
-        if (kind != SMRT_XFER_OK && conn->headers_done && conn->content_length >= 0 &&
+        if (kind != SMRT_XFER_OK && kind != SMRT_XFER_OTHER && conn->headers_done && conn->content_length >= 0 &&
             (long long)conn->body.len == conn->content_length) {
             /* The whole response arrived, then the upload failed (the server answered early
              * and closed): the response stands, as it does for urllib3. */
+            kind = at.kind = SMRT_XFER_OK;
+        }
+        if (kind == SMRT_XFER_PARTIAL && conn->headers_done && conn->status >= 300 && conn->content_length >= 0) {
+            /* botocore 1.44 reads with enforce_content_length=False: an error body cut short by
+             * a clean close is parsed from what arrived, and retried by the usual rules. */
             kind = at.kind = SMRT_XFER_OK;
         }
         if ((kind == SMRT_XFER_PARTIAL || kind == SMRT_XFER_READ_TIMEOUT || kind == SMRT_XFER_CLOSED) &&
@@ -995,15 +1020,15 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
             PyObject *code = PyTuple_GET_ITEM(parsed, 0);
             PyObject *retry_after = PyTuple_GET_ITEM(parsed, 1);
             at.error_code = PyUnicode_Check(code) ? PyUnicode_AsUTF8(code) : NULL;
-            at.retry_after = PyUnicode_Check(retry_after) ? PyUnicode_AsUTF8(retry_after) : NULL;
+            at.modeled = at.error_code != NULL && is_modeled_error(at.error_code);
+            at.retry_after_s = PyFloat_Check(retry_after) ? PyFloat_AS_DOUBLE(retry_after) : -1.0;
             if (PyErr_Occurred()) {
                 Py_DECREF(parsed);
                 break;
             }
         }
-        smrt_retry_record_response(retry, kind == SMRT_XFER_OK && smrt_retry_is_throttling(retry, at.status, at.error_code),
-                                   limiter_clock(self));
-        smrt_retry_decision d = {0, 0.0, 0, 0};
+        smrt_retry_record_response(retry, smrt_retry_is_throttling(retry, &at), limiter_clock(self));
+        smrt_retry_decision d = {0, 0.0, -1.0, 0, 0};
         if (!(kind == SMRT_XFER_READ_TIMEOUT && !self->retry_read_timeouts)) {
             d = smrt_retry_on_failure(retry, &rcall, &at);
         }
@@ -1013,7 +1038,7 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
             Py_XDECREF(parsed);
             int err = 0;
             double r = draw_random(self, conn, &err);
-            if (err || do_sleep(self, r * d.backoff_cap) < 0) {
+            if (err || do_sleep(self, smrt_retry_delay(&d, r)) < 0) {
                 break;
             }
             if (have_date) {
@@ -1500,7 +1525,7 @@ static PyMethodDef client_methods[] = {
     {"invoke_endpoint", (PyCFunction)(void (*)(void))client_invoke_endpoint, METH_FASTCALL | METH_KEYWORDS,
      "invoke_endpoint($self, /, *, EndpointName, Body, ContentType=..., Accept=..., CustomAttributes=..., "
      "TargetModel=..., TargetVariant=..., TargetContainerHostname=..., InferenceId=..., "
-     "EnableExplanations=..., InferenceComponentName=..., SessionId=...)\n--\n\n"
+     "EnableExplanations=..., InferenceComponentName=..., SessionId=..., PrefixAwareId=...)\n--\n\n"
      "Get an inference from the model hosted at an endpoint (SageMaker Runtime InvokeEndpoint).\n\n"
      "Returns a dict like boto3's: ResponseMetadata, ContentType, InvokedProductionVariant,\n"
      "CustomAttributes, NewSessionId, ClosedSessionId (when sent) and Body, a StreamingBody."},

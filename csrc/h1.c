@@ -82,12 +82,12 @@ static int parse_status(smrt_h1 *p, const char *s, size_t n)
     return SMRT_H1_MORE;
 }
 
-/* The value of header `name` (case-insensitive) among the lines of `head` after `from`; the
- * first occurrence, as http.client's HTTPMessage.get. */
-static const char *find_header(const smrt_buf *head, size_t from, const char *name, size_t *len)
+/* The value of header `name` (case-insensitive) among the lines of `head` from *pos on; the
+ * next occurrence, *pos moved past its line. */
+static const char *next_header(const smrt_buf *head, size_t *pos, const char *name, size_t *len)
 {
     size_t nl = strlen(name);
-    const char *p = head->data + from, *end = head->data + head->len;
+    const char *p = head->data + *pos, *end = head->data + head->len;
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *le = eol ? eol : end;
@@ -101,11 +101,120 @@ static const char *find_header(const smrt_buf *head, size_t from, const char *na
                 ve--;
             }
             *len = (size_t)(ve - v);
+            *pos = (size_t)((eol ? eol + 1 : end) - head->data);
             return v;
         }
         p = eol ? eol + 1 : end;
     }
+    *pos = head->len;
     return NULL;
+}
+
+/* The first occurrence, as http.client's HTTPMessage.get. */
+static const char *find_header(const smrt_buf *head, size_t from, const char *name, size_t *len)
+{
+    return next_header(head, &from, name, len);
+}
+
+static int py_space(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f) || c == 0x85 || c == 0xa0;
+}
+
+/* Python's int() of s[0..n) (blanks, a sign, digits with single underscores between them) as
+ * a canonical string into out: its length, or -1 when int() would raise ValueError. */
+static int canonical_int(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t i = 0, o = 0;
+    while (n > 0 && py_space((unsigned char)s[n - 1])) {
+        n--;
+    }
+    while (i < n && py_space((unsigned char)s[i])) {
+        i++;
+    }
+    int neg = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-')) {
+        neg = s[i] == '-';
+        i++;
+    }
+    if (i == n || s[i] < '0' || s[i] > '9') {
+        return -1;
+    }
+    out[o++] = neg ? '-' : '+';
+    int leading = 1;
+    for (; i < n; i++) {
+        if (s[i] == '_') {
+            if (i + 1 == n || s[i + 1] < '0' || s[i + 1] > '9') {
+                return -1;
+            }
+            continue;
+        }
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        if (leading && s[i] == '0') {
+            continue;
+        }
+        leading = 0;
+        if (o + 1 >= cap) {
+            return -1; /* over int()'s 4300-digit limit: ValueError too */
+        }
+        out[o++] = s[i];
+    }
+    if (leading) {
+        o = 0;
+        out[o++] = '+';
+        out[o++] = '0';
+    }
+    return (int)o;
+}
+
+void smrt_h1_joined_header(const smrt_buf *head, const char *name, char *out, size_t cap)
+{
+    size_t pos = 0, n, o = 0;
+    const char *v;
+    if (cap == 0) {
+        return;
+    }
+    while ((v = next_header(head, &pos, name, &n)) != NULL) {
+        if (o > 0 && o + 2 < cap) {
+            memcpy(out + o, ", ", 2);
+            o += 2;
+        }
+        size_t take = n < cap - 1 - o ? n : cap - 1 - o;
+        memcpy(out + o, v, take);
+        o += take;
+    }
+    out[o] = '\0';
+}
+
+/* urllib3 2.x (HTTPResponse._init_length): the Content-Length headers' values, each split at
+ * commas, that are all integers and not all equal make it raise InvalidHeader. */
+static int content_length_conflict(const smrt_buf *head, size_t from)
+{
+    char first[4304], cur[4304];
+    int first_len = -1, conflict = 0;
+    size_t pos = from, n;
+    const char *v;
+    while ((v = next_header(head, &pos, "content-length", &n)) != NULL) {
+        size_t start = 0;
+        for (size_t i = 0; i <= n; i++) {
+            if (i < n && v[i] != ',') {
+                continue;
+            }
+            int len = canonical_int(v + start, i - start, first_len < 0 ? first : cur, sizeof(cur));
+            if (len < 0) {
+                return 0; /* ValueError: urllib3 keeps no length */
+            }
+            if (first_len < 0) {
+                first_len = len;
+            } else if (len != first_len || memcmp(first, cur, (size_t)len) != 0) {
+                conflict = 1;
+            }
+            start = i + 1;
+        }
+    }
+    return conflict;
 }
 
 /* The framing of the body, as http.client's begin() decides it. */
@@ -124,6 +233,7 @@ static void after_headers(smrt_h1 *p, const smrt_buf *head, size_t from)
     }
     p->conn_close = p->http10 ? !has_keep_alive : has_close;
     p->content_length = -1;
+    p->cl_conflict = !p->chunked && content_length_conflict(head, from);
     if (!p->chunked) {
         const char *cl = find_header(head, from, "content-length", &n);
         /* int(): optional blanks and sign, digits; anything else leaves no length. */

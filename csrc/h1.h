@@ -32,7 +32,12 @@ typedef struct smrt_h1 {
     size_t line_start;       /* where the line being read starts, in the head buffer */
     int fields;
     int headers_done;        /* the final (non-1xx) response's header block is complete */
+    int cl_conflict;         /* Content-Length values that differ: urllib3 refuses the response */
 } smrt_h1;
+
+/* The values of every `name` header (case-insensitive) in `head`, joined by ", " as urllib3's
+ * HTTPHeaderDict joins them, into out (NUL-terminated, truncated to cap). */
+void smrt_h1_joined_header(const smrt_buf *head, const char *name, char *out, size_t cap);
 
 /* Start a new response. */
 void smrt_h1_init(smrt_h1 *p);

@@ -411,6 +411,13 @@ void smrt_pool_return(smrt_pool *p, smrt_conn *c)
     if (c->fork_gen != fork_generation) {
         return; /* made before a fork, in the parent: leak it, never close it here */
     }
+    /* A large response must not stay behind in an idle connection (boto3 keeps nothing). */
+    if (c->body.cap > SMRT_IDLE_BUF_MAX) {
+        smrt_buf_destroy(&c->body);
+    }
+    if (c->resp_headers.cap > SMRT_IDLE_BUF_MAX) {
+        smrt_buf_destroy(&c->resp_headers);
+    }
     pthread_mutex_lock(&p->lock);
     if (p->n_idle < p->cfg.max_idle) {
         c->next_idle = p->idle;
@@ -838,6 +845,14 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
         c->last_progress_ns = smrt_monotonic_ns();
         size_t used = 0;
         int st = smrt_h1_feed(&p, chunk, got, &c->resp_headers, &c->body, &used);
+        if (p.headers_done && p.cl_conflict) {
+            /* urllib3 refuses it before reading the body: HTTPClientError in botocore. */
+            char values[200];
+            smrt_h1_joined_header(&c->resp_headers, "content-length", values, sizeof(values));
+            snprintf(c->errbuf, sizeof(c->errbuf), "Content-Length contained multiple unmatching values (%s)", values);
+            result = SMRT_XFER_OTHER;
+            break;
+        }
         if (st == SMRT_H1_DONE) {
             if (used < got) {
                 p.conn_close = 1; /* bytes after the response: do not trust the connection */

@@ -48,6 +48,9 @@ typedef enum smrt_xfer_kind {
 
 #define SMRT_MAX_REQUEST_HEADERS 32
 
+/* Receive buffers larger than this are freed when a connection goes back to the pool. */
+#define SMRT_IDLE_BUF_MAX (256 * 1024)
+
 typedef struct smrt_pool smrt_pool;
 
 typedef struct smrt_conn {

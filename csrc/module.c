@@ -385,6 +385,9 @@ static PyObject *mod_sign_request(PyObject *module, PyObject *const *args, Py_ss
         !(amz_date = PyUnicode_AsUTF8AndSize(args[9], &amz_len))) {
         return NULL;
     }
+    if (token && token_len == 0) {
+        token = NULL; /* botocore signs with a token only when it is truthy */
+    }
     if (!is_amz_date(amz_date, amz_len) || strlen(region) > 64 || strlen(service) > 64) {
         PyErr_SetString(PyExc_ValueError, "bad timestamp, region or service");
         return NULL;

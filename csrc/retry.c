@@ -8,11 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* botocore 1.44 retries/standard.py: RetryQuotaChecker, ExponentialBackoff. */
 #define QUOTA_INITIAL 500
-#define QUOTA_RETRY_COST 5
-#define QUOTA_TIMEOUT_COST 10
+#define QUOTA_RETRY_COST 14
+#define QUOTA_THROTTLING_COST 5
 #define QUOTA_NO_RETRY_INCREMENT 1
 #define STANDARD_MAX_BACKOFF 20.0
+#define THROTTLING_BASE_SCALE 1.0
+#define NON_THROTTLING_BASE_SCALE 0.05
+#define RETRY_AFTER_MAX_ADDITIONAL 5.0
 
 /* Adaptive mode's client-side rate limiter (botocore/retries/{adaptive,bucket,throttling}.py). */
 #define MIN_FILL_RATE 0.5
@@ -120,12 +124,17 @@ static const char *const STANDARD_TRANSIENT_CODES[] = {
     "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", NULL,
 };
 
-int smrt_retry_is_throttling(const smrt_retry *r, long status, const char *code)
+int smrt_retry_is_throttling(const smrt_retry *r, const smrt_attempt *a)
 {
-    if (r->mode == SMRT_RETRY_LEGACY) {
-        return status == 429 || (status == 400 && code_in(code, LEGACY_THROTTLING_400));
+    if (a->kind != SMRT_XFER_OK) {
+        return 0;
     }
-    return code_in(code, STANDARD_THROTTLING);
+    if (r->mode == SMRT_RETRY_LEGACY) {
+        return a->status == 429 || (a->status == 400 && code_in(a->error_code, LEGACY_THROTTLING_400));
+    }
+    /* ThrottlingErrorDetector: the fixed codes, else (no modeled error of this operation has a
+     * retryable trait) ThrottlingStatusCodeChecker: a 429 the model does not cover. */
+    return code_in(a->error_code, STANDARD_THROTTLING) || (a->status == 429 && !a->modeled);
 }
 
 static int legacy_retryable(const smrt_attempt *a)
@@ -158,7 +167,7 @@ static int legacy_retryable(const smrt_attempt *a)
     }
 }
 
-static int standard_retryable(const smrt_attempt *a)
+static int standard_retryable(const smrt_retry *r, const smrt_attempt *a)
 {
     switch (a->kind) {
     case SMRT_XFER_OK:
@@ -171,12 +180,12 @@ static int standard_retryable(const smrt_attempt *a)
     if (a->status == 500 || a->status == 502 || a->status == 503 || a->status == 504) {
         return 1;
     }
-    return code_in(a->error_code, STANDARD_TRANSIENT_CODES) || code_in(a->error_code, STANDARD_THROTTLING);
+    return code_in(a->error_code, STANDARD_TRANSIENT_CODES) || smrt_retry_is_throttling(r, a);
 }
 
 smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a)
 {
-    smrt_retry_decision d = {0, 0.0, 0, 0};
+    smrt_retry_decision d = {0, 0.0, -1.0, 0, 0};
     if (r->mode == SMRT_RETRY_LEGACY) {
         /* retryhandler.py: MaxAttemptsDecorator around the checkers; no cap on the delay. */
         if (!legacy_retryable(a)) {
@@ -195,11 +204,11 @@ smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, 
         d.max_attempts_reached = a->kind == SMRT_XFER_OK;
         return d;
     }
-    if (!standard_retryable(a)) {
+    if (!standard_retryable(r, a)) {
         return d;
     }
-    int cost = (a->kind == SMRT_XFER_READ_TIMEOUT || a->kind == SMRT_XFER_CONNECT_TIMEOUT) ? QUOTA_TIMEOUT_COST
-                                                                                            : QUOTA_RETRY_COST;
+    int throttled = smrt_retry_is_throttling(r, a);
+    int cost = throttled ? QUOTA_THROTTLING_COST : QUOTA_RETRY_COST;
     pthread_mutex_lock(&r->lock);
     int ok = r->quota >= cost;
     if (ok) {
@@ -213,9 +222,20 @@ smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, 
     call->quota_held = cost;
     call->took_retry = 1;
     d.retry = 1;
-    double cap = ldexp(1.0, a->attempt - 1);
+    double cap = (throttled ? THROTTLING_BASE_SCALE : NON_THROTTLING_BASE_SCALE) * ldexp(1.0, a->attempt - 1);
     d.backoff_cap = cap < STANDARD_MAX_BACKOFF ? cap : STANDARD_MAX_BACKOFF;
+    d.retry_after_s = a->kind == SMRT_XFER_OK ? a->retry_after_s : -1.0;
     return d;
+}
+
+double smrt_retry_delay(const smrt_retry_decision *d, double r)
+{
+    double t = r * d->backoff_cap;
+    if (d->retry_after_s >= 0) {
+        double ra = d->retry_after_s < t + RETRY_AFTER_MAX_ADDITIONAL ? d->retry_after_s : t + RETRY_AFTER_MAX_ADDITIONAL;
+        return ra > t ? ra : t;
+    }
+    return t;
 }
 
 int smrt_retry_on_success(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a)
@@ -317,7 +337,7 @@ void smrt_retry_record_response(smrt_retry *r, int throttled, double now_s)
 
 void smrt_retry_sdk_request(const smrt_retry *r, int attempt, const char *ttl, char *out, size_t n)
 {
-    if (attempt <= 1) {
+    if (attempt <= 1 && r->mode == SMRT_RETRY_LEGACY) {
         snprintf(out, n, "attempt=1");
     } else if (ttl && *ttl) {
         snprintf(out, n, "ttl=%s; attempt=%d; max=%d", ttl, attempt, r->max_attempts);

@@ -30,12 +30,14 @@ typedef struct smrt_attempt {
     smrt_xfer_kind kind;     /* transport outcome */
     long status;             /* HTTP status when kind == SMRT_XFER_OK */
     const char *error_code;  /* the parsed error code when status >= 300, else NULL */
-    const char *retry_after; /* the x-amz-retry-after header, or NULL */
+    int modeled;             /* error_code names one of the operation's modeled errors */
+    double retry_after_s;    /* x-amz-retry-after in seconds (parsed as botocore does), or < 0 */
 } smrt_attempt;
 
 typedef struct smrt_retry_decision {
     int retry;                /* back off, then send again */
-    double backoff_cap;       /* the delay is a uniform draw in [0, backoff_cap) */
+    double backoff_cap;       /* the delay is a uniform draw t in [0, backoff_cap) ... */
+    double retry_after_s;     /* ... raised to min(retry_after_s, t + 5) when >= 0 (smrt_retry_delay) */
     int max_attempts_reached; /* ResponseMetadata['MaxAttemptsReached'] */
     int quota_reached;        /* ResponseMetadata['RetryQuotaReached'] */
 } smrt_retry_decision;
@@ -50,6 +52,9 @@ int smrt_retry_max_attempts(const smrt_retry *r);
 /* After an attempt that failed (a transport error, or a status of 300 or more). */
 smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a);
 
+/* The delay for decision `d` given a uniform draw `r` in [0, 1). */
+double smrt_retry_delay(const smrt_retry_decision *d, double r);
+
 /* After an attempt that got a response below 300 (the call's outcome): refunds the retry
  * quota; returns 1 when standard mode flags the response MaxAttemptsReached (it does for
  * any response on the last allowed attempt). */
@@ -63,11 +68,14 @@ double smrt_retry_send_delay(smrt_retry *r, double now_s);
  * needs-retry event), `throttled` as smrt_retry_is_throttling says. */
 void smrt_retry_record_response(smrt_retry *r, int throttled, double now_s);
 
-/* The amz-sdk-request header value for `attempt` into out (NUL-terminated): "attempt=1",
- * then "[ttl=YYYYMMDDTHHMMSSZ; ]attempt=N; max=M". `ttl` may be NULL or "". */
+/* The amz-sdk-request header value for `attempt` into out (NUL-terminated):
+ * "[ttl=YYYYMMDDTHHMMSSZ; ]attempt=N; max=M", where legacy mode's first attempt is just
+ * "attempt=1" (botocore 1.44 seeds `max` only in standard and adaptive modes). `ttl` may be
+ * NULL or "". */
 void smrt_retry_sdk_request(const smrt_retry *r, int attempt, const char *ttl, char *out, size_t n);
 
-/* Is the error code one of botocore's throttling codes (for the mode's rules)? */
-int smrt_retry_is_throttling(const smrt_retry *r, long status, const char *code);
+/* Is the attempt a throttling error by the mode's rules? (standard and adaptive: a throttling
+ * code, or a 429 whose code is not one of the operation's modeled errors.) */
+int smrt_retry_is_throttling(const smrt_retry *r, const smrt_attempt *a);
 
 #endif

@@ -211,11 +211,23 @@ def create_client(settings):
 
 
 def _parse_error(status, headers, body):
-    """(code, x-amz-retry-after, parsed response) for an HTTP error response."""
+    """(code, x-amz-retry-after in seconds or None, parsed response) for an HTTP error response."""
     from ._errors import error_code, parse_error_response
 
     parsed = parse_error_response(status, headers, body)
-    return error_code(parsed), headers.get("x-amz-retry-after"), parsed
+    return error_code(parsed), _retry_after_seconds(headers.get("x-amz-retry-after")), parsed
+
+
+def _retry_after_seconds(value):
+    # botocore 1.44 retries/standard.py ExponentialBackoff._get_retry_after_delay: integer
+    # milliseconds as int() reads them; negative or unreadable values are ignored.
+    if value is None:
+        return None
+    try:
+        seconds = int(value) / 1000.0
+    except (ValueError, OverflowError):
+        return None
+    return None if seconds < 0 else seconds
 
 
 def _client_error(parsed, operation_name):

@@ -64,6 +64,7 @@ class Client:
         EnableExplanations: str = ...,
         InferenceComponentName: str = ...,
         SessionId: str = ...,
+        PrefixAwareId: str = ...,
     ) -> InvokeEndpointOutput: ...
     def _set_credentials(
         self,

@@ -394,6 +394,16 @@ class _Exceptions:
         raise AttributeError(name)
 
 
+def _throttled(mode, service_name, status, code):
+    """botocore 1.44 ThrottlingErrorDetector: a throttling code, or a 429 the model doesn't cover
+    (standard and adaptive modes)."""
+    if mode == "legacy" or status is None:
+        return False
+    return code in _STANDARD_THROTTLES or (
+        status == 429 and code not in _MODELED_ERRORS[service_name]
+    )
+
+
 def _retryable(mode, service_name, status, code, exception):
     from . import exceptions as exc
 
@@ -414,9 +424,24 @@ def _retryable(mode, service_name, status, code, exception):
     return (
         status in (500, 502, 503, 504)
         or code in _STANDARD_TRANSIENT_CODES
-        or code in _STANDARD_THROTTLES
+        or _throttled(mode, service_name, status, code)
         or (service_name == "sts" and code == "IDPCommunicationError")
     )
+
+
+def _backoff(mode, service_name, attempt, status, code, response):
+    """The delay before attempt + 1 (docs/retries.md sections 3.3 and 4.4)."""
+    if mode == "legacy":
+        return _random() * 2 ** (attempt - 1)
+    scale = 1 if _throttled(mode, service_name, status, code) else 0.05
+    delay = _random() * min(scale * 2 ** (attempt - 1), 20)
+    if response is not None:
+        from ._client import _retry_after_seconds
+
+        retry_after = _retry_after_seconds(response.headers.get("x-amz-retry-after"))
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, delay + 5))
+    return delay
 
 
 def _sleep(seconds):
@@ -459,8 +484,11 @@ class NestedClient:
         while True:
             attempt += 1
             method, url, headers, body = build_request(settings.endpoint_url)
+            # botocore 1.44 seeds `max` from the first attempt on, except in legacy mode.
             request_header = (
-                "attempt=1" if attempt == 1 else f"attempt={attempt}; max={max_attempts}"
+                "attempt=1"
+                if attempt == 1 and mode == "legacy"
+                else f"attempt={attempt}; max={max_attempts}"
             )
             headers = [
                 ("User-Agent", settings.user_agent),
@@ -492,8 +520,7 @@ class NestedClient:
                 code = parsed.get("Error", {}).get("Code")
             retryable = _retryable(mode, settings.service_name, status, code, exception)
             if attempt < max_attempts and retryable:
-                base = _random() * 2 ** (attempt - 1)
-                _sleep(base if mode == "legacy" else min(base, 20))
+                _sleep(_backoff(mode, settings.service_name, attempt, status, code, response))
                 continue
             if exception is not None:
                 raise exception

@@ -24,6 +24,7 @@ _HEADERS = (
     ("EnableExplanations", "X-Amzn-SageMaker-Enable-Explanations"),
     ("InferenceComponentName", "X-Amzn-SageMaker-Inference-Component"),
     ("SessionId", "X-Amzn-SageMaker-Session-Id"),
+    ("PrefixAwareId", "X-Amzn-SageMaker-Prefix-Aware-Id"),
 )
 
 
@@ -112,7 +113,7 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
         ("X-Amz-Expires", expires_in),
         ("X-Amz-SignedHeaders", signed_headers),
     ]
-    if frozen.token is not None:
+    if frozen.token is not None:  # botocore's query signer: even an empty one
         auth_params.append(("X-Amz-Security-Token", frozen.token))
 
     query_dict = {}

@@ -80,7 +80,7 @@ _VALID_ACCOUNT_ID_ENDPOINT_MODES = ("preferred", "disabled", "required")
 _USERAGENT_APPID_MAXLEN = 50
 _UNSUPPORTED_DUALSTACK_LEGACY = ("aws-iso", "aws-iso-b")
 
-# Generated from botocore 1.43.11 data/partitions.json (rule set partitions) and
+# Generated from botocore 1.44.8 data/partitions.json (rule set partitions) and
 # data/endpoints.json (runtime.sagemaker, for construction-time checks and regions):
 #   ruleset: (name, regionRegex, regions, dnsSuffix, dualStackDnsSuffix, supportsFIPS,
 #             supportsDualStack)
@@ -120,8 +120,10 @@ _RULESET_PARTITIONS = (
             "il-central-1",
             "me-central-1",
             "me-south-1",
+            "me-west-1",
             "mx-central-1",
             "sa-east-1",
+            "sa-west-1",
             "us-east-1",
             "us-east-2",
             "us-west-1",
@@ -306,7 +308,13 @@ _LEGACY_PARTITIONS = (
         (("fips",),),
         (("us-isob-east-1", ()),),
     ),
-    ("aws-iso-e", "^eu\\-isoe\\-\\w+\\-\\d+$", ("eu-isoe-west-1",), (("fips",),), ()),
+    (
+        "aws-iso-e",
+        "^eu\\-isoe\\-\\w+\\-\\d+$",
+        ("eu-isoe-west-1",),
+        (("fips",),),
+        (("eu-isoe-west-1", ()),),
+    ),
     (
         "aws-iso-f",
         "^us\\-isof\\-\\w+\\-\\d+$",
@@ -1067,7 +1075,7 @@ def _config_kwargs(
             mode = view.get("retry_mode")
         else:
             mode = view.get("retry_mode", retry_mode_default)
-        retries["mode"] = "legacy" if mode is None else mode
+        retries["mode"] = "standard" if mode is None else mode
 
     if kwargs.get("connect_timeout") is None and connect_timeout_default:
         kwargs["connect_timeout"] = connect_timeout_default

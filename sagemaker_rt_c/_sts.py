@@ -34,6 +34,7 @@ _ASSUME_ROLE = (
     ("TokenCode", "string", 6),
     ("SourceIdentity", "string", 2),
     ("ProvidedContexts", "list", 1),
+    ("MinimumSessionTokenSize", "integer", 0),
 )
 _ASSUME_ROLE_REQUIRED = ("RoleArn", "RoleSessionName")
 _WEB_IDENTITY = (
@@ -44,6 +45,7 @@ _WEB_IDENTITY = (
     ("PolicyArns", "list", None),
     ("Policy", "string", 1),
     ("DurationSeconds", "integer", 900),
+    ("MinimumSessionTokenSize", "integer", 0),
 )
 _WEB_IDENTITY_REQUIRED = ("RoleArn", "RoleSessionName", "WebIdentityToken")
 

@@ -34,6 +34,7 @@ _INVOKE = (
     ("EnableExplanations", "header", 1),
     ("InferenceComponentName", "header", None),
     ("SessionId", "header", None),
+    ("PrefixAwareId", "header", 1),
 )
 _INVOKE_STREAM = (
     ("EndpointName", "label", None),
@@ -46,6 +47,7 @@ _INVOKE_STREAM = (
     ("InferenceId", "header", 1),
     ("InferenceComponentName", "header", None),
     ("SessionId", "header", None),
+    ("PrefixAwareId", "header", 1),
 )
 _INVOKE_ASYNC = (
     ("EndpointName", "label", None),
@@ -58,12 +60,13 @@ _INVOKE_ASYNC = (
     ("Filename", "header", 1),
     ("RequestTTLSeconds", "int", 60),
     ("InvocationTimeoutSeconds", "int", 1),
+    ("Body", "blob", None),
 )
 
 # operation -> (required members, members)
 _OPERATIONS = {
     "InvokeEndpoint": (("EndpointName", "Body"), _INVOKE),
-    "InvokeEndpointAsync": (("EndpointName", "InputLocation"), _INVOKE_ASYNC),
+    "InvokeEndpointAsync": (("EndpointName",), _INVOKE_ASYNC),
     "InvokeEndpointWithResponseStream": (("EndpointName", "Body"), _INVOKE_STREAM),
 }
 

@@ -147,8 +147,10 @@ def sign_request(
     omit_session_token adds X-Amz-Security-Token after signing, unsigned. payload_hash
     overrides the body's SHA-256 (e.g. UNSIGNED_PAYLOAD). Returns a SignedRequest whose
     ``headers`` are the given ones plus X-Amz-Date, X-Amz-Security-Token,
-    X-Amz-Content-Sha256 (as asked) and Authorization.
+    X-Amz-Content-Sha256 (as asked) and Authorization. An empty session_token is no token,
+    as in botocore's header signer.
     """
+    session_token = session_token or None
     date = amz_date(timestamp)
     if (
         not (sign_body or omit_session_token or raw_query)
@@ -230,7 +232,8 @@ def presign_url(
     The auth parameters (X-Amz-Algorithm, -Credential, -Date, -Expires, -SignedHeaders and,
     with a session token, -Security-Token) follow the URL's own query; X-Amz-Signature comes
     last. headers: (name, value) pairs the request will carry, all signed (Host is added
-    from the URL). Returns a PresignedURL.
+    from the URL). Returns a PresignedURL. An empty session_token is sent empty, as botocore's
+    query signer sends it.
     """
     if isinstance(expires, bool) or not isinstance(expires, int) or expires <= 0:
         raise ValueError(f"expires must be a positive int, not {expires!r}")

@@ -147,6 +147,7 @@ _SPECS = {
         "{actual_bytes} read, but total bytes expected is {expected_bytes}.",
     ),
     "UnknownCredentialError": ((_BCE,), "Credential named {name} not found."),
+    "UnknownTokenProviderError": ((_BCE,), "Token provider named {name} not found."),
     "UnknownClientMethodError": ((_BCE,), "Client does not have method: {method_name}"),
     "UnsupportedSignatureVersionError": (
         (_BCE,),

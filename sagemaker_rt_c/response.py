@@ -42,14 +42,8 @@ class StreamingBody(IOBase):
         """Read at most amt bytes from the stream; all of it when amt is omitted."""
         try:
             chunk = self._raw_stream.read(amt)
-        except _ReadTimeout as e:
-            from .exceptions import ReadTimeoutError
-
-            raise ReadTimeoutError(endpoint_url=getattr(e, "url", None), error=e)  # noqa: B904
-        except _ProtocolError as e:
-            from .exceptions import ResponseStreamingError
-
-            raise ResponseStreamingError(error=e)  # noqa: B904 (as botocore)
+        except (_ReadTimeout, _ProtocolError) as e:
+            raise _translate(e)  # noqa: B904 (as botocore)
         self._amount_read += len(chunk)
         if amt is None or (not chunk and amt > 0):
             self._verify_content_length()
@@ -59,21 +53,20 @@ class StreamingBody(IOBase):
         """Read into a writable buffer; return the number of bytes read."""
         try:
             amount_read = self._raw_stream.readinto(b)
-        except _ReadTimeout as e:
-            from .exceptions import ReadTimeoutError
-
-            raise ReadTimeoutError(endpoint_url=getattr(e, "url", None), error=e)  # noqa: B904
-        except _ProtocolError as e:
-            from .exceptions import ResponseStreamingError
-
-            raise ResponseStreamingError(error=e)  # noqa: B904 (as botocore)
+        except (_ReadTimeout, _ProtocolError) as e:
+            raise _translate(e)  # noqa: B904 (as botocore)
         self._amount_read += amount_read
         if amount_read == 0 and len(b) > 0:
             self._verify_content_length()
         return amount_read
 
     def readlines(self):
-        return self._raw_stream.readlines()
+        # botocore lets urllib3's own exceptions escape here; ours are private, so a broken
+        # stream raises what read() raises (README: deliberate).
+        try:
+            return self._raw_stream.readlines()
+        except (_ReadTimeout, _ProtocolError) as e:
+            raise _translate(e)  # noqa: B904
 
     def __iter__(self):
         """Yield 1 KiB chunks."""
@@ -128,3 +121,14 @@ class StreamingBody(IOBase):
     def close(self):
         """Close the underlying response stream."""
         self._raw_stream.close()
+
+
+def _translate(e):
+    """botocore's exception for a RawStream error (StreamingBody.read's except clauses)."""
+    if isinstance(e, _ReadTimeout):
+        from .exceptions import ReadTimeoutError
+
+        return ReadTimeoutError(endpoint_url=getattr(e, "url", None), error=e)
+    from .exceptions import ResponseStreamingError
+
+    return ResponseStreamingError(error=e)

@@ -40,12 +40,6 @@ def _ensure_boolean(val):
     return False
 
 
-def _new_retries_default():
-    # botocore reads AWS_NEW_RETRIES_2026 once, when it is imported.
-    value = os.environ.get("AWS_NEW_RETRIES_2026")
-    return "standard" if value is not None and value.lower() == "true" else "legacy"
-
-
 # botocore.configprovider.BOTOCORE_DEFAUT_SESSION_VARIABLES (the entries a SageMaker Runtime
 # client reads): logical name -> (config file keys, environment variables, default, conversion).
 # A config key given as (section, key) reads a nested sub-section.
@@ -75,7 +69,7 @@ _VARS = {
         None,
         _ensure_boolean,
     ),
-    "retry_mode": (("retry_mode",), ("AWS_RETRY_MODE",), _new_retries_default(), None),
+    "retry_mode": (("retry_mode",), ("AWS_RETRY_MODE",), "standard", None),
     "defaults_mode": (("defaults_mode",), ("AWS_DEFAULTS_MODE",), "legacy", None),
     "max_attempts": (("max_attempts",), ("AWS_MAX_ATTEMPTS",), None, int),
     "user_agent_appid": (("sdk_ua_app_id",), ("AWS_SDK_UA_APP_ID",), None, None),

@@ -28,6 +28,7 @@ INVOKE_HEADER_PARAMS = [
     "EnableExplanations",
     "InferenceComponentName",
     "SessionId",
+    "PrefixAwareId",
 ]
 
 # Published test vectors, copied into the repository with their licences (conformance/README.md).

@@ -52,6 +52,7 @@ def random_params(rng):
         ("TargetModel", 1),
         ("InferenceId", 1),
         ("SessionId", 0),
+        ("PrefixAwareId", 1),
     ):
         if rng.random() < 0.4:
             params[name] = "x" * minimum + "".join(
@@ -61,7 +62,7 @@ def random_params(rng):
 
 
 @pytest.mark.parametrize("seed", range(30))
-@pytest.mark.parametrize("token", [None, "TOKEN/with+chars=="])
+@pytest.mark.parametrize("token", [None, "", "TOKEN/with+chars=="])
 def test_presigned_url_matches_boto3(seed, token):
     rng = random.Random(seed)
     params = random_params(rng)

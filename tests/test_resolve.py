@@ -1148,7 +1148,7 @@ def test_user_agent_format():
     assert s.user_agent == (
         f"sagemaker_rt_c/{__version__} ua/2.1 os/{sysname.lower()}#{release} "
         f"md/arch#{machine.lower()} lang/python#{platform.python_version()} "
-        f"md/pyimpl#{platform.python_implementation()} cfg/retry-mode#legacy app/my-app extra/1"
+        f"md/pyimpl#{platform.python_implementation()} cfg/retry-mode#standard app/my-app extra/1"
     )
     s = resolve_client_settings(
         "sagemaker-runtime",
@@ -1182,7 +1182,7 @@ def test_callers_retries_dict_is_not_modified():
     s = resolve_client_settings(
         "sagemaker-runtime", region_name="us-east-1", config=cfg, session=Session(), **KEYS
     )
-    assert s.max_attempts == 4 and s.config.retries == {"total_max_attempts": 4, "mode": "legacy"}
+    assert s.max_attempts == 4 and s.config.retries == {"total_max_attempts": 4, "mode": "standard"}
     assert cfg.retries == {"max_attempts": 3}
 
 

@@ -395,17 +395,16 @@ _BROKEN = (
     f"IncompleteRead(3 bytes read, {len(LINES) - 3} more expected)', "
     f"IncompleteRead(3 bytes read, {len(LINES) - 3} more expected))",
 )
+_SHORT = ("raised", "IncompleteReadError", f"3 read, but total bytes expected is {len(LINES)}.")
 CLOSE_CASES = {
     # How botocore's body behaves after close() with part of the body unread: the closed
-    # urllib3 stream returns b"" (or raises), and botocore's content-length check fails.
-    "read": (
-        lambda b: b.read(),
-        ("raised", "IncompleteReadError", f"3 read, but total bytes expected is {len(LINES)}."),
-    ),
-    "read_amt": (lambda b: b.read(5), _BROKEN),
-    "next": (lambda b: next(b), _BROKEN),
-    "iter_lines": (lambda b: list(b.iter_lines()), _BROKEN),
-    "readinto": (lambda b: b.readinto(bytearray(8)), _BROKEN),
+    # urllib3 stream returns b"" (botocore 1.44 reads with enforce_content_length=False), and
+    # botocore's content-length check fails.
+    "read": (lambda b: b.read(), _SHORT),
+    "read_amt": (lambda b: b.read(5), _SHORT),
+    "next": (lambda b: next(b), _SHORT),
+    "iter_lines": (lambda b: list(b.iter_lines()), _SHORT),
+    "readinto": (lambda b: b.readinto(bytearray(8)), _SHORT),
     "tell": (lambda b: b.tell(), ("ok", 3)),
     "closed": (lambda b: b.closed, ("ok", False)),  # botocore never sets IOBase's flag
     "readable": (lambda b: b.readable(), ("ok", True)),

@@ -1,7 +1,7 @@
 """Retry behaviour, boto3 against sagemaker_rt_c (docs/retries.md is the specification).
 
 Every test runs once per client through ``make_client``; both must meet the same expectations,
-which were derived from botocore 1.43 and checked against it. Nothing here really sleeps:
+which were derived from botocore 1.44.8 and checked against it. Nothing here really sleeps:
 
 * boto3: the jitter draws are patched (``random.random`` for legacy mode, the default argument
   ``ExponentialBackoff`` bound at import time for standard/adaptive), ``time.sleep`` in
@@ -116,12 +116,13 @@ def reached(n):
     return f" (reached max retries: {n})"
 
 
-def sdk_request_values(attempts, max_attempts, ttls=None):
-    """amz-sdk-request per attempt: attempt 1 never carries ``max`` (nor ``ttl``)."""
+def sdk_request_values(attempts, max_attempts, ttls=None, mode="standard"):
+    """amz-sdk-request per attempt: attempt 1 never carries ``ttl``, and carries ``max`` except
+    in legacy mode (botocore 1.44 seeds it in standard and adaptive modes)."""
     out = []
     for i in range(1, attempts + 1):
         if i == 1:
-            out.append("attempt=1")
+            out.append("attempt=1" if mode == "legacy" else f"attempt=1; max={max_attempts}")
             continue
         ttl = ttls[i - 1] if ttls else None
         prefix = f"ttl={ttl}; " if ttl else ""
@@ -129,12 +130,12 @@ def sdk_request_values(attempts, max_attempts, ttls=None):
     return out
 
 
-def check_wire(server, attempts, max_attempts, body=b"x", ttls=None):
+def check_wire(server, attempts, max_attempts, body=b"x", ttls=None, mode="standard"):
     """The server saw ``attempts`` requests of one call: headers, invocation id, body."""
     reqs = server.requests
     assert len(reqs) == attempts
     assert [r.header("amz-sdk-request") for r in reqs] == sdk_request_values(
-        attempts, max_attempts, ttls
+        attempts, max_attempts, ttls, mode
     )
     ids = {r.header("amz-sdk-invocation-id") for r in reqs}
     assert len(ids) == 1
@@ -264,51 +265,61 @@ def no_backoff(timing):
 # --------------------------------------------------------------------------- sanity
 
 
-def test_boto3_new_retries_switch_off():
-    """The expectations below are botocore's defaults: AWS_NEW_RETRIES_2026 unset at import."""
+def test_boto3_is_the_release_these_expectations_follow():
+    """botocore 1.44 made 1.43's opt-in retry behaviour (AWS_NEW_RETRIES_2026) the only one."""
+    import botocore
     from botocore import configprovider
 
-    assert configprovider.NEW_RETRIES_ENABLED is False
-    assert configprovider.DEFAULT_NEW_RETRIES is False
+    assert botocore.__version__ == "1.44.8"
+    assert configprovider.NEW_RETRIES_ENABLED is True
 
 
 # --------------------------------------------------------------------------- mode and attempts
 
 
-def test_default_is_legacy_with_five_attempts(make_client, server, no_backoff):
+@pytest.mark.parametrize("switch", [None, "false", "true"])
+def test_default_is_standard_with_three_attempts(
+    make_client, server, no_backoff, monkeypatch, switch
+):
+    """AWS_NEW_RETRIES_2026 no longer changes anything: standard is the default either way."""
+    if switch is not None:
+        monkeypatch.setenv("AWS_NEW_RETRIES_2026", switch)
     client = no_backoff(make_client(endpoint_url=server.url))
-    server.queue(*[err(500, "InternalFailure")] * 5)
+    server.queue(*[err(500, "InternalFailure")] * 3)
     expect_client_error(
         client,
         "InternalFailure",
         500,
-        error_message("InternalFailure", reached(4)),
-        {"RetryAttempts": 4, "MaxAttemptsReached": True},
+        error_message("InternalFailure", reached(2)),
+        {"RetryAttempts": 2, "MaxAttemptsReached": True},
     )
-    check_wire(server, 5, 5)
+    check_wire(server, 3, 3)
 
 
 RESOLUTION = [
     # (environment, Config retries, behaviour family, total attempts); adaptive retries as standard
-    ({}, None, "legacy", 5),
+    ({}, None, "standard", 3),
+    ({}, {"mode": "legacy"}, "legacy", 5),
     ({}, {"mode": "standard"}, "standard", 3),
     ({}, {"mode": "adaptive"}, "standard", 3),
     ({"AWS_RETRY_MODE": "standard"}, None, "standard", 3),
     ({"AWS_RETRY_MODE": "adaptive"}, None, "standard", 3),
     ({"AWS_RETRY_MODE": "standard"}, {"mode": "legacy"}, "legacy", 5),
-    ({"AWS_MAX_ATTEMPTS": "2"}, None, "legacy", 2),
+    ({"AWS_MAX_ATTEMPTS": "2"}, None, "standard", 2),
+    ({"AWS_RETRY_MODE": "legacy", "AWS_MAX_ATTEMPTS": "2"}, None, "legacy", 2),
     ({"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "4"}, None, "standard", 4),
     ({"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "4"}, {"mode": "legacy"}, "legacy", 4),
-    ({"AWS_MAX_ATTEMPTS": "4"}, {"max_attempts": 1}, "legacy", 2),
+    ({"AWS_MAX_ATTEMPTS": "4"}, {"max_attempts": 1}, "standard", 2),
     ({"AWS_MAX_ATTEMPTS": "4"}, {"mode": "standard", "total_max_attempts": 2}, "standard", 2),
-    ({}, {"max_attempts": 0}, "legacy", 1),
+    ({}, {"max_attempts": 0}, "standard", 1),
+    ({}, {"mode": "legacy", "max_attempts": 0}, "legacy", 1),
     ({}, {"mode": "standard", "max_attempts": 0}, "standard", 1),
     ({}, {"mode": "standard", "total_max_attempts": 1}, "standard", 1),
-    ({}, {"max_attempts": 5, "total_max_attempts": 2}, "legacy", 2),
+    ({}, {"max_attempts": 5, "total_max_attempts": 2}, "standard", 2),
     ({}, {"mode": "standard", "max_attempts": 4}, "standard", 5),
     ({"AWS_DEFAULTS_MODE": "standard"}, None, "standard", 3),
     ({"AWS_DEFAULTS_MODE": "standard", "AWS_RETRY_MODE": "legacy"}, None, "legacy", 5),
-    ({"AWS_DEFAULTS_MODE": "legacy"}, None, "legacy", 5),
+    ({"AWS_DEFAULTS_MODE": "legacy"}, None, "standard", 3),
 ]
 
 
@@ -327,7 +338,7 @@ def test_mode_and_max_attempts_resolution(
     if family == "standard":
         md["MaxAttemptsReached"] = True
     expect_success(client, md)
-    check_wire(server, total, total)
+    check_wire(server, total, total, mode=family)
 
     # Exhaustion: exactly ``total`` requests.
     server.clear()
@@ -339,7 +350,7 @@ def test_mode_and_max_attempts_resolution(
         error_message("InternalFailure", reached(total - 1)),
         {"RetryAttempts": total - 1, "MaxAttemptsReached": True},
     )
-    check_wire(server, total, total)
+    check_wire(server, total, total, mode=family)
 
 
 INVALID_ENV = [
@@ -427,7 +438,8 @@ RETRYABILITY = [
     (500, "ValidationError", True, True),  # the status decides, whatever the code
     (509, None, True, False),
     (429, "ModelNotReadyException", True, False),
-    (429, None, True, False),
+    (429, None, True, True),  # 1.44: a 429 no modeled error covers is throttling
+    (429, "SomethingElse", True, True),
     (429, "ThrottlingException", True, True),
     (400, "ThrottlingException", True, True),
     (403, "ThrottlingException", False, True),  # legacy pairs each code with status 400
@@ -462,11 +474,11 @@ def test_which_errors_are_retried(
     max_attempts = 5 if mode == "legacy" else 3
     if retried:
         expect_success(client, {"RetryAttempts": 1})
-        check_wire(server, 2, max_attempts)
+        check_wire(server, 2, max_attempts, mode=mode)
     else:
         shown = code if code is not None else str(status)
         expect_client_error(client, shown, status, error_message(shown), {"RetryAttempts": 0})
-        check_wire(server, 1, max_attempts)
+        check_wire(server, 1, max_attempts, mode=mode)
 
 
 @pytest.mark.parametrize("mode,max_attempts", [("legacy", 5), ("standard", 3), ("adaptive", 3)])
@@ -477,7 +489,7 @@ def test_connection_failure_then_success(
     client = no_backoff(make_client(endpoint_url=server.url, config=config(retries={"mode": mode})))
     server.queue(Reset() if failure == "reset" else Close(), ok())
     expect_success(client, {"RetryAttempts": 1})
-    check_wire(server, 2, max_attempts)
+    check_wire(server, 2, max_attempts, mode=mode)
 
 
 @pytest.mark.parametrize("mode,max_attempts", [("legacy", 5), ("standard", 3), ("adaptive", 3)])
@@ -493,7 +505,7 @@ def test_connection_failure_exhaustion(
         "Connection was closed before we received a valid response from endpoint URL: "
         f'"{server.url}{ENDPOINT_PATH}".',
     )
-    check_wire(server, max_attempts, max_attempts)
+    check_wire(server, max_attempts, max_attempts, mode=mode)
 
 
 @pytest.mark.parametrize("mode,max_attempts", [("legacy", 5), ("standard", 3)])
@@ -506,7 +518,7 @@ def test_read_timeout_then_success_resends_the_inference(
     )
     server.queue(Delay(STALL, ok()), ok())
     expect_success(client, {"RetryAttempts": 1}, Body=body, ContentType="application/json")
-    check_wire(server, 2, max_attempts, body=body)
+    check_wire(server, 2, max_attempts, body=body, mode=mode)
     assert server.requests[0].header("Content-Type") == "application/json"
     assert server.requests[1].header("Content-Type") == "application/json"
 
@@ -522,7 +534,7 @@ def test_read_timeout_exhaustion(make_client, server, no_backoff, config):
 
 
 @pytest.mark.parametrize(
-    "mode,delays", [("legacy", [0.5, 1.0, 2.0, 4.0]), ("standard", [0.5, 1.0])]
+    "mode,delays", [("legacy", [0.5, 1.0, 2.0, 4.0]), ("standard", [0.025, 0.05])]
 )
 def test_connection_refused_is_retried(make_client, timing, config, mode, delays):
     timing.values = [0.5]
@@ -537,16 +549,19 @@ def test_connection_refused_is_retried(make_client, timing, config, mode, delays
 
 
 @pytest.mark.parametrize("mode", ["legacy", "standard"])
-def test_truncated_error_body_is_not_retried(make_client, server, no_backoff, config, mode):
-    # botocore reads an error body outside its retry loop: urllib3's ProtocolError escapes.
-    # Ours raises botocore's class for a broken response stream instead (README: deliberate),
-    # with the same words.
+def test_truncated_error_body_is_parsed_and_retried(make_client, server, no_backoff, config, mode):
+    # botocore 1.44 reads with enforce_content_length=False: an error body cut short by a clean
+    # close is parsed from what arrived (here not JSON: the status is the code, the text the
+    # message) and retried by the usual rules.
     client = no_backoff(make_client(endpoint_url=server.url, config=config(retries={"mode": mode})))
     server.queue(Partial(100, b'{"message"', status=500), ok())
-    expected = "ProtocolError" if make_client.__name__ == "make_boto3" else "ResponseStreamingError"
-    e = expect_exception(client, expected)
-    assert "IncompleteRead(10 bytes read, 90 more expected)" in str(e)
-    assert len(server.requests) == 1
+    expect_success(client, {"RetryAttempts": 1})
+    assert len(server.requests) == 2
+    server.clear()
+    server.queue(Partial(100, b"too lar", status=413))
+    expect_client_error(
+        client, "413", 413, error_message("413", message="too lar"), {"RetryAttempts": 0}
+    )
 
 
 @pytest.mark.parametrize("mode", ["legacy", "standard"])
@@ -582,7 +597,7 @@ def test_exhaustion(make_client, server, no_backoff, config, mode, max_attempts,
     server.queue(*[err(status, code)] * max_attempts)
     n = md["RetryAttempts"]
     expect_client_error(client, code, status, error_message(code, reached(n)), md)
-    check_wire(server, max_attempts, max_attempts)
+    check_wire(server, max_attempts, max_attempts, mode=mode)
 
 
 @pytest.mark.parametrize(
@@ -598,7 +613,7 @@ def test_success_on_the_last_attempt(make_client, server, no_backoff, config, mo
     client = no_backoff(make_client(endpoint_url=server.url, config=cfg))
     server.queue(err(500, "InternalFailure"), err(502), ok())
     expect_success(client, md)
-    check_wire(server, 3, 3)
+    check_wire(server, 3, 3, mode=mode)
 
 
 @pytest.mark.parametrize(
@@ -617,7 +632,7 @@ def test_non_retryable_error_on_the_last_attempt(
     expect_client_error(
         client, "ValidationError", 400, error_message("ValidationError", suffix), md
     )
-    check_wire(server, 2, 2)
+    check_wire(server, 2, 2, mode=mode)
 
 
 def test_invocation_id_is_per_call(make_client, server, no_backoff):
@@ -631,10 +646,10 @@ def test_invocation_id_is_per_call(make_client, server, no_backoff):
     assert ids[0] != ids[2]
     assert all(UUID4.match(i) for i in ids)
     assert [r.header("amz-sdk-request") for r in server.requests] == [
-        "attempt=1",
-        "attempt=2; max=5",
-        "attempt=1",
-        "attempt=2; max=5",
+        "attempt=1; max=3",
+        "attempt=2; max=3",
+        "attempt=1; max=3",
+        "attempt=2; max=3",
     ]
 
 
@@ -658,6 +673,7 @@ def test_ttl_from_the_date_header(make_client, server, no_backoff, config, mode,
         4,
         max_attempts,
         ttls=[None, "20240101T000007Z", "20240101T000007Z", "20240701T000005Z"],
+        mode=mode,
     )
 
 
@@ -681,7 +697,8 @@ def test_retry_resends_the_same_request(make_client, server, no_backoff, config,
     assert [(k, v) for k, v in first.headers if k.lower() not in varying] == [
         (k, v) for k, v in second.headers if k.lower() not in varying
     ]
-    assert first.header("amz-sdk-request") == "attempt=1"
+    first_header = "attempt=1" if mode == "legacy" else "attempt=1; max=3"
+    assert first.header("amz-sdk-request") == first_header
     assert second.header("amz-sdk-invocation-id") == first.header("amz-sdk-invocation-id")
 
 
@@ -707,24 +724,28 @@ def test_seekable_body_is_rewound_to_zero(make_client, server, no_backoff, confi
 # --------------------------------------------------------------------------- backoff
 
 
+# random() = 0.5; every error response carries x-amz-retry-after: 3000 (3 s).
+LEGACY_AT_HALF = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]  # no cap, retry-after ignored
+# standard/adaptive: t = 0.5 * min(scale * 2**i, 20), scale 1 for throttling, else 0.05; a
+# retry-after raises the delay to min(retry_after, t + 5), never lowers it.
+THROTTLE_AT_HALF = [3.0, 3.0, 3.0, 4.0, 8.0, 10.0, 10.0]
 BACKOFF_AT_HALF = {
-    "legacy": [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0],  # no cap in legacy mode
-    "standard": [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0],  # 0.5 * min(2**i, 20)
-    "adaptive": [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0],  # as standard while nothing throttles
+    ("legacy", "500"): LEGACY_AT_HALF,
+    ("legacy", "throttle"): LEGACY_AT_HALF,
+    ("legacy", "429"): LEGACY_AT_HALF,
+    ("legacy", "reset"): LEGACY_AT_HALF,
+    ("standard", "500"): [3.0] * 7,
+    ("standard", "throttle"): THROTTLE_AT_HALF,
+    ("standard", "429"): THROTTLE_AT_HALF,  # a 429 no modeled error covers throttles
+    ("standard", "reset"): [0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6],  # no response, no retry-after
+    ("adaptive", "500"): [3.0] * 7,  # throttles: see the adaptive tests
+    ("adaptive", "reset"): [0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6],
 }
 
 
-@pytest.mark.parametrize(
-    "mode,failure",
-    [
-        (mode, failure)
-        for mode in BACKOFF_AT_HALF
-        for failure in ("500", "throttle", "reset")
-        if not (mode == "adaptive" and failure == "throttle")  # see the adaptive tests
-    ],
-)
+@pytest.mark.parametrize("mode,failure", list(BACKOFF_AT_HALF))
 def test_backoff_delays_at_half(make_client, server, timing, config, mode, failure):
-    """random() = 0.5: the delay sequence; x-amz-retry-after is ignored in every mode."""
+    """random() = 0.5: the delay sequence, x-amz-retry-after honoured except in legacy mode."""
     timing.values = [0.5]
     cfg = config(retries={"mode": mode, "total_max_attempts": 8})
     client = timing.attach(make_client(endpoint_url=server.url, config=cfg))
@@ -732,6 +753,7 @@ def test_backoff_delays_at_half(make_client, server, timing, config, mode, failu
     fail = {
         "500": err(500, "InternalFailure", headers=after),
         "throttle": err(400, "ThrottlingException", headers=after),
+        "429": err(429, None, headers=after),
         "reset": Reset(),
     }[failure]
     server.queue(*[fail] * 7, ok())
@@ -739,14 +761,40 @@ def test_backoff_delays_at_half(make_client, server, timing, config, mode, failu
     if mode != "legacy":
         md["MaxAttemptsReached"] = True
     expect_success(client, md)
-    check_wire(server, 8, 8)
-    assert timing.delays == BACKOFF_AT_HALF[mode]
+    check_wire(server, 8, 8, mode=mode)
+    assert timing.delays == pytest.approx(BACKOFF_AT_HALF[mode, failure])
     assert timing.draws == 7
+
+
+# x-amz-retry-after as botocore 1.44 reads it: int() of the value, in milliseconds; negative or
+# unreadable values are ignored. random() = 0.5 and a 500 give t = 0.025.
+RETRY_AFTER = [
+    ("3000", 3.0),
+    ("30000", 5.025),  # at most t + 5
+    ("0", 0.025),  # never below t
+    ("-100", 0.025),
+    ("abc", 0.025),
+    ("1.5", 0.025),
+    ("", 0.025),
+    ("+250", 0.25),
+    ("1_000", 1.0),
+    ("9" * 400, 0.025),  # OverflowError in the division: ignored
+    ("0100", 0.1),
+]
+
+
+@pytest.mark.parametrize("value,delay", RETRY_AFTER)
+def test_retry_after_values(make_client, server, timing, config, value, delay):
+    timing.values = [0.5]
+    client = timing.attach(make_client(endpoint_url=server.url, config=config()))
+    server.queue(err(500, "InternalFailure", headers=[("x-amz-retry-after", value)]), ok())
+    expect_success(client, {"RetryAttempts": 1})
+    assert timing.delays == pytest.approx([delay])
 
 
 @pytest.mark.parametrize(
     "mode,delays",
-    [("legacy", [0.9, 0.2, 2.4, 7.2]), ("standard", [0.9, 0.2, 2.4, 7.2])],
+    [("legacy", [0.9, 0.2, 2.4, 7.2]), ("standard", [0.045, 0.01, 0.12, 0.36])],
 )
 def test_one_jitter_draw_per_retry(make_client, server, timing, config, mode, delays):
     timing.values = [0.9, 0.1, 0.6]
@@ -781,16 +829,17 @@ def test_no_sleep_without_retry(make_client, server, timing, config):
 
 
 def _exhaust_quota(client, server):
-    """500 forever with 200 attempts allowed: the quota (500, 5 a retry) stops it at 100."""
-    server.queue(*[err(500, "InternalFailure")] * 101)
+    """500 forever with 200 attempts allowed: the quota (500, 14 a retry) stops it at 35, with
+    10 left."""
+    server.queue(*[err(500, "InternalFailure")] * 36)
     expect_client_error(
         client,
         "InternalFailure",
         500,
         error_message("InternalFailure"),
-        {"RetryAttempts": 100, "RetryQuotaReached": True},
+        {"RetryAttempts": 35, "RetryQuotaReached": True},
     )
-    check_wire(server, 101, 200)
+    check_wire(server, 36, 200)
     server.clear()
 
 
@@ -804,8 +853,8 @@ def test_quota_exhausted_within_one_call(make_client, server, no_backoff, config
 @pytest.mark.parametrize("mode", ["standard", "adaptive"])
 def test_quota_exhausted_over_many_calls(make_client, server, no_backoff, config, mode):
     client = no_backoff(make_client(endpoint_url=server.url, config=config(retries={"mode": mode})))
-    server.queue(*[err(500, "InternalFailure")] * 151)
-    for _ in range(50):  # 2 retries a call, 5 each: 500 -> 0
+    server.queue(*[err(500, "InternalFailure")] * 53)
+    for _ in range(17):  # 2 retries a call, 14 each: 500 -> 24
         expect_client_error(
             client,
             "InternalFailure",
@@ -813,9 +862,20 @@ def test_quota_exhausted_over_many_calls(make_client, server, no_backoff, config
             error_message("InternalFailure", reached(2)),
             {"RetryAttempts": 2, "MaxAttemptsReached": True},
         )
-    assert len(server.requests) == 150
+    assert len(server.requests) == 51
     server.requests.clear()
-    # Quota empty: the retryable error comes back at once, without the max-retries suffix.
+    # 24 pays for one more retry (-> 10), not two: no max-retries suffix.
+    expect_client_error(
+        client,
+        "InternalFailure",
+        500,
+        error_message("InternalFailure"),
+        {"RetryAttempts": 1, "RetryQuotaReached": True},
+    )
+    assert len(server.requests) == 2
+    server.clear()
+    # 10 left: the retryable error comes back at once.
+    server.queue(err(500, "InternalFailure"))
     expect_client_error(
         client,
         "InternalFailure",
@@ -825,14 +885,14 @@ def test_quota_exhausted_over_many_calls(make_client, server, no_backoff, config
     )
     assert len(server.requests) == 1
 
-    # Each success without retry refunds 1 (capped at 500): five of them pay for one retry.
-    for _ in range(5):
+    # Each success without retry refunds 1 (capped at 500): four of them make 14.
+    for _ in range(4):
         expect_success(client, {"RetryAttempts": 0})
     server.clear()
     server.queue(err(500, "InternalFailure"))
-    expect_success(client, {"RetryAttempts": 1})  # 5 -> 0, success refunds the 5 -> 5
+    expect_success(client, {"RetryAttempts": 1})  # 14 -> 0, success refunds the 14 -> 14
     server.queue(err(500, "InternalFailure"), err(500, "InternalFailure"))
-    expect_client_error(  # 5 -> 0, then nothing left for the second retry
+    expect_client_error(  # 14 -> 0, then nothing left for the second retry
         client,
         "InternalFailure",
         500,
@@ -854,38 +914,67 @@ def test_quota_exhausted_over_many_calls(make_client, server, no_backoff, config
     assert len(server.requests) == 1
 
 
-def test_refund_is_the_last_retry_cost_only(make_client, server, no_backoff, config):
+def test_throttling_retries_cost_five(make_client, server, no_backoff, config):
     cfg = config(retries={"mode": "standard", "total_max_attempts": 200})
     client = no_backoff(make_client(endpoint_url=server.url, config=cfg))
-    server.queue(*[err(500, "InternalFailure")] * 98)
-    expect_success(client, {"RetryAttempts": 98})  # 98 retries: 500 -> 10, refund 5 -> 15
-    server.clear()
-    server.queue(*[err(500, "InternalFailure")] * 10)
-    expect_client_error(  # 15 pays for 3 retries, not 4
+    _exhaust_quota(client, server)  # 10 left
+    server.queue(err(500, "InternalFailure"))
+    expect_client_error(  # a 500 needs 14
         client,
         "InternalFailure",
         500,
         error_message("InternalFailure"),
-        {"RetryAttempts": 3, "RetryQuotaReached": True},
+        {"RetryAttempts": 0, "RetryQuotaReached": True},
     )
-    assert len(server.requests) == 4
+    server.clear()
+    # Two throttling retries (5 each) fit in 10; the third does not.
+    server.queue(err(400, "ThrottlingException"), err(429), err(400, "ThrottlingException"))
+    expect_client_error(
+        client,
+        "ThrottlingException",
+        400,
+        error_message("ThrottlingException"),
+        {"RetryAttempts": 2, "RetryQuotaReached": True},
+    )
+    assert len(server.requests) == 3
 
 
-def test_timeout_retry_costs_ten(make_client, server, no_backoff, config):
+def test_refund_is_the_last_retry_cost_only(make_client, server, no_backoff, config):
+    cfg = config(retries={"mode": "standard", "total_max_attempts": 200})
+    client = no_backoff(make_client(endpoint_url=server.url, config=cfg))
+    server.queue(*[err(500, "InternalFailure")] * 34)
+    expect_success(client, {"RetryAttempts": 34})  # 34 retries: 500 -> 24, refund 14 -> 38
+    server.clear()
+    server.queue(*[err(500, "InternalFailure")] * 10)
+    expect_client_error(  # 38 pays for 2 retries, not 3
+        client,
+        "InternalFailure",
+        500,
+        error_message("InternalFailure"),
+        {"RetryAttempts": 2, "RetryQuotaReached": True},
+    )
+    assert len(server.requests) == 3
+
+
+def test_timeout_retry_costs_as_much_as_any_other(make_client, server, no_backoff, config):
+    """botocore 1.43 charged 10 for a timeout retry; 1.44 charges 14, as for any non-throttling
+    error."""
     cfg = config(retries={"mode": "standard", "total_max_attempts": 200}, read_timeout=1)
     client = no_backoff(make_client(endpoint_url=server.url, config=cfg))
     _exhaust_quota(client, server)
-    for _ in range(9):
-        expect_success(client, {"RetryAttempts": 0})  # quota 9
+    for _ in range(3):
+        expect_success(client, {"RetryAttempts": 0})  # quota 13
     server.clear()
     server.queue(Delay(STALL, ok()), ok())
-    expect_exception(  # a timeout retry needs 10
+    expect_exception(  # a timeout retry needs 14
         client, "ReadTimeoutError", f'Read timeout on endpoint URL: "{server.url}{ENDPOINT_PATH}"'
     )
     assert len(server.requests) == 1
     server.clear()
-    server.queue(err(500, "InternalFailure"), ok())
-    expect_success(client, {"RetryAttempts": 1})  # any other retry needs 5
+    expect_success(client, {"RetryAttempts": 0})  # quota 14
+    server.clear()
+    server.queue(Delay(STALL, ok()), ok())
+    expect_success(client, {"RetryAttempts": 1})
     assert len(server.requests) == 2
 
 
@@ -909,7 +998,7 @@ def test_legacy_has_no_quota(make_client, server, no_backoff, config):
         error_message("InternalFailure", reached(119)),
         {"RetryAttempts": 119, "MaxAttemptsReached": True},
     )
-    check_wire(server, 120, 120)
+    check_wire(server, 120, 120, mode="legacy")
 
 
 # --------------------------------------------------------------------------- adaptive
@@ -931,7 +1020,7 @@ def test_adaptive_without_throttling_never_waits(make_client, server, timing, co
     )
     for _ in range(5):
         expect_success(client, {"RetryAttempts": 0})
-    assert timing.delays == [0.5, 1.0]
+    assert timing.delays == pytest.approx([0.025, 0.05])
 
 
 def test_adaptive_throttle_turns_on_the_rate_limiter(make_client, server, timing, config):
@@ -940,7 +1029,7 @@ def test_adaptive_throttle_turns_on_the_rate_limiter(make_client, server, timing
     client = timing.attach(make_client(endpoint_url=server.url, config=cfg))
     server.queue(err(429, "ThrottlingException"), ok())
     expect_success(client, {"RetryAttempts": 1})
-    check_wire(server, 2, 3)
+    check_wire(server, 2, 3, mode="adaptive")
     # The backoff first, then the token bucket's wait before the retry is sent.
     # (boto3 on a frozen clock: exactly [0.5, 1.5].)
     assert timing.delays[0] == 0.5

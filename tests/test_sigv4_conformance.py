@@ -1,4 +1,5 @@
-"""The published SigV4 test suites (tests/conformance/sigv4, copied with their licences) through sagemaker_rt_c.auth."""
+"""The published SigV4 test suites (tests/conformance/sigv4, copied with their licences)
+through sagemaker_rt_c.auth."""
 
 import json
 import os

@@ -343,6 +343,7 @@ def test_header_members_cover_the_brief():
         "EnableExplanations",
         "InferenceComponentName",
         "SessionId",
+        "PrefixAwareId",
     }
     assert set(STR_HEADERS["InvokeEndpointAsync"]) == {
         "ContentType",
@@ -496,7 +497,7 @@ def test_all_errors_collected_in_order():
     valid = (
         "EndpointName, Body, ContentType, Accept, CustomAttributes, TargetModel, TargetVariant, "
         "TargetContainerHostname, InferenceId, EnableExplanations, InferenceComponentName, "
-        "SessionId"
+        "SessionId, PrefixAwareId"
     )
     assert str(info.value) == "\n".join(
         [

@@ -84,7 +84,7 @@ def botocore_signature(req, token):
 
 
 @pytest.mark.parametrize("seed", range(40))
-@pytest.mark.parametrize("token", [None, "FQoGZXIvYXdzE//session+token=="])
+@pytest.mark.parametrize("token", [None, "", "FQoGZXIvYXdzE//session+token=="])
 def test_same_request_as_boto3(server, seed, token):
     rng = random.Random(seed)
     params = random_params(rng)

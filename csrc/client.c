@@ -1033,7 +1033,7 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
             d = smrt_retry_on_failure(retry, &rcall, &at);
         }
         if (d.retry) {
-            double date = 0, received = realtime_now();
+            double date = 0;
             int have_date = kind == SMRT_XFER_OK && response_date(conn, &date) == 0;
             Py_XDECREF(parsed);
             int err = 0;
@@ -1042,7 +1042,9 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
                 break;
             }
             if (have_date) {
-                /* botocore's ttl: now + read_timeout + (Date - when the response came). */
+                /* botocore's ttl, both clocks read after the backoff (endpoint.py _set_ttl):
+                 * now + read_timeout + (Date - now). */
+                double received = realtime_now();
                 double t = realtime_now() + self->read_timeout_s + (date - received);
                 smrt_amz_date((long long)floor(t), ttl);
             }

@@ -59,6 +59,9 @@ smrt_retry *smrt_retry_new(smrt_retry_mode mode, int max_attempts)
     r->k = 0.0;
     r->last_fail = now;
     r->last_bucket = floor(now);
+    /* TokenBucket.__init__ sets max_rate, whose setter refills: the clock starts now. */
+    r->have_last_refill = 1;
+    r->last_refill = now;
     return r;
 }
 

@@ -318,11 +318,14 @@ _MODELED_ERRORS = {
         "PackedPolicyTooLarge": "PackedPolicyTooLargeException",
         "RegionDisabledException": "RegionDisabledException",
         "ExpiredTokenException": "ExpiredTokenException",
+        "InvalidContextAssertion": "InvalidContextAssertionException",
         "IDPRejectedClaim": "IDPRejectedClaimException",
         "InvalidIdentityToken": "InvalidIdentityTokenException",
         "IDPCommunicationError": "IDPCommunicationErrorException",
         "InvalidAuthorizationMessageException": "InvalidAuthorizationMessageException",
         "ExpiredTradeInTokenException": "ExpiredTradeInTokenException",
+        "InsufficientSessionLifetime": "InsufficientSessionLifetimeException",
+        "InvalidSubjectCredentials": "InvalidSubjectCredentialsException",
         "JWTPayloadSizeExceededException": "JWTPayloadSizeExceededException",
         "OutboundWebIdentityFederationDisabledException": (
             "OutboundWebIdentityFederationDisabledException"
@@ -394,17 +397,66 @@ class _Exceptions:
         raise AttributeError(name)
 
 
-def _throttled(mode, service_name, status, code):
-    """botocore 1.44 ThrottlingErrorDetector: a throttling code, or a 429 the model doesn't cover
-    (standard and adaptive modes)."""
+# The error codes each operation we call models (botocore 1.44.8's models): a 429 with any
+# other code counts as throttling.
+_OPERATION_ERRORS = {
+    ("sts", "AssumeRole"): frozenset(
+        [
+            "MalformedPolicyDocument",
+            "PackedPolicyTooLarge",
+            "RegionDisabledException",
+            "ExpiredTokenException",
+            "InvalidContextAssertion",
+        ]
+    ),
+    ("sts", "AssumeRoleWithWebIdentity"): frozenset(
+        [
+            "MalformedPolicyDocument",
+            "PackedPolicyTooLarge",
+            "IDPRejectedClaim",
+            "IDPCommunicationError",
+            "InvalidIdentityToken",
+            "ExpiredTokenException",
+            "RegionDisabledException",
+        ]
+    ),
+    ("sts", "GetCallerIdentity"): frozenset(),
+    ("sso", "GetRoleCredentials"): frozenset(
+        [
+            "InvalidRequestException",
+            "UnauthorizedException",
+            "TooManyRequestsException",
+            "ResourceNotFoundException",
+        ]
+    ),
+    ("sso-oidc", "CreateToken"): frozenset(
+        [
+            "InvalidRequestException",
+            "InvalidClientException",
+            "InvalidGrantException",
+            "UnauthorizedClientException",
+            "UnsupportedGrantTypeException",
+            "InvalidScopeException",
+            "AuthorizationPendingException",
+            "SlowDownException",
+            "AccessDeniedException",
+            "ExpiredTokenException",
+            "InternalServerException",
+        ]
+    ),
+}
+
+
+def _throttled(mode, service_name, operation_name, status, code):
+    """botocore 1.44 ThrottlingErrorDetector: a throttling code, or a 429 the operation's model
+    doesn't cover (standard and adaptive modes)."""
     if mode == "legacy" or status is None:
         return False
-    return code in _STANDARD_THROTTLES or (
-        status == 429 and code not in _MODELED_ERRORS[service_name]
-    )
+    modeled = _OPERATION_ERRORS.get((service_name, operation_name), _MODELED_ERRORS[service_name])
+    return code in _STANDARD_THROTTLES or (status == 429 and code not in modeled)
 
 
-def _retryable(mode, service_name, status, code, exception):
+def _retryable(mode, service_name, operation_name, status, code, exception):
     from . import exceptions as exc
 
     if exception is not None:
@@ -424,16 +476,16 @@ def _retryable(mode, service_name, status, code, exception):
     return (
         status in (500, 502, 503, 504)
         or code in _STANDARD_TRANSIENT_CODES
-        or _throttled(mode, service_name, status, code)
+        or _throttled(mode, service_name, operation_name, status, code)
         or (service_name == "sts" and code == "IDPCommunicationError")
     )
 
 
-def _backoff(mode, service_name, attempt, status, code, response):
+def _backoff(mode, service_name, operation_name, attempt, status, code, response):
     """The delay before attempt + 1 (docs/retries.md sections 3.3 and 4.4)."""
     if mode == "legacy":
         return _random() * 2 ** (attempt - 1)
-    scale = 1 if _throttled(mode, service_name, status, code) else 0.05
+    scale = 1 if _throttled(mode, service_name, operation_name, status, code) else 0.05
     delay = _random() * min(scale * 2 ** (attempt - 1), 20)
     if response is not None:
         from ._client import _retry_after_seconds
@@ -518,9 +570,10 @@ class NestedClient:
                 parsed = parse_error(response)
                 status = response.status
                 code = parsed.get("Error", {}).get("Code")
-            retryable = _retryable(mode, settings.service_name, status, code, exception)
+            service = settings.service_name
+            retryable = _retryable(mode, service, operation_name, status, code, exception)
             if attempt < max_attempts and retryable:
-                _sleep(_backoff(mode, settings.service_name, attempt, status, code, response))
+                _sleep(_backoff(mode, service, operation_name, attempt, status, code, response))
                 continue
             if exception is not None:
                 raise exception

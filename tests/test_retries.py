@@ -677,6 +677,23 @@ def test_ttl_from_the_date_header(make_client, server, no_backoff, config, mode,
     )
 
 
+def test_ttl_is_taken_after_the_backoff_sleep(make_client, server, config):
+    """botocore reads both clocks of the ttl after sleeping (endpoint.py _set_ttl): a real
+    1.5 s x-amz-retry-after wait does not move the ttl."""
+    cfg = config(retries={"mode": "standard", "total_max_attempts": 2}, read_timeout=7)
+    client = make_client(endpoint_url=server.url, config=cfg)
+    server.queue(
+        err(
+            500,
+            "InternalFailure",
+            headers=[("Date", "Mon, 01 Jan 2024 00:00:00 GMT"), ("x-amz-retry-after", "1500")],
+        ),
+        ok(),
+    )
+    expect_success(client, {"RetryAttempts": 1, "MaxAttemptsReached": True})
+    check_wire(server, 2, 2, ttls=[None, "20240101T000007Z"])
+
+
 @pytest.mark.parametrize("mode", ["legacy", "standard"])
 def test_retry_resends_the_same_request(make_client, server, no_backoff, config, mode):
     body = bytes(range(256)) * 4
@@ -1038,6 +1055,22 @@ def test_adaptive_throttle_turns_on_the_rate_limiter(make_client, server, timing
     del timing.delays[:]
     expect_success(client, {"RetryAttempts": 0})
     assert 0 < sum(timing.delays) <= ADAPTIVE_MAX_WAIT
+
+
+def test_adaptive_bucket_fills_from_client_creation(make_client, server, timing, config, flavour):
+    """The token bucket's clock starts when the client is made (TokenBucket.__init__ refills):
+    a client idle for 2 s has a full bucket when its first call is throttled."""
+    timing.values = [0.5]
+    client = timing.attach(
+        make_client(endpoint_url=server.url, config=config(retries={"mode": "adaptive"}))
+    )
+    if flavour == "boto3":
+        timing.now += 2.0  # boto3's bucket runs on the virtual clock
+    else:
+        time.sleep(2.0)
+    server.queue(err(429, "ThrottlingException"), ok())
+    expect_success(client, {"RetryAttempts": 1})
+    assert timing.delays == [0.5]
 
 
 def test_adaptive_throttle_on_the_last_attempt_still_counts(make_client, server, timing, config):

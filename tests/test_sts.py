@@ -314,6 +314,10 @@ SCRIPTS = {
     "not-xml-403": [Reply(403, [], b"Forbidden by proxy")],
     "empty-500": [Reply(500, [], b""), OK],
     "429-unmodeled-then-ok": [sts_error("SomethingElse", "busy", 429), OK],
+    # modeled by AssumeRoleWithWebIdentity, not by AssumeRole: a throttle here
+    "429-other-operations-code-then-ok": [sts_error("IDPRejectedClaim", "busy", 429), OK],
+    # new in botocore 1.44.8's STS model, modeled by AssumeRole: not retried
+    "429-invalid-context-assertion": [sts_error("InvalidContextAssertion", "bad", 429), OK],
     "509-then-ok": [sts_error("BandwidthLimitExceeded", "busy", 509), OK],
     "request-timeout-then-ok": [sts_error("RequestTimeout", "slow", 400), OK],
 }

@@ -870,8 +870,9 @@ static PyObject *body_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_k
         snprintf(conn->errbuf, sizeof(conn->errbuf),
                  "(\"Connection broken: ConnectionResetError(104, 'Connection reset by peer')\", "
                  "ConnectionResetError(104, 'Connection reset by peer'))");
-        kind = SMRT_XFER_PARTIAL;
-    } else if (kind == SMRT_XFER_CLOSED) {
+        return transport_exception(self, conn, SMRT_XFER_PARTIAL);
+    }
+    if (kind == SMRT_XFER_CLOSED) {
         kind = SMRT_XFER_PARTIAL;
     }
     if (kind == SMRT_XFER_PARTIAL && conn->content_length >= 0 && (long long)conn->body.len < conn->content_length) {

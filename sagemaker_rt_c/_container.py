@@ -6,7 +6,9 @@ AWS_CONTAINER_CREDENTIALS_FULL_URI must be HTTPS, a loopback address, or one of
 169.254.170.2, 169.254.170.23, fd00:ec2::23 and localhost (else ``ValueError``). Each fetch
 is tried 3 times, 2 seconds to connect and to read, sleeping 1 second after each failure;
 a non-200 answer or a body that is not JSON counts as a failure
-(``MetadataRetrievalError``). No proxy is used.
+(``MetadataRetrievalError``). No proxy is used. What urllib3 refuses before sending (a
+timeout of 0, a URL it cannot parse, an Authorization value outside Latin-1) raises
+``HTTPClientError`` at once, as in botocore (see ``_http``).
 """
 
 import time
@@ -22,6 +24,9 @@ class ContainerMetadataFetcher:
     _ALLOWED_HOSTS = [IP_ADDRESS, "169.254.170.23", "fd00:ec2::23", "localhost"]
 
     def __init__(self, session=None, sleep=time.sleep):
+        # botocore builds its HTTP session here, with the timeout of this moment: changing
+        # TIMEOUT_SECONDS on the instance afterwards changes nothing, as in botocore.
+        self._timeout = self.TIMEOUT_SECONDS
         self._sleep = sleep
 
     def retrieve_full_uri(self, full_url, headers=None):
@@ -67,7 +72,7 @@ class ContainerMetadataFetcher:
         attempts = 0
         while True:
             try:
-                return self._get_response(full_url, headers, self.TIMEOUT_SECONDS)
+                return self._get_response(full_url, headers, self._timeout)
             except MetadataRetrievalError:
                 self._sleep(self.SLEEP_TIME)
                 attempts += 1

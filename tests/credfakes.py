@@ -18,7 +18,7 @@ import json
 import os
 import socket
 import threading
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from servers import Close, Delay, Reply, ScriptedServer
 
@@ -183,7 +183,7 @@ class FakeIMDS(_Fake):
         prefix = "/latest/meta-data/iam/security-credentials/"
         if path == prefix:
             return Reply(200, [("Content-Type", "text/plain")], self.role.encode())
-        if path == prefix + self.role:
+        if path == prefix + self.role or unquote(path) == prefix + self.role:
             body = self.credentials_body
             if body is None:
                 body = json.dumps(self.creds()).encode()

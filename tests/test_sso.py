@@ -146,6 +146,9 @@ SCENARIOS = {
         [token("corp", "access-valid", 3600)],
         [Reply(429, [("x-amzn-ErrorType", "TooManyRequestsException")], b'{"message":"slow"}')],
     ),
+    # botocore's clients send text header values as UTF-8: this token reaches the portal.
+    "session-token-not-latin-1": ("sso", [token("corp", "acc\u00e9s-\u2603", 3600)], []),
+    "session-token-folded-line": ("sso", [token("corp", "access\r\n valid", 3600)], []),
     "legacy-valid": ("legacy", [token(LEGACY, "access-valid", 600)], []),
     "legacy-expired": ("legacy", [token(LEGACY, "access-valid", -1)], []),
     "legacy-UTC-suffix": ("legacy", [raw_cache(LEGACY, "")], []),
@@ -229,6 +232,30 @@ def test_scenarios_match_botocore(tmp_path, monkeypatch, name):
     theirs = run("botocore", name, tmp_path, monkeypatch, now)
     ours = run("ours", name, tmp_path, monkeypatch, now)
     assert ours == theirs
+
+
+def test_bearer_token_with_a_line_break_is_an_http_client_error(tmp_path, monkeypatch):
+    # http.client refuses it in a header: HTTPClientError, as in botocore, whose message
+    # shows the token; ours names the header instead.
+    SCENARIOS["session-token-line-break"] = ("sso", [token("corp", "access\nvalid", 3600)], [])
+    now = utc_in(0)
+    try:
+        theirs = run("botocore", "session-token-line-break", tmp_path, monkeypatch, now)
+        ours = run("ours", "session-token-line-break", tmp_path, monkeypatch, now)
+    finally:
+        del SCENARIOS["session-token-line-break"]
+    assert ours[1:] == theirs[1:] and ours[1] == []
+    assert theirs[0] == (
+        "error",
+        "HTTPClientError",
+        "An HTTP Client raised an unhandled exception: Invalid header value b'access\\nvalid'",
+    )
+    assert ours[0] == (
+        "error",
+        "HTTPClientError",
+        "An HTTP Client raised an unhandled exception: Invalid header value for "
+        "x-amz-sso_bearer_token (value not shown)",
+    )
 
 
 def test_scenarios_do_what_they_say(tmp_path, monkeypatch):

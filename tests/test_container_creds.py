@@ -169,6 +169,18 @@ SCENARIOS = {
         full_uri,
         [json_reply({"AccessKeyId": "A", "SecretAccessKey": "S", "Expiration": iso(utc_in(900))})],
     ),
+    "expiry-unparseable": (
+        full_uri,
+        [json_reply({"AccessKeyId": "A", "SecretAccessKey": "S", "Token": "T", "Expiration": "x"})],
+    ),
+    "expiry-a-number": (
+        full_uri,
+        [
+            json_reply(
+                {"AccessKeyId": "A", "SecretAccessKey": "S", "Token": "T", "Expiration": 1924992000}
+            )
+        ],
+    ),
     "expired-credentials": (
         full_uri,
         [

@@ -117,6 +117,28 @@ SCENARIOS = {
         {},
     ),
     "connection-closed-on-credentials": (failures(None, None, Close()), {}),
+    # dateutil's ParserError (botocore's strptime for the expiry extension gives up quietly).
+    "expiry-unparseable": (
+        failures(
+            credentials_body=json.dumps(
+                {"AccessKeyId": "ASIAX", "SecretAccessKey": "s", "Token": "t", "Expiration": "soon"}
+            ).encode()
+        ),
+        {},
+    ),
+    "expiry-impossible": (
+        failures(
+            credentials_body=json.dumps(
+                {
+                    "AccessKeyId": "ASIAX",
+                    "SecretAccessKey": "s",
+                    "Token": "t",
+                    "Expiration": "2031-02-30T00:00:00Z",
+                }
+            ).encode()
+        ),
+        {},
+    ),
     "ipv6-mode-custom-endpoint-wins": (
         no_change,
         {"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv6"},

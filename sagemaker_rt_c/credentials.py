@@ -393,7 +393,10 @@ class RefreshableCredentials(Credentials):
     * less than ``mandatory_timeout`` (10 min) left: every caller waits for the refresh, and
       its error is raised.
 
-    ``_expiry_time`` is a timezone-aware datetime (``None``: never refreshed).
+    ``_expiry_time`` is a timezone-aware datetime (``None``: never refreshed). As in botocore
+    1.44, a refresh publishes the new frozen credentials and the new expiry together: one that
+    fails part-way (an expiry that does not parse, a key that is not UTF-8) raises, and leaves
+    both as they were.
     """
 
     _advisory_refresh_timeout = _DEFAULT_ADVISORY_REFRESH_TIMEOUT
@@ -413,19 +416,25 @@ class RefreshableCredentials(Credentials):
         account_id=None,
     ):
         self._refresh_using = refresh_using
-        self._access_key = _ensure_unicode(access_key)
-        self._secret_key = _ensure_unicode(secret_key)
+        self._access_key = access_key
+        self._secret_key = secret_key
         self._token = token
         self._account_id = account_id
         self._expiry_time = expiry_time
+        self._staged_expiry_time = None
         self._time_fetcher = time_fetcher
         self._refresh_lock = _thread.allocate_lock()
         self.method = method
         self._frozen_credentials = ReadOnlyCredentials(access_key, secret_key, token, account_id)
+        self._normalize()
         if advisory_timeout is not None:
             self._advisory_refresh_timeout = advisory_timeout
         if mandatory_timeout is not None:
             self._mandatory_refresh_timeout = mandatory_timeout
+
+    def _normalize(self):
+        self._access_key = _ensure_unicode(self._access_key)
+        self._secret_key = _ensure_unicode(self._secret_key)
 
     @classmethod
     def create_from_metadata(
@@ -533,10 +542,15 @@ class RefreshableCredentials(Credentials):
             if is_mandatory:
                 raise
             return
-        self._set_from_data(metadata)
-        self._frozen_credentials = ReadOnlyCredentials(
-            self._access_key, self._secret_key, self._token, self._account_id
-        )
+        # botocore 1.44: the new expiry is staged and published with the new frozen
+        # credentials; a refresh that fails part-way (an expiry that does not parse ...)
+        # leaves the frozen credentials and the expiry as they were, so the next use tries
+        # again instead of trusting the old keys until the new expiry.
+        try:
+            self._set_from_data(metadata)
+            self._publish_refresh()
+        finally:
+            self._staged_expiry_time = None
         if self._is_expired():
             msg = "Credentials were refreshed, but the refreshed credentials are still expired."
             _logger().warning(msg)
@@ -560,11 +574,21 @@ class RefreshableCredentials(Credentials):
                 error_msg="Credential refresh failed, response did not contain: "
                 + ", ".join(missing_keys),
             )
-        self._access_key = _ensure_unicode(data["access_key"])
-        self._secret_key = _ensure_unicode(data["secret_key"])
-        self._token = data["token"]
-        self._expiry_time = _parse_timestamp(data["expiry_time"])
-        self._account_id = data.get("account_id")
+        # botocore's order: the attributes (the unlocked properties read them), then the
+        # staged expiry, then the key text.
+        self.access_key = data["access_key"]
+        self.secret_key = data["secret_key"]
+        self.token = data["token"]
+        self._staged_expiry_time = _parse_timestamp(data["expiry_time"])
+        self.account_id = data.get("account_id")
+        self._normalize()
+
+    def _publish_refresh(self):
+        self._frozen_credentials = ReadOnlyCredentials(
+            self._access_key, self._secret_key, self._token, self._account_id
+        )
+        if self._staged_expiry_time is not None:
+            self._expiry_time = self._staged_expiry_time
 
     def get_frozen_credentials(self):
         """A ``ReadOnlyCredentials`` snapshot, refreshed first if needed (use it, then drop it)."""
@@ -591,6 +615,7 @@ class DeferredRefreshableCredentials(RefreshableCredentials):
         self._token = None
         self._account_id = None
         self._expiry_time = None
+        self._staged_expiry_time = None
         self._time_fetcher = time_fetcher
         self._refresh_lock = _thread.allocate_lock()
         self.method = method

@@ -203,6 +203,24 @@ def test_scenarios_match_botocore(tmp_path, name):
     assert (o_result, o_calls) == (t_result, t_calls)
 
 
+def test_error_answer_holding_credentials_is_not_shown(tmp_path):
+    # botocore puts a non-200 answer's body in its message; ours too, unless the body is a
+    # credentials document (its secret would be in the exception).
+    leaked = {"AccessKeyId": "A", "SecretAccessKey": "leaked-secret", "Token": "leaked-token"}
+    answers = [json_reply(leaked, status=403)] * 3
+    theirs = run("botocore", full_uri, answers, tmp_path)
+    ours = run("ours", full_uri, answers, tmp_path)
+    assert ours[1] == theirs[1] and len(ours[1]) == 3
+    assert "leaked-secret" in theirs[0][2]
+    assert ours[0] == (
+        "error",
+        "CredentialRetrievalError",
+        "Error when retrieving credentials from container-role: Error retrieving metadata: "
+        "Received non 200 response 403 from container metadata: "
+        "<not shown: the body holds credential fields>",
+    )
+
+
 @pytest.mark.parametrize("timeout", [0, -1, 0.0, True])
 def test_unusable_timeout_is_an_http_client_error(tmp_path, timeout):
     # urllib3 validates the timeout before anything is sent: HTTPClientError, no retries.

@@ -12,8 +12,10 @@ property tests run 300 derandomized examples each; ``SMRT_FUZZ_EXAMPLES=20000`` 
 """
 
 import datetime
+import importlib
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 import textwrap
@@ -24,7 +26,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sagemaker_rt_c
 from sagemaker_rt_c import credentials as creds_mod
+
+# Hypothesis draws some strings and numbers from the constants of the local modules loaded
+# at that moment (this package's): with all of them loaded first, the examples do not depend
+# on which tests ran before, and CI runs the same ones every time.
+for _module in pkgutil.iter_modules(sagemaker_rt_c.__path__):
+    importlib.import_module(f"sagemaker_rt_c.{_module.name}")
 
 pytestmark = pytest.mark.filterwarnings("ignore::dateutil.parser.UnknownTimezoneWarning")
 

@@ -14,10 +14,12 @@ read timeout (waiting for or reading the response)     ReadTimeoutError
 connection reset or closed before a full response      ConnectionClosedError
 =====================================================  =========================
 
-Proxies are spoken to in plain HTTP: plain requests go through them in absolute form,
-HTTPS requests through a CONNECT tunnel (TLS end to end); ``user:password@`` in the proxy URL
-becomes a Proxy-Authorization header. Unlike botocore, an ``https://`` proxy URL is not
-reached over TLS. Nothing here logs or puts a header value in a message.
+Proxies are spoken to in plain HTTP: plain requests go through them in absolute form
+(urllib3's: path dot segments removed, then encoded), HTTPS requests through a CONNECT tunnel
+(TLS end to end); ``user:password@`` in the proxy URL (both non-empty, ASCII) becomes a
+Proxy-Authorization header; a proxy URL without a port means 80 (443 for ``https://``), as
+in urllib3. Unlike botocore, an ``https://`` proxy URL is not reached over TLS. Nothing here
+logs or puts a header value in a message.
 
 What urllib3 refuses before a request leaves, botocore reports as ``HTTPClientError``, and so
 does this module, in urllib3's order and with its messages:
@@ -283,16 +285,28 @@ def _ssl_context(verify, client_cert):
 
 
 def _proxy_parts(proxy_url):
+    """(host, port, headers) of a proxy, as botocore and urllib3 make them: a
+    Proxy-Authorization header when the URL has a non-empty user and password (ASCII only:
+    else UnicodeEncodeError, as botocore's), the scheme's port (80, 443) when none is given.
+    A URL urllib3 cannot parse raises its LocationParseError, the password masked."""
     from urllib.parse import unquote, urlsplit
 
     parts = urlsplit(proxy_url)
+    try:
+        username, password = unquote(parts.username), unquote(parts.password)
+    except (AttributeError, TypeError):
+        username = password = None
     headers = {}
-    if parts.username is not None and parts.password is not None:
+    if username and password:
         import base64
 
-        raw = f"{unquote(parts.username)}:{unquote(parts.password)}".encode("latin-1")
-        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
-    return parts.hostname, parts.port or 8080, headers
+        raw = f"{username}:{password}".encode("ascii")
+        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(raw).strip().decode()
+    try:
+        _check_location(proxy_url)
+    except LocationParseError:
+        raise LocationParseError(_mask_proxy(proxy_url)) from None
+    return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), headers
 
 
 def _mask_proxy(proxy_url):
@@ -325,8 +339,11 @@ def send(
 
     from . import exceptions as exc
 
-    # urllib3's order: the URL, then the timeouts, then (in conn.request) the headers.
+    # botocore's and urllib3's order: the proxy's headers and URL, the URL, the timeouts,
+    # then (in conn.request) the request's headers.
     try:
+        if proxy_url:
+            proxy_host, proxy_port, proxy_headers = _proxy_parts(proxy_url)
         _check_location(url)
         _check_timeout(connect_timeout, "connect")
         _check_timeout(read_timeout, "read")
@@ -341,7 +358,6 @@ def send(
 
     context = _ssl_context(verify, client_cert) if scheme == "https" else None
     if proxy_url:
-        proxy_host, proxy_port, proxy_headers = _proxy_parts(proxy_url)
         if scheme == "https":
             conn = http.client.HTTPSConnection(
                 proxy_host, proxy_port, timeout=connect_timeout, context=context

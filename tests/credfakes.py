@@ -167,6 +167,9 @@ class FakeIMDS(_Fake):
 
     def handle(self, req):
         path = req.path
+        if path.startswith("http://"):
+            # Asked as a proxy: the absolute form.
+            path = "/" + path.split("/", 3)[3]
         if req.method == "PUT" and path.endswith("latest/api/token"):
             if req.header("x-aws-ec2-metadata-token-ttl-seconds") != "21600":
                 return Reply(400, [], b"")

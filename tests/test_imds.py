@@ -227,6 +227,40 @@ def test_unusable_imds_token_is_an_http_client_error_without_the_token(monkeypat
     assert token.split("\r")[0].split("\n")[0] not in ours[0][2].replace("token", "")
 
 
+@pytest.mark.parametrize(
+    "userinfo, role",
+    [
+        ("user:p%40ss@", "imds-role"),
+        ("user:@", "imds-role"),  # no password: no Proxy-Authorization (botocore)
+        (":pw@", "imds-role"),
+        ("", "a b"),
+        ("", "x/../y"),  # the absolute form has urllib3's dot segments removed
+        ("us\u2603r:pw@", "imds-role"),  # not ASCII: HTTPClientError before sending
+    ],
+)
+def test_through_an_http_proxy_like_botocore(monkeypatch, userinfo, role):
+    # The fake answers as the proxy: absolute-form requests, as botocore sends them.
+    def as_proxy(imds):
+        imds.role = role
+
+    results = []
+    for which in ("botocore", "ours"):
+        with FakeIMDS() as imds, monkeypatch.context() as m:
+            as_proxy(imds)
+            m.setenv("HTTP_PROXY", imds.url.replace("http://", "http://" + userinfo))
+            m.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://imds.example/")
+            m.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
+            session = botocore.session.Session() if which == "botocore" else Session()
+            result = outcome(session.get_credentials)
+            calls = [(c.method, c.path, c.header("proxy-authorization")) for c in imds.calls]
+            results.append((result, calls))
+    assert results[1] == results[0]
+    if "\u2603" in userinfo:
+        assert results[1][0][:2] == ("error", "HTTPClientError") and results[1][1] == []
+    elif role != "x/../y":
+        assert results[1][0][:2] == ("ok", "iam-role")
+
+
 def test_token_request_hanging_falls_back_to_v1_after_the_timeout(monkeypatch):
     def hang(imds):
         imds.fail(Delay(2.5, Reply(200, [], FakeIMDS.TOKEN.encode())))

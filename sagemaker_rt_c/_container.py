@@ -6,12 +6,36 @@ AWS_CONTAINER_CREDENTIALS_FULL_URI must be HTTPS, a loopback address, or one of
 169.254.170.2, 169.254.170.23, fd00:ec2::23 and localhost (else ``ValueError``). Each fetch
 is tried 3 times, 2 seconds to connect and to read, sleeping 1 second after each failure;
 a non-200 answer or a body that is not JSON counts as a failure
-(``MetadataRetrievalError``). No proxy is used.
+(``MetadataRetrievalError``, whose message shows a non-200 answer's body as botocore's does,
+except a JSON object holding ``SecretAccessKey``, ``Token`` or ``SessionToken``: never
+shown). No proxy is used. What urllib3 refuses before sending (a timeout of 0, a URL it
+cannot parse, an Authorization value outside Latin-1) raises ``HTTPClientError`` at once,
+as in botocore (see ``_http``).
 """
 
 import time
 
 __all__ = ["ContainerMetadataFetcher"]
+
+
+# Fields of a credentials document whose values are secrets.
+_SECRET_FIELDS = ("SecretAccessKey", "Token", "SessionToken")
+HIDDEN_BODY = "<not shown: the body holds credential fields>"
+
+
+def shown_body(text):
+    """The body of a non-200 answer as the error message shows it: as is (botocore's
+    message), unless it is a JSON object with credential fields, which never reach a
+    message."""
+    import json
+
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(document, dict) and any(name in document for name in _SECRET_FIELDS):
+        return HIDDEN_BODY
+    return text
 
 
 class ContainerMetadataFetcher:
@@ -22,6 +46,9 @@ class ContainerMetadataFetcher:
     _ALLOWED_HOSTS = [IP_ADDRESS, "169.254.170.23", "fd00:ec2::23", "localhost"]
 
     def __init__(self, session=None, sleep=time.sleep):
+        # botocore builds its HTTP session here, with the timeout of this moment: changing
+        # TIMEOUT_SECONDS on the instance afterwards changes nothing, as in botocore.
+        self._timeout = self.TIMEOUT_SECONDS
         self._sleep = sleep
 
     def retrieve_full_uri(self, full_url, headers=None):
@@ -67,7 +94,7 @@ class ContainerMetadataFetcher:
         attempts = 0
         while True:
             try:
-                return self._get_response(full_url, headers, self.TIMEOUT_SECONDS)
+                return self._get_response(full_url, headers, self._timeout)
             except MetadataRetrievalError:
                 self._sleep(self.SLEEP_TIME)
                 attempts += 1
@@ -108,7 +135,7 @@ class ContainerMetadataFetcher:
             raise MetadataRetrievalError(
                 error_msg=(
                     f"Received non 200 response {response.status} from container metadata: "
-                    f"{response_text}"
+                    f"{shown_body(response_text)}"
                 )
             )
         try:

@@ -10,6 +10,11 @@ botocore's classes in ``botocore/utils.py``:
 * Each request (token, role name, credentials) is tried ``metadata_service_num_attempts``
   times (default 1) with ``metadata_service_timeout`` seconds (default 1) to connect and
   to read; non-200 and empty answers, and credentials that are not JSON, are retried.
+* A ``metadata_service_timeout`` of 0 or below raises ``HTTPClientError`` (urllib3 refuses it
+  before sending), as does a token the service returns with CR or LF in it (unusable in a
+  header; the message names the header, not the token). An endpoint whose port urllib3
+  cannot parse raises ``InvalidIMDSEndpointError``. The role name is percent-encoded into
+  the credentials URL as urllib3 encodes it (``a b`` -> ``a%20b``).
 * ``AWS_EC2_METADATA_DISABLED=true`` disables all of it; ``AWS_EC2_METADATA_SERVICE_ENDPOINT``
   (or ``ec2_metadata_service_endpoint``) replaces ``http://169.254.169.254/``;
   ``ec2_metadata_service_endpoint_mode = IPv6`` (or ``imds_use_ipv6``) picks
@@ -134,10 +139,13 @@ class IMDSFetcher:
         )
 
     def _fetch_metadata_token(self):
+        from ._http import LocationParseError
         from .exceptions import (
             ConnectionClosedError,
             ConnectTimeoutError,
             EndpointConnectionError,
+            HTTPClientError,
+            InvalidIMDSEndpointError,
             ReadTimeoutError,
         )
 
@@ -158,6 +166,12 @@ class IMDSFetcher:
                 return None
             except (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError):
                 pass
+            except HTTPClientError as e:
+                # A URL urllib3 cannot parse (a port above 65535 ...); anything else that
+                # urllib3 refuses (a timeout of 0 ...) escapes, as in botocore.
+                if isinstance(e.kwargs.get("error"), LocationParseError):
+                    raise InvalidIMDSEndpointError(endpoint=url, error=e) from None
+                raise
         return None
 
     def _get_request(self, url_path, retry_func, token=None):

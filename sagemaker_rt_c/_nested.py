@@ -548,6 +548,9 @@ class NestedClient:
                 ("amz-sdk-request", request_header),
             ] + headers
             headers = self._sign(method, url, headers, body)
+            # botocore's Endpoint sends text header values as UTF-8 (an SSO bearer token
+            # outside Latin-1 is sent, not refused); CR/LF are refused as HTTPClientError.
+            headers = [(k, v.encode("utf-8") if isinstance(v, str) else v) for k, v in headers]
             response = exception = parsed = None
             try:
                 response = _http.send(

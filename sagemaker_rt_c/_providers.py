@@ -34,6 +34,7 @@ from .credentials import (
     RefreshableCredentials,
     SharedCredentialProvider,
     _local_now,
+    _parse_if_needed,
     _parse_timestamp,
     raw_config_parse,
 )
@@ -178,7 +179,7 @@ class CachedCredentialFetcher:
         self._cache[self._cache_key] = deepcopy(response)
 
     def _is_expired(self, credentials):
-        end_time = _parse_timestamp(credentials["Credentials"]["Expiration"])
+        end_time = _parse_if_needed(credentials["Credentials"]["Expiration"])
         seconds = (end_time - _local_now()).total_seconds()
         return seconds < self._expiry_window_seconds
 
@@ -926,7 +927,7 @@ class ContainerProvider(CredentialProvider):
             secret_key=creds["secret_key"],
             token=creds["token"],
             method=self.METHOD,
-            expiry_time=_parse_timestamp(creds["expiry_time"]),
+            expiry_time=_parse_if_needed(creds["expiry_time"]),
             refresh_using=fetcher,
             account_id=creds.get("account_id"),
         )

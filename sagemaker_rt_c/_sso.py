@@ -468,15 +468,19 @@ class SSOClient(NestedClient):
             return "GET", _join(url, "/federation/credentials") + "?" + query, headers, None
 
         response = self._call("GetRoleCredentials", build, _rest_json_error("sso"))
+        # botocore's RestJSONParser on the output shape: members present and not null, the
+        # strings as they are, ``expiration`` (a long) through int() (so "abc" raises
+        # ValueError, [1] TypeError); a member that is not an object fails on .get.
         body = _json_body(response)
         result = {}
         creds = body.get("roleCredentials")
-        if isinstance(creds, dict):
-            result["roleCredentials"] = {
-                k: creds[k]
-                for k in ("accessKeyId", "secretAccessKey", "sessionToken", "expiration")
-                if creds.get(k) is not None
-            }
+        if creds is not None:
+            parsed = {}
+            for name in ("accessKeyId", "secretAccessKey", "sessionToken", "expiration"):
+                value = creds.get(name)
+                if value is not None:
+                    parsed[name] = int(value) if name == "expiration" else value
+            result["roleCredentials"] = parsed
         return result
 
 
@@ -493,9 +497,11 @@ class OIDCClient(NestedClient):
             return "POST", _join(url, "/token"), [("Content-Type", "application/json")], body
 
         response = self._call("CreateToken", build, _rest_json_error("sso-oidc"))
-        return {
-            k: v
-            for k, v in _json_body(response).items()
-            if k in ("accessToken", "tokenType", "expiresIn", "refreshToken", "idToken")
-            and v is not None
-        }
+        # botocore's RestJSONParser: ``expiresIn`` (an integer) through int().
+        body = _json_body(response)
+        result = {}
+        for name in ("accessToken", "tokenType", "expiresIn", "refreshToken", "idToken"):
+            value = body.get(name)
+            if value is not None:
+                result[name] = int(value) if name == "expiresIn" else value
+        return result

@@ -114,7 +114,7 @@ def _parse_error(response):
 
 
 def _parse_result(response, wrapper):
-    from .credentials import _parse_timestamp
+    from .credentials import _parse_api_timestamp
 
     root = _parse_xml(response.body)
     result = None
@@ -130,9 +130,14 @@ def _parse_result(response, wrapper):
             f"Unable to parse response (no {wrapper} element), invalid XML received."
         )
     creds = result.get("Credentials")
-    if isinstance(creds, dict) and creds.get("Expiration") is not None:
-        # botocore's timestamp parser: aware, UTC for "Z".
-        creds["Expiration"] = _parse_timestamp(creds["Expiration"])
+    if isinstance(creds, dict):
+        for name in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"):
+            # botocore reads an empty element of a modeled string or timestamp as "".
+            if name in creds and not isinstance(creds[name], str):
+                creds[name] = ""
+        if "Expiration" in creds:
+            # botocore's parse_timestamp: epoch seconds or dateutil; errors as botocore's.
+            creds["Expiration"] = _parse_api_timestamp(creds["Expiration"])
     if result.get("PackedPolicySize") is not None:
         result["PackedPolicySize"] = int(result["PackedPolicySize"])
     metadata["HTTPStatusCode"] = response.status

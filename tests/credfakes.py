@@ -18,7 +18,7 @@ import json
 import os
 import socket
 import threading
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from servers import Close, Delay, Reply, ScriptedServer
 
@@ -167,6 +167,9 @@ class FakeIMDS(_Fake):
 
     def handle(self, req):
         path = req.path
+        if path.startswith("http://"):
+            # Asked as a proxy: the absolute form.
+            path = "/" + path.split("/", 3)[3]
         if req.method == "PUT" and path.endswith("latest/api/token"):
             if req.header("x-aws-ec2-metadata-token-ttl-seconds") != "21600":
                 return Reply(400, [], b"")
@@ -183,7 +186,7 @@ class FakeIMDS(_Fake):
         prefix = "/latest/meta-data/iam/security-credentials/"
         if path == prefix:
             return Reply(200, [("Content-Type", "text/plain")], self.role.encode())
-        if path == prefix + self.role:
+        if path == prefix + self.role or unquote(path) == prefix + self.role:
             body = self.credentials_body
             if body is None:
                 body = json.dumps(self.creds()).encode()

@@ -23,14 +23,22 @@ from sagemaker_rt_c import _container, _providers
 TOKEN = "Bearer pod-identity-token"
 
 
+class QuickBotocoreFetcher(botocore.utils.ContainerMetadataFetcher):
+    # botocore reads TIMEOUT_SECONDS when the fetcher is made: a subclass sets it.
+    TIMEOUT_SECONDS = 0.5
+
+
+class QuickFetcher(_container.ContainerMetadataFetcher):
+    TIMEOUT_SECONDS = 0.5
+
+
 def build(which, env, port):
     if which == "botocore":
-        fetcher = botocore.utils.ContainerMetadataFetcher(sleep=lambda s: None)
+        fetcher = QuickBotocoreFetcher(sleep=lambda s: None)
         provider_cls = botocore.credentials.ContainerProvider
     else:
-        fetcher = _container.ContainerMetadataFetcher(sleep=lambda s: None)
+        fetcher = QuickFetcher(sleep=lambda s: None)
         provider_cls = _providers.ContainerProvider
-    fetcher.TIMEOUT_SECONDS = 0.5
     fetcher.IP_ADDRESS = f"127.0.0.1:{port}"
     return provider_cls(environ=env, fetcher=fetcher)
 
@@ -111,6 +119,25 @@ def nothing_set(fake, tmp_path):
     return {}
 
 
+def token_not_latin1(fake, tmp_path):
+    return {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": fake.url + "/v1/credentials",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN": "Bearer \u2603",
+    }
+
+
+def localhost_uri(port_text, path="/creds"):
+    def env(fake, tmp_path):
+        return {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": (
+                f"http://localhost:{port_text.format(port=fake.port)}{path}"
+            ),
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": TOKEN,
+        }
+
+    return env
+
+
 def json_reply(obj, status=200):
     return Reply(status, [("Content-Type", "application/json")], json.dumps(obj).encode())
 
@@ -127,6 +154,11 @@ SCENARIOS = {
     "host-name-not-allowed": (uri_with_host("example.com"), []),
     "token-with-newline": (token_with_newline, []),
     "not-set": (nothing_set, []),
+    # What urllib3 refuses before sending: HTTPClientError at once, no retries.
+    "token-not-latin-1": (token_not_latin1, []),
+    "port-out-of-range": (localhost_uri("99999"), []),
+    "port-not-a-number": (localhost_uri("8o"), []),
+    "path-needing-escapes": (localhost_uri("{port}", "/v1/cr\u00e9ds ?id=a b&x=%zz"), []),
     "401-then-ok": (full_uri, [Reply(401, [], b'{"message":"expired"}')]),
     "404-always": (full_uri, [Reply(404, [], b"not found")] * 3),
     "500-twice-then-ok": (full_uri, [Reply(500, [], b"oops")] * 2),
@@ -136,6 +168,18 @@ SCENARIOS = {
     "missing-token-key": (
         full_uri,
         [json_reply({"AccessKeyId": "A", "SecretAccessKey": "S", "Expiration": iso(utc_in(900))})],
+    ),
+    "expiry-unparseable": (
+        full_uri,
+        [json_reply({"AccessKeyId": "A", "SecretAccessKey": "S", "Token": "T", "Expiration": "x"})],
+    ),
+    "expiry-a-number": (
+        full_uri,
+        [
+            json_reply(
+                {"AccessKeyId": "A", "SecretAccessKey": "S", "Token": "T", "Expiration": 1924992000}
+            )
+        ],
     ),
     "expired-credentials": (
         full_uri,
@@ -159,6 +203,41 @@ def test_scenarios_match_botocore(tmp_path, name):
     assert (o_result, o_calls) == (t_result, t_calls)
 
 
+def test_error_answer_holding_credentials_is_not_shown(tmp_path):
+    # botocore puts a non-200 answer's body in its message; ours too, unless the body is a
+    # credentials document (its secret would be in the exception).
+    leaked = {"AccessKeyId": "A", "SecretAccessKey": "leaked-secret", "Token": "leaked-token"}
+    answers = [json_reply(leaked, status=403)] * 3
+    theirs = run("botocore", full_uri, answers, tmp_path)
+    ours = run("ours", full_uri, answers, tmp_path)
+    assert ours[1] == theirs[1] and len(ours[1]) == 3
+    assert "leaked-secret" in theirs[0][2]
+    assert ours[0] == (
+        "error",
+        "CredentialRetrievalError",
+        "Error when retrieving credentials from container-role: Error retrieving metadata: "
+        "Received non 200 response 403 from container metadata: "
+        "<not shown: the body holds credential fields>",
+    )
+
+
+@pytest.mark.parametrize("timeout", [0, -1, 0.0, True])
+def test_unusable_timeout_is_an_http_client_error(tmp_path, timeout):
+    # urllib3 validates the timeout before anything is sent: HTTPClientError, no retries.
+    outcomes = []
+    for fetcher_cls, provider_cls in (
+        (botocore.utils.ContainerMetadataFetcher, botocore.credentials.ContainerProvider),
+        (_container.ContainerMetadataFetcher, _providers.ContainerProvider),
+    ):
+        fetcher_cls = type("Fetcher", (fetcher_cls,), {"TIMEOUT_SECONDS": timeout})
+        with FakeContainer(auth=TOKEN) as fake:
+            env = full_uri(fake, tmp_path)
+            provider = provider_cls(environ=env, fetcher=fetcher_cls(sleep=lambda s: None))
+            outcomes.append((outcome(provider), len(fake.calls)))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][0][:2] == ("error", "HTTPClientError") and outcomes[1][1] == 0
+
+
 def test_scenarios_succeed_and_fail_where_expected(tmp_path):
     ok = run("ours", *SCENARIOS["relative-uri"], tmp_path)
     assert ok[0][:2] == ("ok", "container-role") and ok[0][3] is True
@@ -166,6 +245,12 @@ def test_scenarios_succeed_and_fail_where_expected(tmp_path):
     failed = run("ours", *SCENARIOS["404-always"], tmp_path)
     assert failed[0][1] == "CredentialRetrievalError" and len(failed[1]) == 3
     assert "Received non 200 response 404 from container metadata: not found" in failed[0][2]
+    escaped = run("ours", *SCENARIOS["path-needing-escapes"], tmp_path)
+    assert escaped[0][:2] == ("ok", "container-role")
+    assert escaped[1][0][0] == "/v1/cr%C3%A9ds%20?id=a%20b&x=%25zz"
+    for name in ("token-not-latin-1", "port-out-of-range"):
+        result, calls, _ = run("ours", *SCENARIOS[name], tmp_path)
+        assert result[:2] == ("error", "HTTPClientError") and calls == [], name
 
 
 def test_token_file_is_read_again_for_each_refresh(tmp_path):

@@ -42,12 +42,12 @@ def outcome(get_credentials):
 
 
 def run(which, setup, env, monkeypatch):
-    with FakeIMDS() as imds:
+    with FakeIMDS() as imds, monkeypatch.context() as m:
         setup(imds)
-        monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url)
-        monkeypatch.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
+        m.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url)
+        m.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
         for name, value in env.items():
-            monkeypatch.setenv(name, value)
+            m.setenv(name, value)
         if which == "botocore":
             result = outcome(botocore.session.Session().get_credentials)
         else:
@@ -117,9 +117,51 @@ SCENARIOS = {
         {},
     ),
     "connection-closed-on-credentials": (failures(None, None, Close()), {}),
+    # dateutil's ParserError (botocore's strptime for the expiry extension gives up quietly).
+    "expiry-unparseable": (
+        failures(
+            credentials_body=json.dumps(
+                {"AccessKeyId": "ASIAX", "SecretAccessKey": "s", "Token": "t", "Expiration": "soon"}
+            ).encode()
+        ),
+        {},
+    ),
+    "expiry-impossible": (
+        failures(
+            credentials_body=json.dumps(
+                {
+                    "AccessKeyId": "ASIAX",
+                    "SecretAccessKey": "s",
+                    "Token": "t",
+                    "Expiration": "2031-02-30T00:00:00Z",
+                }
+            ).encode()
+        ),
+        {},
+    ),
     "ipv6-mode-custom-endpoint-wins": (
         no_change,
         {"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv6"},
+    ),
+    # urllib3 refuses a timeout of 0 or below before sending: HTTPClientError, not "no
+    # credentials" (a socket timeout of 0 would make every connect fail at once).
+    "timeout-0": (no_change, {"AWS_METADATA_SERVICE_TIMEOUT": "0"}),
+    "timeout-negative": (no_change, {"AWS_METADATA_SERVICE_TIMEOUT": "-3"}),
+    "timeout-not-a-number": (no_change, {"AWS_METADATA_SERVICE_TIMEOUT": "0.5"}),
+    # The role name is percent-encoded into the credentials URL as urllib3 encodes it (a
+    # "text/plain" answer without a charset is Latin-1 text, so "é" is encoded twice).
+    "role-with-space": (failures(role="a b"), {}),
+    "role-with-percent-escape": (failures(role="a%20b"), {}),
+    "role-with-bad-percent": (failures(role="100%"), {}),
+    "role-non-ascii": (failures(role="r\u00e9le"), {}),
+    "role-with-nul-and-controls": (failures(role="a\x00b\x7fc"), {}),
+    "role-with-semicolon": (failures(role="a;b"), {}),
+    "role-with-query-and-fragment": (failures(role="a?x=1 2#frag"), {}),
+    "role-with-tab-and-newline": (failures(role="a\tb\nc"), {}),
+    "role-dot-dot": (failures(role=".."), {}),
+    "endpoint-port-out-of-range": (
+        no_change,
+        {"AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:99999/"},
     ),
 }
 
@@ -133,13 +175,90 @@ def test_scenarios_match_botocore(monkeypatch, name):
 
 
 def test_scenarios_cover_success_and_failure(monkeypatch):
-    results = {
-        name: run("ours", *SCENARIOS[name], monkeypatch)[0]
-        for name in ("v2", "token-404-falls-back-to-v1", "token-400-gives-up", "error-document")
-    }
-    assert results["v2"][:2] == ("ok", "iam-role")
-    assert results["token-404-falls-back-to-v1"][:2] == ("ok", "iam-role")
-    assert results["token-400-gives-up"] is None and results["error-document"] is None
+    names = (
+        "v2",
+        "token-404-falls-back-to-v1",
+        "token-400-gives-up",
+        "error-document",
+        "timeout-0",
+        "role-with-space",
+        "endpoint-port-out-of-range",
+    )
+    results = {name: run("ours", *SCENARIOS[name], monkeypatch) for name in names}
+    assert results["v2"][0][:2] == ("ok", "iam-role")
+    assert results["token-404-falls-back-to-v1"][0][:2] == ("ok", "iam-role")
+    assert results["token-400-gives-up"][0] is None and results["error-document"][0] is None
+    assert results["timeout-0"] == (
+        (
+            "error",
+            "HTTPClientError",
+            "An HTTP Client raised an unhandled exception: Attempted to set connect timeout to "
+            "0, but the timeout cannot be set to a value less than or equal to 0.",
+        ),
+        [],
+    )
+    assert results["role-with-space"][0][:2] == ("ok", "iam-role")
+    assert results["role-with-space"][1][-1][1].endswith("/security-credentials/a%20b")
+    assert results["endpoint-port-out-of-range"][0][:2] == ("error", "InvalidIMDSEndpointError")
+
+
+@pytest.mark.parametrize("token", ["tok\nen", "tok\r\nX-Injected: 1", "tok\ren"])
+def test_unusable_imds_token_is_an_http_client_error_without_the_token(monkeypatch, token):
+    # A token http.client refuses in a header (CR or LF not followed by a space or tab):
+    # botocore raises HTTPClientError, urllib3 refusing it before sending. Its message holds
+    # the token; ours names the header instead.
+    def odd_token(imds):
+        imds.TOKEN = token
+
+    theirs = run("botocore", odd_token, {}, monkeypatch)
+    ours = run("ours", odd_token, {}, monkeypatch)
+    assert ours[1] == theirs[1] == [("PUT", "/latest/api/token", False)]
+    assert theirs[0] == (
+        "error",
+        "HTTPClientError",
+        f"An HTTP Client raised an unhandled exception: Invalid header value {token.encode()!r}",
+    )
+    assert ours[0] == (
+        "error",
+        "HTTPClientError",
+        "An HTTP Client raised an unhandled exception: Invalid header value for "
+        "x-aws-ec2-metadata-token (value not shown)",
+    )
+    assert token.split("\r")[0].split("\n")[0] not in ours[0][2].replace("token", "")
+
+
+@pytest.mark.parametrize(
+    "userinfo, role",
+    [
+        ("user:p%40ss@", "imds-role"),
+        ("user:@", "imds-role"),  # no password: no Proxy-Authorization (botocore)
+        (":pw@", "imds-role"),
+        ("", "a b"),
+        ("", "x/../y"),  # the absolute form has urllib3's dot segments removed
+        ("us\u2603r:pw@", "imds-role"),  # not ASCII: HTTPClientError before sending
+    ],
+)
+def test_through_an_http_proxy_like_botocore(monkeypatch, userinfo, role):
+    # The fake answers as the proxy: absolute-form requests, as botocore sends them.
+    def as_proxy(imds):
+        imds.role = role
+
+    results = []
+    for which in ("botocore", "ours"):
+        with FakeIMDS() as imds, monkeypatch.context() as m:
+            as_proxy(imds)
+            m.setenv("HTTP_PROXY", imds.url.replace("http://", "http://" + userinfo))
+            m.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://imds.example/")
+            m.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
+            session = botocore.session.Session() if which == "botocore" else Session()
+            result = outcome(session.get_credentials)
+            calls = [(c.method, c.path, c.header("proxy-authorization")) for c in imds.calls]
+            results.append((result, calls))
+    assert results[1] == results[0]
+    if "\u2603" in userinfo:
+        assert results[1][0][:2] == ("error", "HTTPClientError") and results[1][1] == []
+    elif role != "x/../y":
+        assert results[1][0][:2] == ("ok", "iam-role")
 
 
 def test_token_request_hanging_falls_back_to_v1_after_the_timeout(monkeypatch):

@@ -121,6 +121,115 @@ def test_custom_windows_and_properties():
     assert creds._expiry_time.tzinfo is not None
 
 
+class _NoGet:
+    """A mapping with ``in`` and ``[]`` but no ``get``."""
+
+    def __init__(self, data):
+        self._data = data
+
+    def __contains__(self, key):
+        return key in self._data
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+
+def broken_refresh(kind):
+    """A refresh answer that fails part-way through being applied."""
+
+    def answer(clock):
+        data = {
+            "access_key": "AK1",
+            "secret_key": "SK1",
+            "token": "TK1",
+            "expiry_time": iso(clock() + datetime.timedelta(seconds=3600)),
+        }
+        if kind == "unparseable-expiry":
+            data["expiry_time"] = "soon-ish"
+        elif kind == "impossible-expiry":
+            data["expiry_time"] = "2030-02-30T00:00:00Z"
+        elif kind == "expiry-not-a-string":
+            data["expiry_time"] = 1893456000
+        elif kind == "answer-without-get":
+            # Fails on data.get("account_id"), after the new expiry was parsed: botocore 1.43
+            # had moved the expiry forward by then, and the old frozen keys looked fresh for
+            # another hour; 1.44 keeps the old expiry, so the next use tries again.
+            return _NoGet(data)
+        elif kind == "key-not-utf8":
+            # Ours decodes bytes keys (botocore's ensure_unicode is a no-op on Python 3: it
+            # keeps bytes and signs with "b'...'"); the decoding fails after the new expiry
+            # was parsed, where botocore 1.43 had already moved the expiry forward.
+            data["access_key"] = b"AK\xff"
+        return data
+
+    return answer
+
+
+def state_after_broken_refresh(module, kind, remaining):
+    clock = Clock()
+    answer = broken_refresh(kind)
+    calls = []
+
+    def refresh():
+        calls.append(1)
+        return answer(clock)
+
+    creds = make(module, clock, remaining, refresh)
+    before = creds._expiry_time
+    outcomes = []
+    for _ in range(2):
+        try:
+            outcomes.append(("ok", tuple(creds.get_frozen_credentials())))
+        except Exception as e:
+            outcomes.append(("error", type(e).__name__, str(e)))
+    return (
+        outcomes,
+        len(calls),
+        tuple(creds._frozen_credentials),
+        creds._expiry_time == before,
+        creds._staged_expiry_time,
+        # botocore has already set the attributes the properties read (unlocked), as ours:
+        (creds._access_key, creds._secret_key, creds._token),
+        creds.refresh_needed(),
+    )
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["unparseable-expiry", "impossible-expiry", "expiry-not-a-string", "answer-without-get"],
+)
+@pytest.mark.parametrize("remaining", [300, 700], ids=["mandatory", "advisory"])
+def test_refresh_failing_part_way_keeps_old_credentials_and_expiry(kind, remaining):
+    # botocore 1.44 stages the new expiry and publishes it with the new frozen credentials.
+    theirs = state_after_broken_refresh(bc, kind, remaining)
+    assert state_after_broken_refresh(ours, kind, remaining) == theirs
+    outcomes, calls, frozen, expiry_unchanged, staged, _, needed = theirs
+    # Raised in either window (the failure is after the refresh call), every time: the old
+    # expiry stays, so the next use tries again.
+    assert [o[0] for o in outcomes] == ["error", "error"] and calls == 2
+    assert frozen == ("AK0", "SK0", "TK0", None)
+    assert expiry_unchanged and staged is None and needed
+
+
+@pytest.mark.parametrize("remaining", [300, 700], ids=["mandatory", "advisory"])
+def test_key_failing_to_decode_after_the_expiry_parsed_keeps_the_old_expiry(remaining):
+    outcomes, calls, frozen, expiry_unchanged, staged, _, needed = state_after_broken_refresh(
+        ours, "key-not-utf8", remaining
+    )
+    assert [o[:2] for o in outcomes] == [("error", "UnicodeDecodeError")] * 2 and calls == 2
+    assert frozen == ("AK0", "SK0", "TK0", None)
+    assert expiry_unchanged and staged is None and needed
+
+
+def test_unparseable_expiry_raises_dateutils_parser_error():
+    import dateutil.parser
+
+    clock = Clock()
+    creds = make(ours, clock, 300, lambda: broken_refresh("unparseable-expiry")(clock))
+    with pytest.raises(dateutil.parser.ParserError, match="^Unknown string format: soon-ish$"):
+        creds.get_frozen_credentials()
+
+
 @pytest.mark.parametrize("module", [ours, bc], ids=["ours", "botocore"])
 def test_missing_keys_in_refresh_answer(module):
     clock = Clock()

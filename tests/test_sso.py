@@ -76,6 +76,25 @@ def token(key, access, expires_in, **extra):
     return setup
 
 
+def raw_token(key, expires_at):
+    def setup(home, now):
+        write_sso_token(home, key, "access-valid", expires_at)
+
+    return setup
+
+
+def portal(expiration):
+    body = {
+        "roleCredentials": {
+            "accessKeyId": "ASIAODD",
+            "secretAccessKey": "odd-secret",
+            "sessionToken": "odd-token",
+            "expiration": expiration,
+        }
+    }
+    return Reply(200, [("Content-Type", "application/json")], json.dumps(body).encode())
+
+
 def raw_cache(key, text):
     def setup(home, now):
         write(sso_cache_file(home, key), text)
@@ -145,6 +164,51 @@ SCENARIOS = {
         "sso",
         [token("corp", "access-valid", 3600)],
         [Reply(429, [("x-amzn-ErrorType", "TooManyRequestsException")], b'{"message":"slow"}')],
+    ),
+    # botocore's clients send text header values as UTF-8: this token reaches the portal.
+    "session-token-not-latin-1": ("sso", [token("corp", "acc\u00e9s-\u2603", 3600)], []),
+    "session-token-folded-line": ("sso", [token("corp", "access\r\n valid", 3600)], []),
+    # Expiry dates: dateutil's errors (ParserError, a ValueError), naive dates, numbers.
+    "session-expiry-unparseable": ("sso", [raw_token("corp", "soon")], []),
+    "session-expiry-empty": ("sso", [raw_token("corp", "")], []),
+    "session-expiry-impossible": ("sso", [raw_token("corp", "2031-02-30T00:00:00Z")], []),
+    "session-expiry-naive": ("sso", [raw_token("corp", "2031-01-01T00:00:00")], []),
+    "session-expiry-a-number": ("sso", [raw_token("corp", 1924992000)], []),
+    "session-registration-expiry-unparseable": (
+        "sso",
+        [token("corp", "access-old", 300, **dict(REFRESHABLE, registrationExpiresAt="x"))],
+        [],
+    ),
+    "legacy-expiry-unparseable": ("legacy", [raw_token(LEGACY, "soon")], []),
+    "legacy-expiry-lone-year": ("legacy", [raw_token(LEGACY, "2031")], []),
+    # The portal's expiration is a long: botocore's parser applies int() to it.
+    "portal-expiration-text": ("sso", [token("corp", "access-valid", 3600)], [portal("abc")]),
+    "portal-expiration-numeric-text": (
+        "sso",
+        [token("corp", "access-valid", 3600)],
+        [portal("4102444800000")],
+    ),
+    "portal-expiration-float": (
+        "sso",
+        [token("corp", "access-valid", 3600)],
+        [portal(4102444800000.75)],
+    ),
+    "portal-expiration-list": ("sso", [token("corp", "access-valid", 3600)], [portal([1])]),
+    "portal-credentials-not-an-object": (
+        "sso",
+        [token("corp", "access-valid", 3600)],
+        [Reply(200, [("Content-Type", "application/json")], b'{"roleCredentials": [1]}')],
+    ),
+    "oidc-expires-in-text": (
+        "sso",
+        [token("corp", "access-old", 300, **REFRESHABLE)],
+        [
+            Reply(
+                200,
+                [("Content-Type", "application/json")],
+                b'{"accessToken": "a", "expiresIn": "x"}',
+            )
+        ],
     ),
     "legacy-valid": ("legacy", [token(LEGACY, "access-valid", 600)], []),
     "legacy-expired": ("legacy", [token(LEGACY, "access-valid", -1)], []),
@@ -229,6 +293,30 @@ def test_scenarios_match_botocore(tmp_path, monkeypatch, name):
     theirs = run("botocore", name, tmp_path, monkeypatch, now)
     ours = run("ours", name, tmp_path, monkeypatch, now)
     assert ours == theirs
+
+
+def test_bearer_token_with_a_line_break_is_an_http_client_error(tmp_path, monkeypatch):
+    # http.client refuses it in a header: HTTPClientError, as in botocore, whose message
+    # shows the token; ours names the header instead.
+    SCENARIOS["session-token-line-break"] = ("sso", [token("corp", "access\nvalid", 3600)], [])
+    now = utc_in(0)
+    try:
+        theirs = run("botocore", "session-token-line-break", tmp_path, monkeypatch, now)
+        ours = run("ours", "session-token-line-break", tmp_path, monkeypatch, now)
+    finally:
+        del SCENARIOS["session-token-line-break"]
+    assert ours[1:] == theirs[1:] and ours[1] == []
+    assert theirs[0] == (
+        "error",
+        "HTTPClientError",
+        "An HTTP Client raised an unhandled exception: Invalid header value b'access\\nvalid'",
+    )
+    assert ours[0] == (
+        "error",
+        "HTTPClientError",
+        "An HTTP Client raised an unhandled exception: Invalid header value for "
+        "x-amz-sso_bearer_token (value not shown)",
+    )
 
 
 def test_scenarios_do_what_they_say(tmp_path, monkeypatch):

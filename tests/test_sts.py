@@ -526,6 +526,59 @@ def test_expiration_from_moto_style_fractional_seconds(monkeypatch):
     assert iso(expiration) == "2031-01-02T03:04:05Z"
 
 
+def assume_role_body(expiration_element, access_key="<AccessKeyId>ASIAODD</AccessKeyId>"):
+    return (
+        '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+        f"<Credentials>{access_key}<SecretAccessKey>s</SecretAccessKey>"
+        f"<SessionToken>t</SessionToken>{expiration_element}</Credentials>"
+        "</AssumeRoleResult></AssumeRoleResponse>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "expiration, access_key",
+    [
+        ("<Expiration>soon</Expiration>", None),
+        ("<Expiration></Expiration>", None),
+        ("<Expiration>2031-02-30T00:00:00Z</Expiration>", None),
+        ("<Expiration>4102444800</Expiration>", None),  # epoch seconds: 2100
+        ("<Expiration>1700000000</Expiration>", None),  # epoch seconds, in the past
+        ("<Expiration>2031</Expiration>", None),  # a number: epoch seconds, not the year
+        ("<Expiration>inf</Expiration>", None),
+        ("<Expiration>1e30</Expiration>", None),
+        ("<Expiration>Tue, 01 Jan 2030 00:00:00 GMT</Expiration>", None),
+        ("<Expiration>2031-01-01T00:00:00</Expiration>", None),  # no zone: naive
+        ("", None),
+        ("<Expiration>2031-01-01T00:00:00Z</Expiration>", "<AccessKeyId></AccessKeyId>"),
+    ],
+)
+def test_odd_expiration_through_the_chain_matches_botocore(
+    tmp_path, monkeypatch, expiration, access_key
+):
+    # botocore reads STS's Expiration with botocore.utils.parse_timestamp (epoch seconds
+    # first, then dateutil; errors as 'Invalid timestamp "..."'), an empty element as "".
+    write_role_config(tmp_path, monkeypatch)
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    body = assume_role_body(expiration, *([access_key] if access_key else []))
+    outcomes = []
+    for which in ("botocore", "ours"):
+        with FakeSTS() as sts:
+            sts.fail(Reply(200, [("Content-Type", "text/xml")], body))
+            monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sts.url)
+            session = (
+                botocore.session.Session(profile="role")
+                if which == "botocore"
+                else Session(profile_name="role")
+            )
+            try:
+                creds = session.get_credentials()
+                frozen = creds.get_frozen_credentials()
+                outcomes.append(("ok", tuple(frozen), creds._expiry_time.timestamp()))
+            except Exception as e:
+                outcomes.append(("error", type(e).__name__, str(e)))
+    assert outcomes[1] == outcomes[0]
+
+
 def test_bad_sts_regional_endpoints_fails_every_client_like_botocore(monkeypatch):
     import boto3
 

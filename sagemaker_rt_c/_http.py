@@ -150,25 +150,6 @@ def _has_scheme(url):
     return all(c.isascii() and (c.isalnum() or c in "+-") for c in head)
 
 
-def _check_timeout(value, name):
-    """urllib3's Timeout validation: the ValueError botocore wraps in HTTPClientError."""
-    if value is None:
-        return
-    if isinstance(value, bool):
-        raise ValueError("Timeout cannot be a boolean value. It must be an int, float or None.")
-    invalid = f"Timeout value {name} was {value}, but it must be an int, float or None."
-    try:
-        float(value)
-        non_positive = value <= 0
-    except (TypeError, ValueError):
-        raise ValueError(invalid) from None
-    if non_positive:
-        raise ValueError(
-            f"Attempted to set {name} timeout to {value}, but the timeout cannot be set to a "
-            "value less than or equal to 0."
-        )
-
-
 def _encode_invalid_chars(component, allowed):
     """urllib3's _encode_invalid_chars: escape what is not allowed, keep valid % escapes."""
     if "%" not in component and component.isascii() and all(c in allowed for c in component):
@@ -345,6 +326,8 @@ def send(
         if proxy_url:
             proxy_host, proxy_port, proxy_headers = _proxy_parts(proxy_url)
         _check_location(url)
+        from ._resolve import _check_timeout  # urllib3's Timeout validation
+
         _check_timeout(connect_timeout, "connect")
         _check_timeout(read_timeout, "read")
     except ValueError as e:

@@ -728,7 +728,8 @@ def _ensure_boolean(val):
 
 
 def _check_timeout(value, name):
-    """urllib3's Timeout validation (botocore builds one from connect/read at construction)."""
+    """urllib3's Timeout validation: the ValueError botocore wraps in HTTPClientError (it builds
+    one from connect/read at construction; credential fetchers at each request)."""
     if value is None:
         return None
     if isinstance(value, bool):

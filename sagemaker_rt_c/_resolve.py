@@ -37,6 +37,8 @@ Deliberate differences from botocore:
 * An empty AWS_CA_BUNDLE, ``ca_bundle`` or REQUESTS_CA_BUNDLE is ignored; botocore takes it
   as "do not verify certificates". Only ``verify=False`` (or another false value) turns
   verification off.
+* A region name ending in a line feed is refused (``InvalidRegionError``); botocore's
+  check lets it through (``_validate_region_name``).
 * ``Config.retries`` of the caller is copied, not rewritten in place as botocore does (which
   makes a reused Config keep the first client's retry mode).
 * ``endpoint_url`` is the URL requests go to. botocore's ``client.meta.endpoint_url`` shows
@@ -368,10 +370,18 @@ _VALID_HOST_LABEL = r"^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{,63}(?<!-)$"
 
 
 def _validate_region_name(region_name):
-    """botocore.utils.validate_region_name."""
+    """botocore.utils.validate_region_name, and a region ending in a line feed refused too.
+
+    botocore's pattern ends in ``$``, which also matches before a final line feed: it accepts
+    "us-east-1\n", and the line feed then goes into the Authorization header (boto3 fails
+    at every call with a custom endpoint_url, and at construction otherwise: the line feed
+    is in the host name, ``Invalid endpoint``).
+    We refuse it here with botocore's InvalidRegionError, as botocore refuses every other
+    control character.
+    """
     if region_name is None or region_name in _KNOWN_REGIONS:
         return
-    if not _regex(_VALID_HOST_LABEL).match(region_name):
+    if region_name.endswith("\n") or not _regex(_VALID_HOST_LABEL).match(region_name):
         from . import exceptions
 
         raise exceptions.InvalidRegionError(region_name=region_name)

@@ -268,7 +268,6 @@ def random_regions(rng, count):
 ODD_REGIONS = [
     "",
     "US-EAST-1",
-    "us-east-1\n",
     "us_east_1",
     "us east 1",
     "-us-east-1",
@@ -392,6 +391,74 @@ def test_fips_pseudo_regions_merge_into_config():
         for config in (None, {"use_fips_endpoint": False}, {"retries": {"mode": "standard"}}):
             result = compare(region_name=region, config=config, **KEYS)
             assert result[0] == "ok" and result[1]["config"]["use_fips_endpoint"] is True
+
+
+CONTROL_CHARACTERS = [chr(c) for c in range(0x20)] + ["\x7f", "\x85", "\u2028"]
+
+
+def region_sources(region, monkeypatch, tmp_path):
+    """compare() keyword arguments giving ``region`` through each of botocore's sources."""
+    config_file = tmp_path / "config"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config_file))
+    config_file.write_text("[default]\n")
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    yield dict(region_name=region, **KEYS)
+    yield dict(config={"region_name": region}, **KEYS)
+    yield dict(session_kwargs={"region_name": region}, **KEYS)
+    if "\x00" not in region:  # an environment value can't hold NUL
+        monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+        yield dict(**KEYS)
+        monkeypatch.delenv("AWS_DEFAULT_REGION")
+    if "\n" not in region and "\r" not in region and region == region.strip():
+        config_file.write_text(f"[default]\nregion = {region}\n")
+        yield dict(**KEYS)
+
+
+@pytest.mark.parametrize("char", CONTROL_CHARACTERS)
+def test_control_characters_in_region_as_boto3(char, monkeypatch, tmp_path):
+    """botocore refuses a region with a control character (InvalidRegionError) wherever it
+    comes from, except a line feed at the very end (below)."""
+    for region in (f"us-east-1{char}", f"{char}us-east-1", f"us-{char}east-1"):
+        if region == "us-east-1\n":
+            continue
+        for kwargs in region_sources(region, monkeypatch, tmp_path):
+            for endpoint_url in (None, "http://127.0.0.1:1")[: 2 if "region_name" in kwargs else 1]:
+                result = compare(endpoint_url=endpoint_url, **kwargs)
+                assert result[:2] == ("error", "InvalidRegionError"), (region, kwargs)
+
+
+def test_region_ending_in_line_feed_is_refused(monkeypatch, tmp_path):
+    """Deliberate difference: botocore's check (a regex ending in ``$``) lets "us-east-1\\n"
+    through. boto3 then fails at construction without a custom endpoint ("Invalid endpoint",
+    the line feed is in the host name) and, with one, at each call (http.client refuses the
+    line feed signed into the Authorization header). We refuse the region at construction,
+    naming it."""
+    from servers import ScriptedServer
+
+    region = "us-east-1\n"
+    with ScriptedServer() as server:
+        for kwargs in region_sources(region, monkeypatch, tmp_path):
+            theirs = run_boto3(**kwargs)
+            assert theirs[:2] == ("error", "ValueError")
+            assert theirs[2].startswith("Invalid endpoint: https://runtime.sagemaker.us-east-1\n")
+            ours = run_ours(**kwargs)
+            assert ours == (
+                "error",
+                "InvalidRegionError",
+                "Provided region_name 'us-east-1\n' doesn't match a supported format.",
+            )
+            assert run_ours(endpoint_url=server.url, **kwargs) == ours
+            session = boto3_session(**kwargs.pop("session_kwargs", {}))
+            config = kwargs.pop("config", None)
+            client = session.client(
+                "sagemaker-runtime",
+                endpoint_url=server.url,
+                config=botocore.config.Config(**config) if config else None,
+                **kwargs,
+            )
+            with pytest.raises(botocore.exceptions.HTTPClientError, match="Invalid header"):
+                client.invoke_endpoint(EndpointName="ep", Body=b"")
+        assert server.requests == []
 
 
 def test_no_region():

@@ -34,9 +34,6 @@ Deliberate differences from botocore:
 
 * Only ``sagemaker-runtime`` (and its alias ``runtime.sagemaker``) exists: any other name,
   even one botocore knows, raises ``UnknownServiceError`` listing ``sagemaker-runtime``.
-* An empty AWS_CA_BUNDLE, ``ca_bundle`` or REQUESTS_CA_BUNDLE is ignored; botocore takes it
-  as "do not verify certificates". Only ``verify=False`` (or another false value) turns
-  verification off.
 * A region name ending in a line feed is refused (``InvalidRegionError``); botocore's
   check lets it through (``_validate_region_name``).
 * ``Config.retries`` of the caller is copied, not rewritten in place as botocore does (which
@@ -758,6 +755,21 @@ def _check_timeout(value, name):
     return float(value)
 
 
+def _validate_verify(verify):
+    """botocore 1.44's EndpointCreator._validate_verify_value: a CA bundle value (verify=,
+    AWS_CA_BUNDLE, ca_bundle, REQUESTS_CA_BUNDLE) that is empty or blank is an error."""
+    if isinstance(verify, str) and not verify.strip():
+        from . import exceptions
+
+        raise exceptions.InvalidConfigError(
+            error_msg=(
+                "Invalid CA bundle: the configured value (ca_bundle, AWS_CA_BUNDLE, "
+                "REQUESTS_CA_BUNDLE, or verify) resolved to an empty or whitespace-only "
+                "string. Provide a valid path to a CA bundle file."
+            )
+        )
+
+
 def _normalize_verify(verify):
     if verify is True:
         return True
@@ -1252,9 +1264,7 @@ def resolve_client_settings(
         bc._last_client_region_used = region_name
 
     if verify is None:
-        # Deliberately unlike botocore, an empty AWS_CA_BUNDLE / ca_bundle does not turn
-        # certificate verification off.
-        verify = view.get("ca_bundle") or None
+        verify = view.get("ca_bundle")
     if api_version is None:
         api_version = view.get("api_versions").get(service_name, None)
 
@@ -1355,8 +1365,9 @@ def resolve_client_settings(
         scheme = "https" if use_ssl else "http"
         netloc = url[len(scheme) + 3 :]
     if verify is None:
-        verify = os.environ.get("REQUESTS_CA_BUNDLE") or True
+        verify = os.environ.get("REQUESTS_CA_BUNDLE", True)
     proxy_url = _proxy_url(scheme, netloc, effective.proxies)
+    _validate_verify(verify)
     connect_timeout = _check_timeout(effective.connect_timeout, "connect")
     read_timeout = _check_timeout(effective.read_timeout, "read")
     # botocore's rule-set builtins read sts_regional_endpoints for every client it makes.

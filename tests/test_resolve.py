@@ -25,6 +25,7 @@ from botocore.loaders import create_loader
 
 from sagemaker_rt_c import __version__
 from sagemaker_rt_c import credentials as our_credentials
+from sagemaker_rt_c import exceptions as our_exceptions
 from sagemaker_rt_c._resolve import (
     _LEGACY_PARTITIONS,
     _RULESET_PARTITIONS,
@@ -1185,17 +1186,44 @@ def test_proxy_environment_lookup_matches_urllib(monkeypatch):
             ), (host, expected)
 
 
-def test_empty_ca_bundle_keeps_verification(monkeypatch):
-    """Deliberate difference: botocore turns verification OFF for an empty AWS_CA_BUNDLE."""
-    monkeypatch.setenv("AWS_CA_BUNDLE", "")
-    theirs = run_boto3(region_name="us-east-1", **KEYS)
-    ours = run_ours(region_name="us-east-1", **KEYS)
-    assert theirs[1]["verify"] is False
-    assert ours[1]["verify"] is True
-    monkeypatch.delenv("AWS_CA_BUNDLE")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "")
-    assert run_ours(region_name="us-east-1", **KEYS)[1]["verify"] is True
-    assert run_ours(region_name="us-east-1", verify="", **KEYS)[1]["verify"] is False
+CA_BUNDLE_VALUES = ["", " ", "\t \n", "\u3000", "/no/such/ca.pem", " /padded.pem "]
+
+
+@pytest.mark.parametrize("value", CA_BUNDLE_VALUES)
+def test_ca_bundle_values_from_every_source(value, monkeypatch, tmp_path):
+    """botocore 1.44 raises InvalidConfigError at construction when the CA bundle it resolves
+    (verify=, AWS_CA_BUNDLE, ca_bundle in the profile, REQUESTS_CA_BUNDLE) is empty or blank."""
+    config_file = tmp_path / "config"
+    outcomes = []
+    for source in ("verify", "AWS_CA_BUNDLE", "ca_bundle", "REQUESTS_CA_BUNDLE"):
+        for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(config_file))
+        config_file.write_text("[default]\n")
+        kwargs = dict(region_name="us-east-1", **KEYS)
+        if source == "verify":
+            kwargs["verify"] = value
+        elif source == "ca_bundle":
+            if value != value.strip():
+                continue  # the config file strips values
+            config_file.write_text(f"[default]\nca_bundle = {value}\n")
+        else:
+            monkeypatch.setenv(source, value)
+        outcomes.append(compare(**kwargs)[:2])
+        if source != "verify":
+            # An explicit verify wins over the environment and the file, as in botocore.
+            assert compare(verify=False, **kwargs)[0] == "ok"
+    if value.strip():
+        assert all(o == ("ok", outcomes[0][1]) for o in outcomes)
+    else:
+        assert set(outcomes) == {("error", "InvalidConfigError")}
+
+
+def test_blank_ca_bundle_message():
+    with pytest.raises(our_exceptions.InvalidConfigError) as info:
+        resolve_client_settings("sagemaker-runtime", region_name="us-east-1", verify=" ", **KEYS)
+    assert "Invalid CA bundle" in str(info.value) and "AWS_CA_BUNDLE" in str(info.value)
+    assert isinstance(info.value, botocore.exceptions.InvalidConfigError)
 
 
 # --- User-Agent -------------------------------------------------------------------------------

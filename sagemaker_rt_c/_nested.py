@@ -203,7 +203,7 @@ def resolve(
         else:
             region_name = view.get("region")
     _resolve._validate_region_name(region_name)
-    verify = view.get("ca_bundle") or None
+    verify = view.get("ca_bundle")
 
     if config is not None and is_unsigned(config.signature_version):
         credentials = None
@@ -284,7 +284,8 @@ def resolve(
         url = _standard_url(prefix, region_name, fips, dualstack)
 
     if verify is None:
-        verify = os.environ.get("REQUESTS_CA_BUNDLE") or True
+        verify = os.environ.get("REQUESTS_CA_BUNDLE", True)
+    _resolve._validate_verify(verify)
     verify = _resolve._normalize_verify(verify)
     scheme, netloc = _resolve._split_scheme_netloc(url or "https://")
     retries = effective.retries

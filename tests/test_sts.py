@@ -279,6 +279,21 @@ def test_endpoints_match_botocore(monkeypatch, env):
             assert ours == theirs, (service, region)
 
 
+@pytest.mark.parametrize(
+    "name,value",
+    [("AWS_CA_BUNDLE", ""), ("AWS_CA_BUNDLE", " \t"), ("REQUESTS_CA_BUNDLE", ""), ("X", "")],
+)
+def test_blank_ca_bundle_fails_as_botocore(monkeypatch, name, value):
+    """botocore 1.44 refuses an empty or blank CA bundle when it makes any client, the STS
+    and SSO clients of the credential chain included."""
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.setenv(name, value)
+    for service in ("sts", "sso", "sso-oidc"):
+        theirs = botocore_endpoint(service, "us-east-1")
+        assert our_endpoint(service, "us-east-1") == theirs
+        assert (theirs[1] == "InvalidConfigError") == (name != "X")
+
+
 def test_endpoint_from_profile_services_section(tmp_path, monkeypatch):
     write(
         tmp_path / "config",

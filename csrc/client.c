@@ -65,6 +65,16 @@ typedef struct {
     size_t url_query_len;
     char *host; /* the Host header, exactly as signed */
     size_t host_len;
+    /* What urllib3 sends when it differs from what botocore signs (an endpoint URL with
+     * characters a request target can't carry, user info, no scheme ...): NULL otherwise. */
+    char *wire_prefix; /* scheme://host[:port] + the encoded base path */
+    size_t wire_prefix_len;
+    char *wire_query; /* the encoded query (with wire_prefix), or NULL */
+    size_t wire_query_len;
+    char *wire_host; /* the Host header sent, or NULL: `host` */
+    size_t wire_host_len;
+    int wire_label_escape; /* send each '%' of the encoded EndpointName as %25 */
+    int call_error;        /* no request can be sent: calls raise self._call_error(EndpointName) */
     char *region;
     char *service;
     char *user_agent;
@@ -419,15 +429,46 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
     /* URL path: the endpoint's base path + /endpoints/{EndpointName}/invocations, with the
      * name percent-encoded as botocore does (nothing but unreserved characters kept). */
     smrt_buf_clear(path);
-    TRY(smrt_buf_append(path, self->url_prefix, self->url_prefix_len));
-    size_t path_start = self->url_prefix_len - self->base_path_len;
-    TRY(smrt_buf_append(path, "/endpoints/", 11));
-    TRY(smrt_uri_encode(path, a->str[P_EndpointName], (size_t)a->len[P_EndpointName], 0));
-    TRY(smrt_buf_append(path, "/invocations", 12));
-    size_t path_end = path->len;
-    if (self->url_query) {
-        TRY(smrt_buf_append_char(path, '?'));
-        TRY(smrt_buf_append(path, self->url_query, self->url_query_len));
+    const char *sign_path, *sign_query = self->url_query;
+    size_t sign_path_len, sign_query_len = self->url_query_len;
+    if (self->wire_prefix == NULL) {
+        TRY(smrt_buf_append(path, self->url_prefix, self->url_prefix_len));
+        size_t path_start = self->url_prefix_len - self->base_path_len;
+        TRY(smrt_buf_append(path, "/endpoints/", 11));
+        TRY(smrt_uri_encode(path, a->str[P_EndpointName], (size_t)a->len[P_EndpointName], 0));
+        TRY(smrt_buf_append(path, "/invocations", 12));
+        sign_path = path->data + path_start;
+        sign_path_len = path->len - path_start;
+        if (self->url_query) {
+            TRY(smrt_buf_append_char(path, '?'));
+            TRY(smrt_buf_append(path, self->url_query, self->url_query_len));
+        }
+    } else {
+        /* botocore signs its URL's path; urllib3 sends it percent-encoded. The signed path is
+         * built in the string-to-sign buffer, unused until the canonical request is made. */
+        smrt_buf *sp = &conn->sts;
+        smrt_buf_clear(sp);
+        TRY(smrt_buf_append(sp, self->base_path, self->base_path_len));
+        TRY(smrt_buf_append(sp, "/endpoints/", 11));
+        size_t label_start = sp->len;
+        TRY(smrt_uri_encode(sp, a->str[P_EndpointName], (size_t)a->len[P_EndpointName], 0));
+        size_t label_end = sp->len;
+        TRY(smrt_buf_append(sp, "/invocations", 12));
+        TRY(smrt_buf_append(path, self->wire_prefix, self->wire_prefix_len));
+        TRY(smrt_buf_append(path, "/endpoints/", 11));
+        for (size_t i = label_start; i < label_end; i++) {
+            TRY(smrt_buf_append_char(path, sp->data[i]));
+            if (sp->data[i] == '%' && self->wire_label_escape) {
+                TRY(smrt_buf_append(path, "25", 2));
+            }
+        }
+        TRY(smrt_buf_append(path, "/invocations", 12));
+        if (self->wire_query) {
+            TRY(smrt_buf_append_char(path, '?'));
+            TRY(smrt_buf_append(path, self->wire_query, self->wire_query_len));
+        }
+        sign_path = sp->data;
+        sign_path_len = sp->len;
     }
 
     char amz_date[SMRT_AMZ_DATE_LEN + 1];
@@ -461,10 +502,10 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
     }
     smrt_sign_input in = {
         .method = "POST",
-        .path = path->data + path_start,
-        .path_len = path_end - path_start,
-        .query = self->url_query,
-        .query_len = self->url_query_len,
+        .path = sign_path,
+        .path_len = sign_path_len,
+        .query = sign_query,
+        .query_len = sign_query_len,
         .headers = sh,
         .n_headers = nsh,
         .payload_hash = ctx->payload_hash,
@@ -501,7 +542,11 @@ headers:;
     /* Headers in the order boto3 sends them. A bare "Name:" stops libcurl adding its own
      * default (Accept: *\/\*, a form Content-Type, Expect: 100-continue). */
     smrt_conn_headers_reset(conn);
-    TRY(smrt_conn_header_add(conn, "Host", 4, self->host, self->host_len));
+    if (self->wire_host) {
+        TRY(smrt_conn_header_add(conn, "Host", 4, self->wire_host, self->wire_host_len));
+    } else {
+        TRY(smrt_conn_header_add(conn, "Host", 4, self->host, self->host_len));
+    }
     TRY(smrt_conn_header_add(conn, "Accept-Encoding", 15, "identity", 8));
     for (int j = P_ContentType; j < P_COUNT; j++) {
         if (a->str[j]) {
@@ -909,6 +954,18 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
     if (ctx.creds == NULL && !self->unsigned_requests) {
         call_args_release(&a);
         return smrt_raise_from_hook(st, "_no_credentials", PyTuple_New(0));
+    }
+    if (self->call_error) {
+        /* botocore gets this far (parameters checked, credentials found), then fails. */
+        creds_release(ctx.creds);
+        PyObject *r = PyObject_CallMethod((PyObject *)self, "_call_error", "s#", a.str[P_EndpointName],
+                                          a.len[P_EndpointName]);
+        call_args_release(&a);
+        if (r != NULL) {
+            Py_DECREF(r);
+            PyErr_SetString(PyExc_SystemError, "_call_error returned instead of raising");
+        }
+        return NULL;
     }
 
     PyObject *result = NULL;
@@ -1347,10 +1404,14 @@ static void client_free_config(ClientObject *self)
     free(self->base_path);
     free(self->url_query);
     free(self->host);
+    free(self->wire_prefix);
+    free(self->wire_query);
+    free(self->wire_host);
     free(self->region);
     free(self->service);
     free(self->user_agent);
     self->url_prefix = self->base_path = self->url_query = self->host = NULL;
+    self->wire_prefix = self->wire_query = self->wire_host = NULL;
     self->region = self->service = self->user_agent = NULL;
 }
 
@@ -1361,19 +1422,23 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
                              "read_timeout",     "max_pool_connections", "tcp_keepalive", "verify",
                              "ca_bundle",        "proxy",        "proxy_ca_bundle", "client_cert",
                              "client_key",       "retry_mode",   "max_attempts",    "retry_read_timeouts",
-                             "parameter_validation", "unsigned_requests", NULL};
+                             "parameter_validation", "unsigned_requests", "wire_prefix", "wire_query",
+                             "wire_host",        "wire_label_escape", "call_error", NULL};
     PyObject *url_prefix, *base_path, *url_query, *host, *region, *service, *user_agent;
+    PyObject *wire_prefix = Py_None, *wire_query = Py_None, *wire_host = Py_None;
+    int wire_label_escape = 0, call_error = 0;
     double connect_timeout, read_timeout;
     Py_ssize_t max_pool;
     int tcp_keepalive, verify, retry_read_timeouts, parameter_validation, unsigned_requests = 0;
     const char *ca_bundle = NULL, *proxy = NULL, *proxy_ca = NULL, *client_cert = NULL, *client_key = NULL;
     const char *retry_mode;
     int max_attempts;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$UUOUUUUddnppzzzzzsippp:Client", kwlist, &url_prefix, &base_path,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$UUOUUUUddnppzzzzzsipppOOOpp:Client", kwlist, &url_prefix, &base_path,
                                      &url_query, &host, &region, &service, &user_agent, &connect_timeout,
                                      &read_timeout, &max_pool, &tcp_keepalive, &verify, &ca_bundle, &proxy, &proxy_ca,
                                      &client_cert, &client_key, &retry_mode, &max_attempts, &retry_read_timeouts,
-                                     &parameter_validation, &unsigned_requests)) {
+                                     &parameter_validation, &unsigned_requests, &wire_prefix, &wire_query,
+                                     &wire_host, &wire_label_escape, &call_error)) {
         return -1;
     }
     client_free_config(self);
@@ -1407,6 +1472,32 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
             return -1;
         }
     }
+    struct {
+        PyObject *obj;
+        char **out;
+        size_t *len;
+        const char *name;
+    } optional[] = {{wire_prefix, &self->wire_prefix, &self->wire_prefix_len, "wire_prefix"},
+                    {wire_query, &self->wire_query, &self->wire_query_len, "wire_query"},
+                    {wire_host, &self->wire_host, &self->wire_host_len, "wire_host"}};
+    for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
+        if (optional[i].obj == Py_None) {
+            continue;
+        }
+        if (!PyUnicode_Check(optional[i].obj)) {
+            PyErr_Format(PyExc_TypeError, "%s must be str or None", optional[i].name);
+            return -1;
+        }
+        if (!(*optional[i].out = dup_str(optional[i].obj, optional[i].len))) {
+            return -1;
+        }
+    }
+    if (self->wire_query && !self->wire_prefix) {
+        PyErr_SetString(PyExc_ValueError, "wire_query needs wire_prefix");
+        return -1;
+    }
+    self->wire_label_escape = wire_label_escape;
+    self->call_error = call_error;
     if (self->base_path_len > self->url_prefix_len ||
         memcmp(self->url_prefix + self->url_prefix_len - self->base_path_len, self->base_path, self->base_path_len)) {
         PyErr_SetString(PyExc_ValueError, "base_path must end url_prefix");

@@ -5,7 +5,7 @@ also holds the hooks the C core calls on the slow paths (errors, validation fail
 """
 
 from . import _core
-from ._urls import host_header, split_url
+from ._urls import EndpointURL
 from .config import is_unsigned
 from .response import StreamingBody
 
@@ -36,16 +36,6 @@ class ClientMeta:
         return f"ClientMeta(region_name={self.region_name!r}, endpoint_url={self.endpoint_url!r})"
 
 
-def _split_endpoint(endpoint_url):
-    """(url_prefix, base_path, query, host) as botocore's _urljoin will use them."""
-    scheme, netloc, path, query = split_url(endpoint_url)
-    # botocore joins "/endpoints/..." to the endpoint's path, dropping one trailing '/'.
-    if path.endswith("/"):
-        path = path[:-1]
-    prefix = f"{scheme}://{netloc}{path}"
-    return prefix, path, query or None, host_header(scheme, netloc)
-
-
 _EXCEPTIONS = None
 
 
@@ -67,7 +57,16 @@ class SageMakerRuntime(_core.Client):
     _sleep = None
 
     def __init__(self, settings):
-        prefix, base_path, query, host = _split_endpoint(settings.endpoint_url)
+        endpoint = self._endpoint = EndpointURL(settings.endpoint_url)
+        wire = {}
+        if not endpoint.plain:
+            wire = dict(
+                wire_prefix=endpoint.wire_prefix,
+                wire_query=endpoint.wire_query,
+                wire_host=endpoint.wire_host,
+                wire_label_escape=endpoint.label_escape,
+                call_error=endpoint.call_error is not None,
+            )
         verify = settings.verify
         ca_bundle = verify if isinstance(verify, str) else None
         cert = settings.client_cert
@@ -79,10 +78,10 @@ class SageMakerRuntime(_core.Client):
         proxies_config = settings.proxies_config or {}
         config = settings.config
         super().__init__(
-            url_prefix=prefix,
-            base_path=base_path,
-            url_query=query,
-            host=host,
+            url_prefix=endpoint.url_prefix,
+            base_path=endpoint.base_path,
+            url_query=endpoint.query,
+            host=endpoint.sign_host,
             region=settings.signing_region,
             service=settings.signing_name,
             user_agent=settings.user_agent,
@@ -103,6 +102,7 @@ class SageMakerRuntime(_core.Client):
             ),
             parameter_validation=bool(settings.parameter_validation),
             unsigned_requests=is_unsigned(getattr(config, "signature_version", None)),
+            **wire,
         )
         self._unsigned = is_unsigned(getattr(config, "signature_version", None))
         self._credentials = settings.credentials
@@ -145,8 +145,26 @@ class SageMakerRuntime(_core.Client):
             self._set_credentials(frozen.access_key, frozen.secret_key, frozen.token, refresh_at)
 
     def _transport_error(self, kind, url, message):
-        # Called by the C core when a transfer fails.
+        # Called by the C core when a transfer fails. botocore names its own request URL.
+        url = self._endpoint.request_url_from_wire(url)
         return _transport_error(kind, url, message, self._settings.proxy_url)
+
+    def _call_error(self, endpoint_name):
+        # Called by the C core, for an endpoint URL no request can go to, where botocore
+        # fails: after the parameters are checked and credentials found.
+        from . import exceptions as exc
+
+        kind, detail = self._endpoint.call_error
+        if kind == "port" and not self._unsigned:
+            # botocore's signer reads urlsplit(url).port for the Host header.
+            raise ValueError(detail)
+        if kind == "port":
+            # Unsigned: urllib3 parses the URL and fails.
+            url = self._endpoint.request_url(_core.uri_encode(endpoint_name, False))
+            detail = _urllib3_parse_failure(url)
+        else:
+            detail = f"Not supported URL scheme {detail}"
+        raise exc.HTTPClientError(error=_TransportDetail(detail))
 
     @property
     def exceptions(self):
@@ -179,6 +197,7 @@ class SageMakerRuntime(_core.Client):
         """Generate a presigned URL for a client method, as boto3 does (same URL, same second)."""
         if (
             ClientMethod == "invoke_endpoint"
+            and self._endpoint.plain
             and type(ExpiresIn) is int
             and Params is not None
             and not self._unsigned
@@ -266,6 +285,20 @@ def _mask_proxy_url(proxy_url):
     creds, _, host = rest.partition("@")
     masked = "***:***" if ":" in creds else "***"
     return f"{scheme}://{masked}@{host}"
+
+
+def _urllib3_parse_failure(url):
+    """urllib3's message for a URL whose port it can't parse (urllib3's own words when it is
+    installed)."""
+    try:
+        from urllib3.util import parse_url
+    except ImportError:
+        return f"Failed to parse: {url}"
+    try:
+        parse_url(url)
+    except Exception as e:  # noqa: BLE001 - its message is what we want
+        return str(e)
+    return f"Failed to parse: {url}"
 
 
 class _TransportDetail(Exception):

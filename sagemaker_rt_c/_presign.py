@@ -61,8 +61,6 @@ def _body_as_dict(data):
 
 def generate_presigned_url(client, client_method, params, expires_in, http_method):
     from . import exceptions
-    from ._urls import host_header
-    from ._urls import split_url as _split_url
 
     if params is None:
         params = {}
@@ -83,13 +81,15 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
     headers = [(wire, params[member]) for member, wire in _HEADERS if member in params]
     body = params.get("Body", b"")
 
-    scheme, netloc, base_path, endpoint_query = _split_url(settings.endpoint_url)
-    if base_path.endswith("/"):
-        base_path = base_path[:-1]
-    path = base_path + path
+    endpoint = client._endpoint
+    endpoint_query = endpoint.query
+    fragment = f"#{endpoint.fragment}" if endpoint.fragment else ""
+    path = endpoint.base_path + path
+    prefix = endpoint.url_prefix[: len(endpoint.url_prefix) - len(endpoint.base_path)]
     if client._unsigned:
         # botocore's UNSIGNED "signer" leaves the request as it is: the plain URL.
-        return f"{scheme}://{netloc}{path}" + (f"?{endpoint_query}" if endpoint_query else "")
+        query = f"?{endpoint_query}" if endpoint_query else ""
+        return f"{prefix}{path}{query}{fragment}"
 
     creds = client._credentials
     frozen = creds.get_frozen_credentials() if creds is not None else None
@@ -102,7 +102,10 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
     to_sign = [(k.lower(), v) for k, v in headers if k.lower() != "user-agent"]
     names = {k for k, _ in to_sign}
     if "host" not in names:
-        to_sign.append(("host", host_header(scheme, netloc)))
+        if endpoint.call_error is not None and endpoint.call_error[0] == "port":
+            # botocore's signer reads urlsplit(url).port for the Host header.
+            raise ValueError(endpoint.call_error[1])
+        to_sign.append(("host", endpoint.sign_host))
     signed_headers = ";".join(sorted({k for k, _ in to_sign}))
 
     scope = f"{date[:8]}/{region}/{service}/aws4_request"
@@ -145,4 +148,5 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
         frozen.secret_key,
         _core.NORMALIZE_PATH | _core.ENCODE_PATH | _core.RAW_QUERY,
     )
-    return f"{scheme}://{netloc}{path}?{query}&X-Amz-Signature={signature}"
+    # botocore appends the signature to its URL, after a fragment if there is one.
+    return f"{prefix}{path}?{query}{fragment}&X-Amz-Signature={signature}"

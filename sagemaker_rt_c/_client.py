@@ -194,7 +194,13 @@ class SageMakerRuntime(_core.Client):
         self._close_connections()
 
     def generate_presigned_url(self, ClientMethod, Params=None, ExpiresIn=3600, HttpMethod=None):
-        """Generate a presigned URL for a client method, as boto3 does (same URL, same second)."""
+        """Generate a presigned URL for a client method, as boto3 does (same URL, same second).
+
+        As in botocore, ``ExpiresIn`` goes into the URL as ``str()`` gives it (no check: the
+        service refuses a URL whose X-Amz-Expires it can't use); None means 3600.
+        """
+        if ExpiresIn is None:
+            ExpiresIn = 3600
         if (
             ClientMethod == "invoke_endpoint"
             and self._endpoint.plain

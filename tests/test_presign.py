@@ -151,3 +151,26 @@ def test_common_case_is_presigned_in_c():
     assert o._presign({"EndpointName": "ep"}, 60, None) is None  # invalid: Python raises
     assert o._presign({"EndpointName": "ep", "Body": io.BytesIO(b"")}, 60, None) is None
     assert o._presign({"EndpointName": "ep", "Body": b""}, 60, "get") is None
+
+
+class _Str(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    "expires",
+    [None, 0, -1, 1, 3600, 604800, 604801, 10**30, 2**63, 1.5, 3600.0, float("nan"),
+     True, False, "3600", "abc", "", " 60", "é", b"60", [1, 2], {}, _Str("60")],
+)  # fmt: skip
+def test_odd_expires_in_as_boto3(expires):
+    """botocore puts str(ExpiresIn) into the URL whatever it is (no check), and None means
+    its default, 3600."""
+    from apidiff import presign_both
+
+    params = {"EndpointName": "ep", "Body": b""}
+    ours, theirs = presign_both(
+        make_ours(), make_boto3(), "invoke_endpoint", Params=params, ExpiresIn=expires
+    )
+    assert ours == theirs
+    if expires is None:
+        assert "X-Amz-Expires=3600&" in ours[1]

@@ -939,6 +939,18 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
         call_args_release(&a);
         return NULL;
     }
+    if (self->call_error) {
+        /* No request can be made: botocore gets this far (parameters checked), then fails.
+         * The hook raises its exception, credentials checked where botocore checks them. */
+        PyObject *r = PyObject_CallMethod((PyObject *)self, "_call_error", "s#", a.str[P_EndpointName],
+                                          a.len[P_EndpointName]);
+        call_args_release(&a);
+        if (r != NULL) {
+            Py_DECREF(r);
+            PyErr_SetString(PyExc_SystemError, "_call_error returned instead of raising");
+        }
+        return NULL;
+    }
     /* Temporary credentials near their end: the Python layer refreshes them with botocore's
      * windows (one caller refreshes, the others go on with the still-valid ones). */
     if (!self->unsigned_requests && self->refresh_at > 0 && realtime_now() >= self->refresh_at) {
@@ -954,18 +966,6 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
     if (ctx.creds == NULL && !self->unsigned_requests) {
         call_args_release(&a);
         return smrt_raise_from_hook(st, "_no_credentials", PyTuple_New(0));
-    }
-    if (self->call_error) {
-        /* botocore gets this far (parameters checked, credentials found), then fails. */
-        creds_release(ctx.creds);
-        PyObject *r = PyObject_CallMethod((PyObject *)self, "_call_error", "s#", a.str[P_EndpointName],
-                                          a.len[P_EndpointName]);
-        call_args_release(&a);
-        if (r != NULL) {
-            Py_DECREF(r);
-            PyErr_SetString(PyExc_SystemError, "_call_error returned instead of raising");
-        }
-        return NULL;
     }
 
     PyObject *result = NULL;

@@ -58,14 +58,23 @@ class SageMakerRuntime(_core.Client):
 
     def __init__(self, settings):
         endpoint = self._endpoint = EndpointURL(settings.endpoint_url)
+        max_pool, pool_error = _pool_size(settings.max_pool_connections)
+        signature_version = getattr(settings.config, "signature_version", "v4")
+        signer_error = None
+        if signature_version not in (None, "v4") and not is_unsigned(signature_version):
+            signer_error = ("signature", signature_version)  # unknown to botocore too
+        # What makes boto3 fail each call, in its order: the signature version (choosing a
+        # signer), the port (signing), the scheme and the pool size (urllib3).
+        self._call_error_info = signer_error or endpoint.call_error or pool_error
         wire = {}
+        if self._call_error_info is not None:
+            wire["call_error"] = True
         if not endpoint.plain:
-            wire = dict(
+            wire.update(
                 wire_prefix=endpoint.wire_prefix,
                 wire_query=endpoint.wire_query,
                 wire_host=endpoint.wire_host,
                 wire_label_escape=endpoint.label_escape,
-                call_error=endpoint.call_error is not None,
             )
         verify = settings.verify
         ca_bundle = verify if isinstance(verify, str) else None
@@ -87,7 +96,7 @@ class SageMakerRuntime(_core.Client):
             user_agent=settings.user_agent,
             connect_timeout=float(settings.connect_timeout or 0),
             read_timeout=float(settings.read_timeout or 0),
-            max_pool_connections=int(settings.max_pool_connections),
+            max_pool_connections=max_pool,
             tcp_keepalive=bool(settings.tcp_keepalive),
             verify=verify is not False,
             ca_bundle=ca_bundle,
@@ -150,11 +159,21 @@ class SageMakerRuntime(_core.Client):
         return _transport_error(kind, url, message, self._settings.proxy_url)
 
     def _call_error(self, endpoint_name):
-        # Called by the C core, for an endpoint URL no request can go to, where botocore
-        # fails: after the parameters are checked and credentials found.
+        # Called by the C core (after the parameters are checked) when no request can be
+        # made, to raise what botocore raises where it fails: choosing the signer, signing
+        # (after looking for credentials) or sending.
         from . import exceptions as exc
 
-        kind, detail = self._endpoint.call_error
+        kind, detail = self._call_error_info
+        if kind == "signature":
+            raise exc.UnknownSignatureVersionError(signature_version=detail)
+        if not self._unsigned:
+            creds = self._credentials
+            frozen = creds.get_frozen_credentials() if creds is not None else None
+            if frozen is None or frozen.access_key is None:
+                raise exc.NoCredentialsError()
+        if kind == "pool":
+            raise exc.HTTPClientError(error=_TransportDetail(detail))
         if kind == "port" and not self._unsigned:
             # botocore's signer reads urlsplit(url).port for the Host header.
             raise ValueError(detail)
@@ -203,6 +222,7 @@ class SageMakerRuntime(_core.Client):
             ExpiresIn = 3600
         if (
             ClientMethod == "invoke_endpoint"
+            and self._call_error_info is None
             and self._endpoint.plain
             and type(ExpiresIn) is int
             and Params is not None
@@ -221,6 +241,20 @@ class SageMakerRuntime(_core.Client):
 _ADVISORY_REFRESH_SECONDS = 15 * 60
 # A wall-clock time long past: "refresh before the next call".
 _DUE_NOW = 1.0
+
+
+def _pool_size(value):
+    """(idle connections kept, None) or (10, ("pool", urllib3's error)) for
+    max_pool_connections, which botocore hands urllib3 unchecked: urllib3 fills its pool's
+    queue with range(maxsize) when the first request is made (a TypeError, unless an integer)
+    and keeps any number of connections when maxsize <= 0."""
+    import operator
+
+    try:
+        size = operator.index(value)
+    except TypeError as e:
+        return 10, ("pool", str(e))
+    return (size if size > 0 else 1 << 30), None
 
 
 def _is_refreshable(creds):

@@ -91,6 +91,13 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
         query = f"?{endpoint_query}" if endpoint_query else ""
         return f"{prefix}{path}{query}{fragment}"
 
+    error = client._call_error_info
+    if error is not None and error[0] == "signature":
+        # botocore's signer for presigning is the version + "-query"; it knows none here.
+        version = error[1]
+        if not version.endswith("-query"):
+            version += "-query"
+        raise exceptions.UnsupportedSignatureVersionError(signature_version=version)
     creds = client._credentials
     frozen = creds.get_frozen_credentials() if creds is not None else None
     if frozen is None or frozen.access_key is None:

@@ -36,6 +36,8 @@ Deliberate differences from botocore:
   even one botocore knows, raises ``UnknownServiceError`` listing ``sagemaker-runtime``.
 * A region name ending in a line feed is refused (``InvalidRegionError``); botocore's
   check lets it through (``_validate_region_name``).
+* A ``signature_version`` botocore knows other than ``v4`` (``s3v4``, ``v2``, ``v4-query``
+  ...) raises ``UnsupportedSignatureVersionError`` here; botocore signs with it.
 * ``Config.retries`` of the caller is copied, not rewritten in place as botocore does (which
   makes a reused Config keep the first client's retry mode).
 * ``endpoint_url`` is the URL requests go to. botocore's ``client.meta.endpoint_url`` shows
@@ -77,6 +79,16 @@ _MODE_CONNECT_TIMEOUT = {"standard": 3.1, "in-region": 1.1, "cross-region": 3.1,
 _VALID_CHECKSUM_CONFIG = ("when_supported", "when_required")
 _VALID_ACCOUNT_ID_ENDPOINT_MODES = ("preferred", "disabled", "required")
 _USERAGENT_APPID_MAXLEN = 50
+# botocore.auth.AUTH_TYPE_MAPS (1.44.8, without awscrt) but "v4": signature versions botocore
+# knows and this package does not implement. Others are unknown to botocore too: its calls
+# raise UnknownSignatureVersionError (the client does the same, _client._call_error).
+_OTHER_BOTOCORE_SIGNERS = frozenset(
+    (
+        "bearer", "s3", "s3-presign-post", "s3-query", "s3v4", "s3v4-presign-post",
+        "s3v4-query", "v2", "v3", "v3https", "v4-query", "v4-s3express",
+        "v4-s3express-presign-post", "v4-s3express-query",
+    )
+)  # fmt: skip
 _UNSUPPORTED_DUALSTACK_LEGACY = ("aws-iso", "aws-iso-b")
 
 # Generated from botocore 1.44.8 data/partitions.json (rule set partitions) and
@@ -755,6 +767,30 @@ def _check_timeout(value, name):
     return float(value)
 
 
+def _check_user_agent_parts(config):
+    """Config.user_agent and user_agent_extra go into the User-Agent header as they are (botocore
+    does not clean them as it does user_agent_appid): a control character there would end the
+    header or the request early (boto3: "Invalid header value" at every call for CR and LF;
+    NUL and others sent raw). Refused when the client is made, naming the option."""
+    for name in ("user_agent", "user_agent_extra"):
+        value = getattr(config, name, None)
+        if not isinstance(value, str) or value.isprintable():
+            continue
+        for index, char in enumerate(value):
+            point = ord(char)
+            if point < 0x20 or point == 0x7F:
+                from . import exceptions
+                from ._validate import describe_control
+
+                raise exceptions.InvalidConfigError(
+                    error_msg=(
+                        f"Invalid {name} in Config: contains {describe_control(point)} "
+                        f"(U+{point:04X}) at index {index}; the User-Agent header can't carry "
+                        "control characters"
+                    )
+                )
+
+
 def _validate_verify(verify):
     """botocore 1.44's EndpointCreator._validate_verify_value: a CA bundle value (verify=,
     AWS_CA_BUNDLE, ca_bundle, REQUESTS_CA_BUNDLE) that is empty or blank is an error."""
@@ -1386,6 +1422,19 @@ def resolve_client_settings(
     max_attempts = retries.get("total_max_attempts")
     if max_attempts is None:
         max_attempts = _DEFAULT_MAX_ATTEMPTS[retry_mode]
+
+    if (
+        isinstance(signature_version, str)
+        and signature_version != "v4"
+        and signature_version in _OTHER_BOTOCORE_SIGNERS
+    ):
+        # botocore would sign another way (SigV2, SigV3, S3's SigV4, query auth, a bearer
+        # token): not implemented, and nothing SageMaker Runtime accepts but SigV4.
+        from . import exceptions
+
+        raise exceptions.UnsupportedSignatureVersionError(signature_version=signature_version)
+    if config is not None:
+        _check_user_agent_parts(config)
 
     return ClientSettings(
         _SERVICE_NAME,

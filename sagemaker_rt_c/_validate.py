@@ -79,6 +79,11 @@ _CONTROL_NAMES = {
 }
 
 
+def describe_control(point):
+    """A control character's name for messages: "line feed", "NUL", "control character" ..."""
+    return _CONTROL_NAMES.get(point, "control character")
+
+
 def describe_invalid_header(name, value):
     """Why ``value`` can't be sent as the HTTP header of parameter ``name``, or None if it can."""
     if not isinstance(value, str):

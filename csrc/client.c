@@ -221,7 +221,8 @@ static int validation_failed(ClientObject *self, PyObject *const *args, PyObject
         }
     }
     smrt_raise_from_hook(self->st, "_validation_failed",
-                         Py_BuildValue("(ONs)", self->st->s_InvokeEndpoint, params, detail));
+                         Py_BuildValue("(ONsi)", self->st->s_InvokeEndpoint, params, detail,
+                                       self->parameter_validation));
     return -1;
 }
 

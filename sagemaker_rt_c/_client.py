@@ -345,11 +345,19 @@ class _TransportDetail(Exception):
     """The libcurl message behind a transport exception (its ``error`` kwarg)."""
 
 
-def _validation_failed(operation_name, params, detail):
+def _validation_failed(operation_name, params, detail, validating=True):
     from . import exceptions as exc
     from ._validate import validate
 
-    validate(operation_name, params)
+    # botocore's validator first (without parameter_validation: what can't be serialised).
+    validate(operation_name, params, lengths=bool(validating))
+    if "UTF-8" in detail:
+        # A lone surrogate: botocore's serializer fails encoding it (the EndpointName for the
+        # URL, then a str Body), with Python's own UnicodeEncodeError.
+        for name in ("EndpointName", "Body"):
+            value = params.get(name)
+            if isinstance(value, str):
+                value.encode("utf-8")
     # The C fast path refused something the Python validator accepts: say what C saw.
     raise exc.ParamValidationError(report=f"{detail} in the parameters of {operation_name}")
 

@@ -69,10 +69,10 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
     except KeyError:
         raise exceptions.UnknownClientMethodError(method_name=client_method) from None
     settings = client._settings
-    if settings.parameter_validation:
-        from ._validate import validate
+    from ._validate import validate
 
-        validate(operation_name, params)
+    # Without parameter_validation, only what can't be serialised (and unsafe header values).
+    validate(operation_name, params, lengths=bool(settings.parameter_validation))
 
     # Serialise as botocore's rest-json serializer does.
     method = "POST" if http_method is None else http_method
@@ -80,6 +80,8 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
     path = "/endpoints/" + _percent_encode(name) + "/invocations"
     headers = [(wire, params[member]) for member, wire in _HEADERS if member in params]
     body = params.get("Body", b"")
+    if isinstance(body, str):
+        body = body.encode("utf-8")  # botocore's serializer (a lone surrogate fails here)
 
     endpoint = client._endpoint
     endpoint_query = endpoint.query
@@ -132,12 +134,11 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
 
         query_dict = {k: v[0] for k, v in parse_qs(endpoint_query, keep_blank_values=True).items()}
     if body:
-        if hasattr(body, "read") and not isinstance(body, (bytes, bytearray, str)):
-            query_dict.update(_body_as_dict(body))
-        else:
-            if isinstance(body, (bytearray, memoryview)):
-                body = bytes(body)
-            query_dict.update(_body_as_dict(body))
+        if not isinstance(body, (bytes, bytearray, str)) and not hasattr(body, "read"):
+            body = bytes(memoryview(body))  # our buffer bodies: as their bytes
+        # botocore: bytes and str are parsed as JSON; anything else (a bytearray, a file)
+        # goes to dict.update as it is.
+        query_dict.update(_body_as_dict(body))
     operation_params = ""
     if query_dict:
         operation_params = _percent_encode_sequence(query_dict.items()) + "&"

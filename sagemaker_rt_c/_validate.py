@@ -126,8 +126,14 @@ def _type_line(name, value, valid_types):
     )
 
 
-def validate(operation_name, params, *, buffer_bodies=True):
-    """Raise ``ParamValidationError`` with botocore's report if ``params`` is invalid."""
+def validate(operation_name, params, *, buffer_bodies=True, lengths=True):
+    """Raise ``ParamValidationError`` with botocore's report if ``params`` is invalid.
+
+    ``lengths=False`` (``parameter_validation=False``): a value shorter than the model's
+    minimum is no reason to raise (it can be sent); anything else is (a parameter set that
+    can't be serialised as the model says), and the report then has every line.
+    """
+    minimums = 0  # report lines about a model minimum
     try:
         required, members = _OPERATIONS[operation_name]
     except KeyError:
@@ -159,6 +165,7 @@ def validate(operation_name, params, *, buffer_bodies=True):
                 if not isinstance(value, int):
                     report.append(_type_line(param, value, _INT))
                 elif value < minimum:
+                    minimums += 1
                     report.append(
                         f"Invalid value for parameter {param}, value: {value}, "
                         f"valid min value: {minimum}"
@@ -167,6 +174,7 @@ def validate(operation_name, params, *, buffer_bodies=True):
                 report.append(_type_line(param, value, _STR))
             else:
                 if minimum is not None and len(value) < minimum:
+                    minimums += 1
                     report.append(
                         f"Invalid length for parameter {param}, value: {len(value)}, "
                         f"valid min length: {minimum}"
@@ -175,7 +183,7 @@ def validate(operation_name, params, *, buffer_bodies=True):
                     problem = describe_invalid_header(param, value)
                     if problem is not None:
                         extra.append(problem)
-    if report or extra:
+    if extra or len(report) > (0 if lengths else minimums):
         from .exceptions import ParamValidationError
 
         raise ParamValidationError(report="\n".join(report + extra))

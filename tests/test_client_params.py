@@ -195,3 +195,37 @@ def test_unsendable_body_without_validation(server, body):
     with pytest.raises(sagemaker_rt_c.exceptions.ParamValidationError, match="Body"):
         client.invoke_endpoint(EndpointName="ep", Body=body)
     assert server.requests == []
+
+
+@pytest.mark.parametrize("validation", [True, False])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"EndpointName": "\ud800", "Body": b""},
+        {"EndpointName": "ep", "Body": "\udcff"},
+        {"EndpointName": "\ud800", "Body": "\udcff", "TargetModel": ""},
+        {"EndpointName": "ep", "Body": "\udcff", "Bogus": 1},
+    ],
+)
+def test_lone_surrogates_fail_as_boto3(server, params, validation):
+    """botocore's validator accepts a str with a lone surrogate; its serializer then fails
+    encoding it (UnicodeEncodeError), calls and presigning alike."""
+    import botocore.config
+    from apidiff import invoke_both, presign_both
+
+    ours = make_ours(
+        endpoint_url=server.url, config=sagemaker_rt_c.Config(parameter_validation=validation)
+    )
+    theirs = make_boto3(
+        endpoint_url=server.url, config=botocore.config.Config(parameter_validation=validation)
+    )
+    (o, o_reqs), (t, _) = invoke_both(server, ours, theirs, params)
+    p_ours, p_theirs = presign_both(ours, theirs, "invoke_endpoint", Params=params)
+    assert o[0] == "error" and not o_reqs
+    if "Bogus" in params and not validation:
+        # README: what can't be serialised is still reported (boto3: KeyError 'Bogus').
+        assert t[:2] == ("error", "KeyError")
+        assert o[:2] == p_ours[:2] == ("error", "ParamValidationError")
+        return
+    assert o == t
+    assert p_ours == p_theirs

@@ -174,3 +174,60 @@ def test_odd_expires_in_as_boto3(expires):
     assert ours == theirs
     if expires is None:
         assert "X-Amz-Expires=3600&" in ours[1]
+
+
+@pytest.mark.parametrize(
+    "body", [bytearray(b'{"a": 1}'), bytearray(b"\x00"), bytearray(b""), b'{"a": 1}', '{"a": "é"}']
+)
+def test_presign_body_kinds_as_boto3(body):
+    """botocore parses a bytes or str Body as JSON and hands anything else (a bytearray) to
+    dict.update as it is."""
+    from apidiff import presign_both
+
+    params = {"EndpointName": "ep", "Body": body}
+    ours, theirs = presign_both(make_ours(), make_boto3(), "invoke_endpoint", Params=params)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"EndpointName": "ep", "Body": b"", "TargetModel": "", "InferenceId": ""},
+        {"EndpointName": "ep", "Body": b"", "Bogus": 1},
+        {"Body": b""},
+        {"EndpointName": 5, "Body": b""},
+        {"EndpointName": "ep", "Body": b"", "Accept": 7, "TargetModel": ""},
+        {"EndpointName": "ep", "Body": b"", "Accept": "a\nb"},
+    ],
+)
+def test_presign_without_validation_as_invoke(server, params):
+    """parameter_validation=False skips the minimum lengths only (boto3 presigns those too);
+    what can't be serialised as the model says gets botocore's whole report, as a call does
+    (README)."""
+    import botocore.config
+    from apidiff import presign_both
+
+    import sagemaker_rt_c
+
+    ours = make_ours(
+        endpoint_url=server.url, config=sagemaker_rt_c.Config(parameter_validation=False)
+    )
+    theirs = make_boto3(
+        endpoint_url=server.url, config=botocore.config.Config(parameter_validation=False)
+    )
+    presigned, boto3_presigned = presign_both(ours, theirs, "invoke_endpoint", Params=params)
+    try:
+        ours.invoke_endpoint(**params)
+        called = None
+    except Exception as e:  # noqa: BLE001 - compared below
+        called = ("error", type(e).__name__, str(e))
+    lengths_only = params.get("TargetModel") == "" and "Accept" not in params
+    if lengths_only:
+        assert presigned == boto3_presigned
+        assert called is None
+    else:
+        assert presigned[:2] == ("error", "ParamValidationError")
+        assert presigned == called
+        assert "Invalid length for parameter TargetModel" in presigned[2] or (
+            "TargetModel" not in params
+        )

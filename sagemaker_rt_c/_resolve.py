@@ -1,6 +1,6 @@
 """Client settings resolution: what ``boto3.client('sagemaker-runtime', ...)`` would use.
 
-``resolve_client_settings`` reproduces, for SageMaker Runtime, what botocore 1.43 computes
+``resolve_client_settings`` reproduces, for SageMaker Runtime, what botocore 1.44 computes
 while creating a client (``botocore/session.py`` ``create_client``, ``botocore/client.py``
 ``ClientCreator``, ``botocore/args.py`` ``ClientArgsCreator``, the endpoint rule set of
 ``sagemaker-runtime/2017-05-13``, ``botocore/endpoint.py`` and ``botocore/httpsession.py``):
@@ -38,6 +38,8 @@ Deliberate differences from botocore:
   check lets it through (``_validate_region_name``).
 * A ``signature_version`` botocore knows other than ``v4`` (``s3v4``, ``v2``, ``v4-query``
   ...) raises ``UnsupportedSignatureVersionError`` here; botocore signs with it.
+* ``Config.user_agent`` / ``user_agent_extra`` with a control character raise
+  ``InvalidConfigError`` here; boto3 fails every call (CR, LF) or sends them raw.
 * ``Config.retries`` of the caller is copied, not rewritten in place as botocore does (which
   makes a reused Config keep the first client's retry mode).
 * ``endpoint_url`` is the URL requests go to. botocore's ``client.meta.endpoint_url`` shows

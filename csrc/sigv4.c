@@ -20,27 +20,26 @@ void smrt_hex_encode(const unsigned char *in, size_t len, char *out)
 int smrt_crypto_init(smrt_crypto *c)
 {
     memset(c, 0, sizeof(*c));
-    /* Before any OpenSSL call, the parameter constructors below included. */
+    /* Before any OpenSSL call: the loader makes the shared objects copied here. */
     if (smrt_dyn_wait() != SMRT_OK) {
         return SMRT_ELOAD;
     }
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end(),
-    };
-    c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    /* References and copies only: no fetch, no parameter parsing. Those take OpenSSL's
+     * global locks and make per-thread state, which a fork in another thread could leave
+     * locked for ever in the child (dyn.h). */
+    const smrt_dyn_shared_crypto *sh = smrt_dyn_shared();
+    if (!EVP_MD_up_ref(sh->sha256)) {
+        goto error;
+    }
+    c->sha256 = sh->sha256;
+    if (!EVP_MAC_up_ref(sh->hmac)) {
+        goto error;
+    }
+    c->hmac = sh->hmac;
     c->md_ctx = EVP_MD_CTX_new();
-    c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (c->sha256 == NULL || c->md_ctx == NULL || c->hmac == NULL) {
-        goto error;
-    }
-    c->mac_ctx = EVP_MAC_CTX_new(c->hmac);
-    c->sig_ctx = EVP_MAC_CTX_new(c->hmac);
-    if (c->mac_ctx == NULL || c->sig_ctx == NULL) {
-        goto error;
-    }
-    if (!EVP_MAC_CTX_set_params(c->mac_ctx, params) || !EVP_MAC_CTX_set_params(c->sig_ctx, params)) {
+    c->mac_ctx = EVP_MAC_CTX_dup(sh->hmac_sha256);
+    c->sig_ctx = EVP_MAC_CTX_dup(sh->hmac_sha256);
+    if (c->md_ctx == NULL || c->mac_ctx == NULL || c->sig_ctx == NULL) {
         goto error;
     }
     return SMRT_OK;

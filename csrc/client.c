@@ -75,7 +75,8 @@ typedef struct {
     double read_timeout_s;
     double clock_offset; /* seconds a test's _sleep hook "slept": the limiter's clock counts them */
     double refresh_at;   /* wall-clock time from which calls first run _refresh_credentials (0: never) */
-    /* Presigning runs with the GIL held: one crypto context and signing-key cache suffice. */
+    /* Presigning runs with the GIL held: one crypto context and signing-key cache suffice.
+     * The context is made at the first presign, with the GIL held (client_presign). */
     smrt_crypto presign_crypto;
     int presign_crypto_ready;
     unsigned char presign_key[SMRT_SHA256_LEN];
@@ -1146,15 +1147,23 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     int rc = SMRT_OK;
     smrt_buf path = {0}, query = {0}, canonical = {0}, signed_headers = {0}, sts = {0}, url = {0};
     if (!self->presign_crypto_ready) {
+        /* The libraries may still be loading: wait without the GIL. Other threads may get
+         * here meanwhile; the first to hold the GIL again makes the context, once. */
         Py_BEGIN_ALLOW_THREADS
-        rc = smrt_crypto_init(&self->presign_crypto);
+        rc = smrt_dyn_wait();
         Py_END_ALLOW_THREADS
+        if (rc == SMRT_OK && !self->presign_crypto_ready) {
+            rc = smrt_crypto_init(&self->presign_crypto); /* quick, and never waits now */
+            if (rc == SMRT_OK) {
+                self->presign_crypto_ready = 1;
+            } else {
+                smrt_crypto_destroy(&self->presign_crypto);
+            }
+        }
         if (rc != SMRT_OK) {
-            smrt_crypto_destroy(&self->presign_crypto);
             smrt_raise_status(rc, "presigning");
             goto done;
         }
-        self->presign_crypto_ready = 1;
     }
     char amz_date[SMRT_AMZ_DATE_LEN + 1];
     smrt_amz_date((long long)realtime_now(), amz_date);

@@ -51,6 +51,11 @@ static void creds_release(smrt_creds *c)
 typedef struct {
     PyObject_HEAD
     smrt_state *st;
+    /* Set once __init__ has completed (with the GIL held): the fields below it sets are then
+     * fixed for the life of the client. A second __init__ is refused, and the methods that
+     * need them refuse a client that was never initialised (made by __new__ alone, or whose
+     * __init__ failed). */
+    int ready;
     smrt_pool *pool;
     smrt_retry *retry;
     pthread_mutex_t creds_lock;
@@ -97,6 +102,19 @@ static int get_optional_attr(PyObject *obj, PyObject *name, PyObject **out)
         PyErr_Clear();
     }
     return 0;
+}
+
+/* 0 if `self` is initialised; -1 with RuntimeError if its __init__ never completed. */
+static int check_ready(ClientObject *self)
+{
+    if (self->ready) {
+        return 0;
+    }
+    PyErr_Format(PyExc_RuntimeError,
+                 "this %.100s is not initialised: its __init__ was never called, or failed; make clients "
+                 "with sagemaker_rt_c.client()",
+                 Py_TYPE(self)->tp_name);
+    return -1;
 }
 
 /* ---- parameters --------------------------------------------------------------------------- */
@@ -870,6 +888,9 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
     smrt_state *st = self->st;
     call_args a;
     memset(&a, 0, sizeof(a));
+    if (check_ready(self) < 0) {
+        return NULL;
+    }
     if (parse_args(self, args, nargs, kwnames, &a) < 0) {
         call_args_release(&a);
         return NULL;
@@ -1074,6 +1095,9 @@ static int append_query_param(smrt_buf *q, const char *name, const char *value, 
  * Python implementation must take over (it also produces botocore's errors). */
 static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
+    if (check_ready(self) < 0) {
+        return NULL;
+    }
     if (nargs != 3 || !PyDict_Check(args[0]) || !PyLong_CheckExact(args[1])) {
         Py_RETURN_NONE;
     }
@@ -1335,6 +1359,19 @@ static void client_free_config(ClientObject *self)
     self->region = self->service = self->user_agent = NULL;
 }
 
+/* Refuse a second __init__: other threads may be using the pool, the retry state and the
+ * strings this would replace. -1 with RuntimeError set, or 0. */
+static int refuse_reinit(ClientObject *self)
+{
+    if (!self->ready) {
+        return 0;
+    }
+    PyErr_Format(PyExc_RuntimeError,
+                 "this %.100s is already initialised: __init__ cannot be called again (make a new client)",
+                 Py_TYPE(self)->tp_name);
+    return -1;
+}
+
 static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"url_prefix",       "base_path",    "url_query",       "host",
@@ -1343,13 +1380,18 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
                              "ca_bundle",        "proxy",        "proxy_ca_bundle", "client_cert",
                              "client_key",       "retry_mode",   "max_attempts",    "retry_read_timeouts",
                              "parameter_validation", "unsigned_requests", NULL};
-    PyObject *url_prefix, *base_path, *url_query, *host, *region, *service, *user_agent;
-    double connect_timeout, read_timeout;
-    Py_ssize_t max_pool;
-    int tcp_keepalive, verify, retry_read_timeouts, parameter_validation, unsigned_requests = 0;
+    /* The strings are required; the rest default to botocore's defaults. */
+    PyObject *url_prefix = NULL, *base_path = NULL, *url_query = Py_None, *host = NULL, *region = NULL,
+             *service = NULL, *user_agent = NULL;
+    double connect_timeout = 60.0, read_timeout = 60.0;
+    Py_ssize_t max_pool = 10;
+    int tcp_keepalive = 0, verify = 1, retry_read_timeouts = 1, parameter_validation = 1, unsigned_requests = 0;
     const char *ca_bundle = NULL, *proxy = NULL, *proxy_ca = NULL, *client_cert = NULL, *client_key = NULL;
-    const char *retry_mode;
-    int max_attempts;
+    const char *retry_mode = "legacy";
+    int max_attempts = 5;
+    if (refuse_reinit(self) < 0) {
+        return -1;
+    }
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$UUOUUUUddnppzzzzzsippp:Client", kwlist, &url_prefix, &base_path,
                                      &url_query, &host, &region, &service, &user_agent, &connect_timeout,
                                      &read_timeout, &max_pool, &tcp_keepalive, &verify, &ca_bundle, &proxy, &proxy_ca,
@@ -1357,7 +1399,21 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
                                      &parameter_validation, &unsigned_requests)) {
         return -1;
     }
-    client_free_config(self);
+    PyObject *const required[] = {url_prefix, base_path, host, region, service, user_agent};
+    static const char *const required_names[] = {"url_prefix", "base_path", "host", "region", "service",
+                                                  "user_agent"};
+    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        if (required[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "Client() missing required keyword argument '%s'", required_names[i]);
+            return -1;
+        }
+    }
+    /* Parsing may have run Python code (a __float__ ...), and so let another thread finish an
+     * __init__ of this object. From here to the end the GIL is never released. */
+    if (refuse_reinit(self) < 0) {
+        return -1;
+    }
+    client_free_config(self); /* what a failed __init__ left */
     smrt_retry_mode mode;
     if (strcmp(retry_mode, "legacy") == 0) {
         mode = SMRT_RETRY_LEGACY;
@@ -1367,31 +1423,31 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
         mode = SMRT_RETRY_ADAPTIVE;
     } else {
         PyErr_Format(PyExc_ValueError, "retry_mode must be legacy, standard or adaptive, not %s", retry_mode);
-        return -1;
+        goto error;
     }
     if (max_attempts < 1 || max_pool < 0 || connect_timeout < 0 || read_timeout < 0) {
         PyErr_SetString(PyExc_ValueError, "max_attempts, max_pool_connections and timeouts must be positive");
-        return -1;
+        goto error;
     }
     if (!(self->url_prefix = dup_str(url_prefix, &self->url_prefix_len)) ||
         !(self->base_path = dup_str(base_path, &self->base_path_len)) ||
         !(self->host = dup_str(host, &self->host_len)) || !(self->region = dup_str(region, NULL)) ||
         !(self->service = dup_str(service, NULL)) || !(self->user_agent = dup_str(user_agent, &self->user_agent_len))) {
-        return -1;
+        goto error;
     }
     if (url_query != Py_None) {
         if (!PyUnicode_Check(url_query)) {
             PyErr_SetString(PyExc_TypeError, "url_query must be str or None");
-            return -1;
+            goto error;
         }
         if (!(self->url_query = dup_str(url_query, &self->url_query_len))) {
-            return -1;
+            goto error;
         }
     }
     if (self->base_path_len > self->url_prefix_len ||
         memcmp(self->url_prefix + self->url_prefix_len - self->base_path_len, self->base_path, self->base_path_len)) {
         PyErr_SetString(PyExc_ValueError, "base_path must end url_prefix");
-        return -1;
+        goto error;
     }
     self->retry_read_timeouts = retry_read_timeouts;
     self->unsigned_requests = unsigned_requests;
@@ -1419,9 +1475,13 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
     self->pool = smrt_pool_new(&cfg);
     if (self->retry == NULL || self->pool == NULL) {
         PyErr_SetString(PyExc_MemoryError, "cannot create the connection pool");
-        return -1;
+        goto error;
     }
+    self->ready = 1;
     return 0;
+error:
+    client_free_config(self); /* not initialised: the methods refuse it, __init__ may be tried again */
+    return -1;
 }
 
 static PyObject *client_set_credentials(ClientObject *self, PyObject *args)

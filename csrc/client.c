@@ -51,6 +51,11 @@ static void creds_release(smrt_creds *c)
 typedef struct {
     PyObject_HEAD
     smrt_state *st;
+    /* Set once __init__ has completed (with the GIL held): the fields below it sets are then
+     * fixed for the life of the client. A second __init__ is refused, and the methods that
+     * need them refuse a client that was never initialised (made by __new__ alone, or whose
+     * __init__ failed). */
+    int ready;
     smrt_pool *pool;
     smrt_retry *retry;
     pthread_mutex_t creds_lock;
@@ -85,7 +90,8 @@ typedef struct {
     double read_timeout_s;
     double clock_offset; /* seconds a test's _sleep hook "slept": the limiter's clock counts them */
     double refresh_at;   /* wall-clock time from which calls first run _refresh_credentials (0: never) */
-    /* Presigning runs with the GIL held: one crypto context and signing-key cache suffice. */
+    /* Presigning runs with the GIL held: one crypto context and signing-key cache suffice.
+     * The context is made at the first presign, with the GIL held (client_presign). */
     smrt_crypto presign_crypto;
     int presign_crypto_ready;
     unsigned char presign_key[SMRT_SHA256_LEN];
@@ -106,6 +112,19 @@ static int get_optional_attr(PyObject *obj, PyObject *name, PyObject **out)
         PyErr_Clear();
     }
     return 0;
+}
+
+/* 0 if `self` is initialised; -1 with RuntimeError if its __init__ never completed. */
+static int check_ready(ClientObject *self)
+{
+    if (self->ready) {
+        return 0;
+    }
+    PyErr_Format(PyExc_RuntimeError,
+                 "this %.100s is not initialised: its __init__ was never called, or failed; make clients "
+                 "with sagemaker_rt_c.client()",
+                 Py_TYPE(self)->tp_name);
+    return -1;
 }
 
 /* ---- parameters --------------------------------------------------------------------------- */
@@ -936,6 +955,9 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
     smrt_state *st = self->st;
     call_args a;
     memset(&a, 0, sizeof(a));
+    if (check_ready(self) < 0) {
+        return NULL;
+    }
     if (parse_args(self, args, nargs, kwnames, &a) < 0) {
         call_args_release(&a);
         return NULL;
@@ -1159,6 +1181,9 @@ static int append_query_param(smrt_buf *q, const char *name, const char *value, 
  * Python implementation must take over (it also produces botocore's errors). */
 static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
+    if (check_ready(self) < 0) {
+        return NULL;
+    }
     if (nargs != 3 || !PyDict_Check(args[0]) || !PyLong_CheckExact(args[1])) {
         Py_RETURN_NONE;
     }
@@ -1232,15 +1257,23 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     int rc = SMRT_OK;
     smrt_buf path = {0}, query = {0}, canonical = {0}, signed_headers = {0}, sts = {0}, url = {0};
     if (!self->presign_crypto_ready) {
+        /* The libraries may still be loading: wait without the GIL. Other threads may get
+         * here meanwhile; the first to hold the GIL again makes the context, once. */
         Py_BEGIN_ALLOW_THREADS
-        rc = smrt_crypto_init(&self->presign_crypto);
+        rc = smrt_dyn_wait();
         Py_END_ALLOW_THREADS
+        if (rc == SMRT_OK && !self->presign_crypto_ready) {
+            rc = smrt_crypto_init(&self->presign_crypto); /* quick, and never waits now */
+            if (rc == SMRT_OK) {
+                self->presign_crypto_ready = 1;
+            } else {
+                smrt_crypto_destroy(&self->presign_crypto);
+            }
+        }
         if (rc != SMRT_OK) {
-            smrt_crypto_destroy(&self->presign_crypto);
             smrt_raise_status(rc, "presigning");
             goto done;
         }
-        self->presign_crypto_ready = 1;
     }
     char amz_date[SMRT_AMZ_DATE_LEN + 1];
     smrt_amz_date((long long)realtime_now(), amz_date);
@@ -1416,6 +1449,19 @@ static void client_free_config(ClientObject *self)
     self->region = self->service = self->user_agent = NULL;
 }
 
+/* Refuse a second __init__: other threads may be using the pool, the retry state and the
+ * strings this would replace. -1 with RuntimeError set, or 0. */
+static int refuse_reinit(ClientObject *self)
+{
+    if (!self->ready) {
+        return 0;
+    }
+    PyErr_Format(PyExc_RuntimeError,
+                 "this %.100s is already initialised: __init__ cannot be called again (make a new client)",
+                 Py_TYPE(self)->tp_name);
+    return -1;
+}
+
 static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"url_prefix",       "base_path",    "url_query",       "host",
@@ -1425,15 +1471,20 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
                              "client_key",       "retry_mode",   "max_attempts",    "retry_read_timeouts",
                              "parameter_validation", "unsigned_requests", "wire_prefix", "wire_query",
                              "wire_host",        "wire_label_escape", "call_error", NULL};
-    PyObject *url_prefix, *base_path, *url_query, *host, *region, *service, *user_agent;
+    /* The strings are required; the rest default to botocore's defaults. */
+    PyObject *url_prefix = NULL, *base_path = NULL, *url_query = Py_None, *host = NULL, *region = NULL,
+             *service = NULL, *user_agent = NULL;
     PyObject *wire_prefix = Py_None, *wire_query = Py_None, *wire_host = Py_None;
     int wire_label_escape = 0, call_error = 0;
-    double connect_timeout, read_timeout;
-    Py_ssize_t max_pool;
-    int tcp_keepalive, verify, retry_read_timeouts, parameter_validation, unsigned_requests = 0;
+    double connect_timeout = 60.0, read_timeout = 60.0;
+    Py_ssize_t max_pool = 10;
+    int tcp_keepalive = 0, verify = 1, retry_read_timeouts = 1, parameter_validation = 1, unsigned_requests = 0;
     const char *ca_bundle = NULL, *proxy = NULL, *proxy_ca = NULL, *client_cert = NULL, *client_key = NULL;
-    const char *retry_mode;
-    int max_attempts;
+    const char *retry_mode = "standard";
+    int max_attempts = 3;
+    if (refuse_reinit(self) < 0) {
+        return -1;
+    }
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$UUOUUUUddnppzzzzzsipppOOOpp:Client", kwlist, &url_prefix, &base_path,
                                      &url_query, &host, &region, &service, &user_agent, &connect_timeout,
                                      &read_timeout, &max_pool, &tcp_keepalive, &verify, &ca_bundle, &proxy, &proxy_ca,
@@ -1442,7 +1493,21 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
                                      &wire_host, &wire_label_escape, &call_error)) {
         return -1;
     }
-    client_free_config(self);
+    PyObject *const required[] = {url_prefix, base_path, host, region, service, user_agent};
+    static const char *const required_names[] = {"url_prefix", "base_path", "host", "region", "service",
+                                                  "user_agent"};
+    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        if (required[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "Client() missing required keyword argument '%s'", required_names[i]);
+            return -1;
+        }
+    }
+    /* Parsing may have run Python code (a __float__ ...), and so let another thread finish an
+     * __init__ of this object. From here to the end the GIL is never released. */
+    if (refuse_reinit(self) < 0) {
+        return -1;
+    }
+    client_free_config(self); /* what a failed __init__ left */
     smrt_retry_mode mode;
     if (strcmp(retry_mode, "legacy") == 0) {
         mode = SMRT_RETRY_LEGACY;
@@ -1452,25 +1517,25 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
         mode = SMRT_RETRY_ADAPTIVE;
     } else {
         PyErr_Format(PyExc_ValueError, "retry_mode must be legacy, standard or adaptive, not %s", retry_mode);
-        return -1;
+        goto error;
     }
     if (max_attempts < 1 || max_pool < 0 || connect_timeout < 0 || read_timeout < 0) {
         PyErr_SetString(PyExc_ValueError, "max_attempts, max_pool_connections and timeouts must be positive");
-        return -1;
+        goto error;
     }
     if (!(self->url_prefix = dup_str(url_prefix, &self->url_prefix_len)) ||
         !(self->base_path = dup_str(base_path, &self->base_path_len)) ||
         !(self->host = dup_str(host, &self->host_len)) || !(self->region = dup_str(region, NULL)) ||
         !(self->service = dup_str(service, NULL)) || !(self->user_agent = dup_str(user_agent, &self->user_agent_len))) {
-        return -1;
+        goto error;
     }
     if (url_query != Py_None) {
         if (!PyUnicode_Check(url_query)) {
             PyErr_SetString(PyExc_TypeError, "url_query must be str or None");
-            return -1;
+            goto error;
         }
         if (!(self->url_query = dup_str(url_query, &self->url_query_len))) {
-            return -1;
+            goto error;
         }
     }
     struct {
@@ -1487,22 +1552,22 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
         }
         if (!PyUnicode_Check(optional[i].obj)) {
             PyErr_Format(PyExc_TypeError, "%s must be str or None", optional[i].name);
-            return -1;
+            goto error;
         }
         if (!(*optional[i].out = dup_str(optional[i].obj, optional[i].len))) {
-            return -1;
+            goto error;
         }
     }
     if (self->wire_query && !self->wire_prefix) {
         PyErr_SetString(PyExc_ValueError, "wire_query needs wire_prefix");
-        return -1;
+        goto error;
     }
     self->wire_label_escape = wire_label_escape;
     self->call_error = call_error;
     if (self->base_path_len > self->url_prefix_len ||
         memcmp(self->url_prefix + self->url_prefix_len - self->base_path_len, self->base_path, self->base_path_len)) {
         PyErr_SetString(PyExc_ValueError, "base_path must end url_prefix");
-        return -1;
+        goto error;
     }
     self->retry_read_timeouts = retry_read_timeouts;
     self->unsigned_requests = unsigned_requests;
@@ -1530,9 +1595,13 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
     self->pool = smrt_pool_new(&cfg);
     if (self->retry == NULL || self->pool == NULL) {
         PyErr_SetString(PyExc_MemoryError, "cannot create the connection pool");
-        return -1;
+        goto error;
     }
+    self->ready = 1;
     return 0;
+error:
+    client_free_config(self); /* not initialised: the methods refuse it, __init__ may be tried again */
+    return -1;
 }
 
 static PyObject *client_set_credentials(ClientObject *self, PyObject *args)

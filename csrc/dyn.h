@@ -5,8 +5,21 @@
  * slower than this package promises. So _core does not link them: a loader thread,
  * started when _core is imported, dlopens them and fills a table of function pointers,
  * while Python goes on. Code that needs them calls smrt_dyn_wait() first (instant once
- * loaded; the first invocation may wait for the rest of the load). A fork waits for the
- * loader, so a child never inherits a half-done dlopen.
+ * loaded; the first invocation may wait for the rest of the load).
+ *
+ * Fork safety. OpenSSL 3 has no fork handlers: a lock one of its calls holds in a thread of
+ * the parent when another thread forks stays held, for ever, in the child. And the first
+ * fetch of an algorithm in a process takes global locks for writing (the method store's,
+ * the name map's), as does a thread's first call that needs OpenSSL's per-thread state
+ * (and that thread's exit). So the loader also does all of OpenSSL's and libcurl's global
+ * initialisation (curl_global_init, the SHA-256 and HMAC fetches, one digest and one HMAC)
+ * and makes the objects every smrt_crypto copies (smrt_dyn_shared): a smrt_crypto is then
+ * made without any OpenSSL lock or per-thread state. The loader drops its own per-thread
+ * state before it reports done, and a fork waits for the loader. The libcurl calls that
+ * take global locks (a handle's creation and cleanup: its TLS objects) run inside a fork
+ * gate (smrt_dyn_enter/leave), which a fork takes exclusively, so none is in progress in
+ * another thread at fork time. Not covered: a TLS handshake in progress in another thread
+ * at fork time (inside curl_easy_perform, which may wait on the network for long).
  *
  * Every use of a libcurl or OpenSSL function in csrc/ goes through this header; with
  * SMRT_DIRECT_LINK defined (the fuzz harness) they are ordinary linked calls instead.
@@ -40,6 +53,10 @@
     X(int, EVP_MAC_final, (EVP_MAC_CTX *, unsigned char *, size_t *, size_t))                                          \
     X(OSSL_PARAM, OSSL_PARAM_construct_utf8_string, (const char *, char *, size_t))                                    \
     X(OSSL_PARAM, OSSL_PARAM_construct_end, (void))                                                                    \
+    X(EVP_MAC_CTX *, EVP_MAC_CTX_dup, (const EVP_MAC_CTX *))                                                           \
+    X(int, EVP_MD_up_ref, (EVP_MD *))                                                                                  \
+    X(int, EVP_MAC_up_ref, (EVP_MAC *))                                                                                \
+    X(void, OPENSSL_thread_stop, (void))                                                                               \
     X(void, OPENSSL_cleanse, (void *, size_t))                                                                         \
     X(int, CRYPTO_memcmp, (const void *, const void *, size_t))                                                        \
     X(unsigned long, ERR_get_error, (void))                                                                            \
@@ -69,10 +86,28 @@
 
 /* Start the loader thread (idempotent, returns at once). */
 void smrt_dyn_start(void);
-/* Wait until the libraries are loaded: SMRT_OK, or SMRT_ELOAD (see smrt_dyn_error). */
+/* Wait until the libraries are loaded and initialised: SMRT_OK, or SMRT_ELOAD (see
+ * smrt_dyn_error). */
 int smrt_dyn_wait(void);
 /* Why loading failed (static storage), or NULL. */
 const char *smrt_dyn_error(void);
+
+/* OpenSSL objects made once by the loader and never freed, for smrt_crypto_init to take
+ * references to (up_ref) or duplicate: read-only, shared by every thread. Valid once
+ * smrt_dyn_wait() returned SMRT_OK. */
+typedef struct smrt_dyn_shared_crypto {
+    EVP_MD *sha256;
+    EVP_MAC *hmac;
+    EVP_MAC_CTX *hmac_sha256; /* an HMAC context with its digest set to SHA-256, never keyed */
+} smrt_dyn_shared_crypto;
+const smrt_dyn_shared_crypto *smrt_dyn_shared(void);
+
+/* The fork gate: a short section that may take libcurl's or OpenSSL's global locks runs
+ * between smrt_dyn_enter() and smrt_dyn_leave() (shared with other such sections); fork()
+ * waits for the sections in progress and holds new ones back until it is done. A section
+ * must not block on the network, take another lock of ours, or enter the gate again. */
+void smrt_dyn_enter(void);
+void smrt_dyn_leave(void);
 
 #ifndef SMRT_DIRECT_LINK
 typedef struct smrt_dyn_table {
@@ -100,6 +135,10 @@ extern smrt_dyn_table smrt_dyn;
 #define EVP_MAC_init (smrt_dyn.EVP_MAC_init)
 #define EVP_MAC_update (smrt_dyn.EVP_MAC_update)
 #define EVP_MAC_final (smrt_dyn.EVP_MAC_final)
+#define EVP_MAC_CTX_dup (smrt_dyn.EVP_MAC_CTX_dup)
+#define EVP_MD_up_ref (smrt_dyn.EVP_MD_up_ref)
+#define EVP_MAC_up_ref (smrt_dyn.EVP_MAC_up_ref)
+#define OPENSSL_thread_stop (smrt_dyn.OPENSSL_thread_stop)
 #define OSSL_PARAM_construct_utf8_string (smrt_dyn.OSSL_PARAM_construct_utf8_string)
 #define OSSL_PARAM_construct_end (smrt_dyn.OSSL_PARAM_construct_end)
 #undef OPENSSL_cleanse
@@ -111,8 +150,11 @@ extern smrt_dyn_table smrt_dyn;
 #define ERR_clear_error (smrt_dyn.ERR_clear_error)
 #define OpenSSL_version (smrt_dyn.OpenSSL_version)
 #define curl_global_init (smrt_dyn.curl_global_init)
-#define curl_easy_init (smrt_dyn.curl_easy_init)
-#define curl_easy_cleanup (smrt_dyn.curl_easy_cleanup)
+/* Inside the fork gate (see above): */
+#define curl_easy_init smrt_dyn_curl_easy_init
+#define curl_easy_cleanup smrt_dyn_curl_easy_cleanup
+#define curl_multi_init smrt_dyn_curl_multi_init
+#define curl_multi_cleanup smrt_dyn_curl_multi_cleanup
 #undef curl_easy_setopt
 #define curl_easy_setopt (smrt_dyn.curl_easy_setopt)
 #undef curl_easy_getinfo
@@ -121,8 +163,6 @@ extern smrt_dyn_table smrt_dyn;
 #define curl_easy_perform (smrt_dyn.curl_easy_perform)
 #define curl_easy_send (smrt_dyn.curl_easy_send)
 #define curl_easy_recv (smrt_dyn.curl_easy_recv)
-#define curl_multi_init (smrt_dyn.curl_multi_init)
-#define curl_multi_cleanup (smrt_dyn.curl_multi_cleanup)
 #define curl_multi_add_handle (smrt_dyn.curl_multi_add_handle)
 #define curl_multi_remove_handle (smrt_dyn.curl_multi_remove_handle)
 #define curl_multi_perform (smrt_dyn.curl_multi_perform)
@@ -130,6 +170,12 @@ extern smrt_dyn_table smrt_dyn;
 #define curl_multi_info_read (smrt_dyn.curl_multi_info_read)
 #define curl_version (smrt_dyn.curl_version)
 #endif /* SMRT_DYN_IMPL */
+
+/* libcurl's handle constructors and destructors, inside the fork gate. */
+CURL *smrt_dyn_curl_easy_init(void);
+void smrt_dyn_curl_easy_cleanup(CURL *h);
+CURLM *smrt_dyn_curl_multi_init(void);
+CURLMcode smrt_dyn_curl_multi_cleanup(CURLM *m);
 #endif /* SMRT_DIRECT_LINK */
 
 #endif

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 void smrt_header_iter_init(smrt_header_iter *it, const char *data, size_t len)
 {
@@ -96,6 +95,20 @@ int smrt_parse_content_length(const char *s, size_t n, long long *out)
     return 1;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil); a day
+ * past the month's end runs into the next month, as timegm does. Arithmetic only: timegm
+ * takes glibc's time-zone lock, which a fork leaves locked in the child when another thread
+ * held it at that moment. */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const long long era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);                      /* [0, 399] */
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* from March 1st */
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
 int smrt_parse_http_date(const char *s, size_t n, double *out)
 {
     static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
@@ -125,13 +138,7 @@ int smrt_parse_http_date(const char *s, size_t n, double *out)
     if (m < 0 || day < 1 || day > 31 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 61 || year < 1) {
         return -1;
     }
-    struct tm tm = {0};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = m;
-    tm.tm_mday = day;
-    tm.tm_hour = hh;
-    tm.tm_min = mm;
-    tm.tm_sec = ss;
-    *out = (double)timegm(&tm);
+    long long days = days_from_civil(year, (unsigned)m + 1, (unsigned)day);
+    *out = (double)(days * 86400 + hh * 3600 + mm * 60 + ss);
     return 0;
 }

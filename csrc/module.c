@@ -89,15 +89,23 @@ static int wait_loaded(void)
     return 0;
 }
 
+/* The crypto context of the signing entry points, made at their first use. Read and written
+ * with the GIL held only (and smrt_crypto_init, once the libraries are loaded, does not
+ * release it): the first callers of several threads find it made once. */
 static smrt_crypto module_crypto;
 static int module_crypto_ready;
 
 static smrt_crypto *crypto(void)
 {
+    if (module_crypto_ready) {
+        return &module_crypto;
+    }
+    /* The loader thread may still be at work: wait for it without the GIL. Other threads
+     * may get here meanwhile; whoever holds the GIL first after the wait makes the context. */
+    if (wait_loaded() < 0) {
+        return NULL;
+    }
     if (!module_crypto_ready) {
-        if (wait_loaded() < 0) { /* the loader thread may still be at work */
-            return NULL;
-        }
         int rc = smrt_crypto_init(&module_crypto);
         if (rc != SMRT_OK) {
             smrt_crypto_destroy(&module_crypto);

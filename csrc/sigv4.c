@@ -2,8 +2,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sigv4.h"
 
-#include <time.h>
-
 #include "dyn.h"
 
 static const char HEX[] = "0123456789abcdef";
@@ -20,27 +18,26 @@ void smrt_hex_encode(const unsigned char *in, size_t len, char *out)
 int smrt_crypto_init(smrt_crypto *c)
 {
     memset(c, 0, sizeof(*c));
-    /* Before any OpenSSL call, the parameter constructors below included. */
+    /* Before any OpenSSL call: the loader makes the shared objects copied here. */
     if (smrt_dyn_wait() != SMRT_OK) {
         return SMRT_ELOAD;
     }
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end(),
-    };
-    c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    /* References and copies only: no fetch, no parameter parsing. Those take OpenSSL's
+     * global locks and make per-thread state, which a fork in another thread could leave
+     * locked for ever in the child (dyn.h). */
+    const smrt_dyn_shared_crypto *sh = smrt_dyn_shared();
+    if (!EVP_MD_up_ref(sh->sha256)) {
+        goto error;
+    }
+    c->sha256 = sh->sha256;
+    if (!EVP_MAC_up_ref(sh->hmac)) {
+        goto error;
+    }
+    c->hmac = sh->hmac;
     c->md_ctx = EVP_MD_CTX_new();
-    c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (c->sha256 == NULL || c->md_ctx == NULL || c->hmac == NULL) {
-        goto error;
-    }
-    c->mac_ctx = EVP_MAC_CTX_new(c->hmac);
-    c->sig_ctx = EVP_MAC_CTX_new(c->hmac);
-    if (c->mac_ctx == NULL || c->sig_ctx == NULL) {
-        goto error;
-    }
-    if (!EVP_MAC_CTX_set_params(c->mac_ctx, params) || !EVP_MAC_CTX_set_params(c->sig_ctx, params)) {
+    c->mac_ctx = EVP_MAC_CTX_dup(sh->hmac_sha256);
+    c->sig_ctx = EVP_MAC_CTX_dup(sh->hmac_sha256);
+    if (c->md_ctx == NULL || c->mac_ctx == NULL || c->sig_ctx == NULL) {
         goto error;
     }
     return SMRT_OK;
@@ -533,28 +530,49 @@ int smrt_sigv4_string_to_sign(smrt_crypto *c, smrt_buf *out, const char *amz_dat
     return SMRT_OK;
 }
 
+/* The proleptic Gregorian date of a count of days since 1970-01-01 (H. Hinnant's
+ * civil_from_days). Arithmetic only: gmtime_r takes glibc's time-zone lock, which a fork
+ * leaves locked in the child when another thread held it at that moment. */
+static void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const long long era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);                      /* [0, 146096] */
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);           /* [0, 365] */
+    const unsigned mp = (5 * doy + 2) / 153;                                /* [0, 11], from March */
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (long long)yoe + era * 400 + (*m <= 2);
+}
+
 void smrt_amz_date(long long unix_seconds, char out[SMRT_AMZ_DATE_LEN + 1])
 {
-    time_t t = (time_t)unix_seconds;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    int y = tm.tm_year + 1900;
+    long long days = unix_seconds / 86400, secs = unix_seconds % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    long long y;
+    unsigned mon, mday;
+    civil_from_days(days, &y, &mon, &mday);
+    int hour = (int)(secs / 3600), min = (int)(secs / 60 % 60), sec = (int)(secs % 60);
     char *w = out;
     w[0] = (char)('0' + (y / 1000) % 10);
     w[1] = (char)('0' + (y / 100) % 10);
     w[2] = (char)('0' + (y / 10) % 10);
     w[3] = (char)('0' + y % 10);
-    w[4] = (char)('0' + (tm.tm_mon + 1) / 10);
-    w[5] = (char)('0' + (tm.tm_mon + 1) % 10);
-    w[6] = (char)('0' + tm.tm_mday / 10);
-    w[7] = (char)('0' + tm.tm_mday % 10);
+    w[4] = (char)('0' + mon / 10);
+    w[5] = (char)('0' + mon % 10);
+    w[6] = (char)('0' + mday / 10);
+    w[7] = (char)('0' + mday % 10);
     w[8] = 'T';
-    w[9] = (char)('0' + tm.tm_hour / 10);
-    w[10] = (char)('0' + tm.tm_hour % 10);
-    w[11] = (char)('0' + tm.tm_min / 10);
-    w[12] = (char)('0' + tm.tm_min % 10);
-    w[13] = (char)('0' + tm.tm_sec / 10);
-    w[14] = (char)('0' + tm.tm_sec % 10);
+    w[9] = (char)('0' + hour / 10);
+    w[10] = (char)('0' + hour % 10);
+    w[11] = (char)('0' + min / 10);
+    w[12] = (char)('0' + min % 10);
+    w[13] = (char)('0' + sec / 10);
+    w[14] = (char)('0' + sec % 10);
     w[15] = 'Z';
     w[16] = '\0';
 }

@@ -22,17 +22,19 @@
 #define SMRT_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 
 typedef struct smrt_crypto {
-    struct evp_md_st *sha256;         /* fetched once */
+    struct evp_md_st *sha256;         /* a reference to the loader's (dyn.h) */
     struct evp_md_ctx_st *md_ctx;     /* reused for every digest */
-    struct evp_mac_st *hmac;          /* fetched once */
+    struct evp_mac_st *hmac;          /* a reference to the loader's */
     struct evp_mac_ctx_st *mac_ctx;   /* re-keyed for each key-derivation step */
     struct evp_mac_ctx_st *sig_ctx;   /* keyed once per signing key, reused per signature */
     unsigned char sig_key[SMRT_SHA256_LEN];
     int sig_key_set;
 } smrt_crypto;
 
-/* Initialise `c` (caller-owned storage). On failure `c` is half-built and must still be
- * passed to smrt_crypto_destroy. */
+/* Initialise `c` (caller-owned storage): waits for the background load (dyn.h), then takes
+ * references to and copies of the shared objects the loader made, a few microseconds, with
+ * no OpenSSL lock taken. On failure `c` is half-built and must still be passed to
+ * smrt_crypto_destroy. */
 int smrt_crypto_init(smrt_crypto *c);
 /* Free the contexts. Safe on a zeroed or half-built struct; idempotent. */
 void smrt_crypto_destroy(smrt_crypto *c);

@@ -19,6 +19,7 @@ import re
 import sys
 import threading
 import time
+import types
 
 from servers import ScriptedServer
 
@@ -478,7 +479,10 @@ def uninitialised_objects(server_url):
     cls = sagemaker_rt_c.SageMakerRuntime
     check_uninitialised(cls.__new__(cls))
     bare = cls.__new__(cls)
-    bare._unsigned = False  # what generate_presigned_url reads before the C part
+    # what generate_presigned_url reads before the C part
+    bare._unsigned = False
+    bare._call_error_info = None
+    bare._endpoint = types.SimpleNamespace(plain=True)
     expect(RuntimeError, not_init, bare.generate_presigned_url, "invoke_endpoint", params)
     client = make_client(server_url)
     expect(RuntimeError, "already initialised", client.__init__, client._settings)

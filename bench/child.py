@@ -12,7 +12,9 @@ sys, os and time before it measures, so the module under test pays for all it lo
                   libcurl and OpenSSL loaded, as they are once the client has been used); with
                   URL, after one call to it as well
     rss_libs      RSS before and after loading the shared libraries sagemaker_rt_c loads
-                  (ctypes) and running curl_global_init: the floor under rss (MODULE ignored)
+                  (ctypes) and making the library calls its loader makes (curl_global_init,
+                  one multi and easy handle, SHA-256 and HMAC): the floor under rss (MODULE
+                  ignored)
     body_mem      after one small warm-up call at URL: the peak RSS while a BODY_BYTES body is
                   made and sent, minus the RSS before it was made (VmHWM reset first)
 """
@@ -74,10 +76,32 @@ def main():
         import ctypes
 
         before = status("VmRSS")
-        ctypes.CDLL("libcrypto.so.3")
+        vp = ctypes.c_void_p
+        crypto = ctypes.CDLL("libcrypto.so.3")
         curl = ctypes.CDLL("libcurl.so.4")
         if curl.curl_global_init(ctypes.c_long(3)) != 0:  # CURL_GLOBAL_DEFAULT
             raise SystemExit("curl_global_init failed")
+        # The library calls csrc/dyn.c's loader makes: one multi and one easy handle, the
+        # SHA-256 and HMAC fetches, one digest and one HMAC (OpenSSL sets up its provider's
+        # method stores on first use).
+        for f in ("curl_multi_init", "curl_easy_init"):
+            getattr(curl, f).restype = vp
+        curl.curl_multi_cleanup.argtypes = curl.curl_easy_cleanup.argtypes = [vp]
+        m, h = curl.curl_multi_init(), curl.curl_easy_init()
+        curl.curl_easy_cleanup(h)
+        curl.curl_multi_cleanup(m)
+        crypto.EVP_MD_fetch.restype = crypto.EVP_MAC_fetch.restype = crypto.HMAC.restype = vp
+        crypto.EVP_MD_fetch.argtypes = crypto.EVP_MAC_fetch.argtypes = [vp, ctypes.c_char_p, vp]
+        md = crypto.EVP_MD_fetch(None, b"SHA256", None)
+        mac = crypto.EVP_MAC_fetch(None, b"HMAC", None)
+        out, n = ctypes.create_string_buffer(64), ctypes.c_uint(0)
+        crypto.EVP_Digest.argtypes = [ctypes.c_char_p, ctypes.c_size_t, vp, vp, vp, vp]
+        crypto.HMAC.argtypes = [vp, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+        crypto.HMAC.argtypes += [ctypes.c_size_t, vp, vp]
+        if not (md and mac and crypto.EVP_Digest(b"x", 1, out, ctypes.byref(n), md, None)):
+            raise SystemExit("SHA-256 is not available")
+        if not crypto.HMAC(md, b"k", 1, b"x", 1, out, ctypes.byref(n)):
+            raise SystemExit("HMAC is not available")
         after = status("VmRSS")
         return {"before": before, "after": after, "extra": after - before}
     if mode == "body_mem":

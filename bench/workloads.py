@@ -42,7 +42,7 @@ BOTOCORE_SIGNER = "botocore SigV4Auth"
 AWSCRT_SIGNER = "awscrt aws_sign_request"
 SHA_ALONE = "hashlib.sha256 of the body alone"
 MIB = 1 << 20
-LIBS = "the shared libraries it loads (libcurl, libcrypto, curl_global_init)"
+LIBS = "the shared libraries it loads, initialised as its loader does (ctypes)"
 LIBS_BUDGET = "those libraries + 1 MiB"
 
 SLICES = 4  # alternations of the contenders within a round (see Env.alternate)

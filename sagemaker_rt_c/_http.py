@@ -76,19 +76,6 @@ class LocationParseError(ValueError):
 
 # urllib3 2.x (util/url.py): what parse_url accepts as a URL and as "host[:port]".
 _URI_PAT = r"^(?:([a-zA-Z][a-zA-Z0-9+.-]*):)?(?://([^\\/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$"
-_IPV4_PAT = r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}"
-_HEX_PAT = "[0-9A-Fa-f]{1,4}"
-_IPV6_VARIATIONS = (
-    "(?:%(hex)s:){6}%(ls32)s",
-    "::(?:%(hex)s:){5}%(ls32)s",
-    "(?:%(hex)s)?::(?:%(hex)s:){4}%(ls32)s",
-    "(?:(?:%(hex)s:)?%(hex)s)?::(?:%(hex)s:){3}%(ls32)s",
-    "(?:(?:%(hex)s:){0,2}%(hex)s)?::(?:%(hex)s:){2}%(ls32)s",
-    "(?:(?:%(hex)s:){0,3}%(hex)s)?::%(hex)s:%(ls32)s",
-    "(?:(?:%(hex)s:){0,4}%(hex)s)?::%(ls32)s",
-    "(?:(?:%(hex)s:){0,5}%(hex)s)?::%(hex)s",
-    "(?:(?:%(hex)s:){0,6}%(hex)s)?::",
-)
 _UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-~"
 _PATH_CHARS = frozenset(_UNRESERVED + "!$&'()*+,;=" + ":" + "@/")
 _QUERY_CHARS = _PATH_CHARS | {"?"}
@@ -103,7 +90,10 @@ def _regex(name):
         if name == "uri":
             compiled = re.compile(_URI_PAT, re.UNICODE | re.DOTALL)
         elif name == "host_port":
-            subs = {"hex": _HEX_PAT, "ls32": f"(?:{_HEX_PAT}:{_HEX_PAT}|{_IPV4_PAT})"}
+            # The same IPv6 patterns as botocore's endpoint check (both copy urllib3's).
+            from ._resolve import _HEX_PAT, _IPV4_PAT, _IPV6_VARIATIONS, _LS32_PAT
+
+            subs = {"hex": _HEX_PAT, "ls32": _LS32_PAT}
             ipv6 = "(?:" + "|".join(v % subs for v in _IPV6_VARIATIONS) + ")"
             zone = "(?:%25|%)(?:[" + _UNRESERVED.replace("-", "\\-") + "]|%[a-fA-F0-9]{2})+"
             addrz = r"\[" + ipv6 + "(?:" + zone + r")?\]"

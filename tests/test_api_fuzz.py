@@ -53,22 +53,15 @@ import pytest
 from apidiff import invoke_both, materialise, outcome, presign_both
 from botocore.loaders import create_loader
 from conftest import ACCESS_KEY, INVOKE_HEADER_PARAMS, SECRET_KEY
-from hypothesis import HealthCheck, event, given, settings
+from fuzzing import fuzz_settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 from servers import Reply, ScriptedServer
 
 import sagemaker_rt_c
 from sagemaker_rt_c.config import UNSIGNED
 
-EXAMPLES = int(os.environ.get("SMRT_FUZZ_EXAMPLES", "150"))
-RANDOM = os.environ.get("SMRT_FUZZ_RANDOM") == "1"
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    derandomize=not RANDOM,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = fuzz_settings(150)
 
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 CONTROL = "\x00\x01\t\n\r\x0b\x1f\x7f"

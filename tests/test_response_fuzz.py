@@ -12,28 +12,20 @@ search: ``SMRT_FUZZ_EXAMPLES=5000 SMRT_FUZZ_RANDOM=1 pytest tests/test_response_
 """
 
 import json
-import os
 
 import botocore.config
 import botocore.exceptions
 import pytest
 from conftest import make_boto3, make_ours
-from hypothesis import HealthCheck, given, settings
+from fuzzing import fuzz_settings
+from hypothesis import given
 from hypothesis import strategies as st
 from servers import Close, Reply
 from test_responses import ChunkedReply
 
 import sagemaker_rt_c
 
-EXAMPLES = int(os.environ.get("SMRT_FUZZ_EXAMPLES", "120"))
-RANDOM = os.environ.get("SMRT_FUZZ_RANDOM") == "1"
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    derandomize=not RANDOM,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = fuzz_settings(120)
 
 
 class CutReply(Reply):

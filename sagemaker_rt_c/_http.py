@@ -100,10 +100,8 @@ def _regex(name):
             reg_name = r"(?:[^\[\]%:/?#]|%[a-fA-F0-9]{2})*"
             pattern = f"^({reg_name}|{_IPV4_PAT}|{addrz})(?::0*?(|0|[1-9][0-9]{{0,4}}))?$"
             compiled = re.compile(pattern, re.UNICODE | re.DOTALL)
-        elif name == "invalid_host_char":
+        else:  # "invalid_host_char"
             compiled = re.compile(r"[\x00-\x20\x7f]")
-        else:  # "percent"
-            compiled = re.compile(r"%[a-fA-F0-9]{2}")
         _regexes[name] = compiled
     return compiled
 
@@ -141,19 +139,10 @@ def _has_scheme(url):
 
 
 def _encode_invalid_chars(component, allowed):
-    """urllib3's _encode_invalid_chars: escape what is not allowed, keep valid % escapes."""
-    if "%" not in component and component.isascii() and all(c in allowed for c in component):
-        return component
-    component, escapes = _regex("percent").subn(lambda m: m.group(0).upper(), component)
-    data = component.encode("utf-8", "surrogatepass")
-    is_percent_encoded = escapes == data.count(b"%")
-    out = bytearray()
-    for byte in data:
-        if (is_percent_encoded and byte == 0x25) or (byte < 128 and chr(byte) in allowed):
-            out.append(byte)
-        else:
-            out += b"%%%02X" % byte
-    return out.decode()
+    """urllib3's _encode_invalid_chars (one implementation, shared with the client's URLs)."""
+    from ._urls import encode_invalid_chars
+
+    return encode_invalid_chars(component, allowed)[0]
 
 
 def _remove_dot_segments(path):

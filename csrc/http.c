@@ -182,10 +182,18 @@ static CURLcode on_ssl_ctx(CURL *h, void *ssl_ctx, void *userdata)
 /* Ask the caller's interrupt callback; remembers a stop. */
 static int interrupted(smrt_conn *c)
 {
+    c->asked_ns = smrt_monotonic_ns();
     if (!c->interrupted && c->interrupt != NULL && c->interrupt(c->interrupt_ud)) {
         c->interrupted = 1;
     }
     return c->interrupted;
+}
+
+/* Ask when a slice has passed since the last question: a transfer that keeps moving (a slow
+ * trickle of bytes) never waits long enough for a wait to come back empty. */
+static int interrupt_due(smrt_conn *c, int64_t now)
+{
+    return c->interrupt != NULL && now - c->asked_ns >= (int64_t)SMRT_WAIT_SLICE_MS * 1000000LL && interrupted(c);
 }
 
 /* ---- connections -------------------------------------------------------------------------- */
@@ -552,7 +560,6 @@ static CURLcode multi_run(smrt_conn *c)
 {
     CURLM *m = c->multi;
     int64_t limit = (int64_t)c->read_timeout_ms * 1000000LL;
-    int64_t asked = smrt_monotonic_ns();
     for (;;) {
         int running = 0;
         if (curl_multi_perform(m, &running) != CURLM_OK) {
@@ -586,12 +593,9 @@ static CURLcode multi_run(smrt_conn *c)
         }
         /* Asked by time, not per wake-up: a busy transfer wakes often, and asking may mean
          * taking the GIL. */
-        if (now - asked >= (int64_t)SMRT_WAIT_SLICE_MS * 1000000LL) {
-            asked = now;
-            if (interrupted(c)) {
-                snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
-                return CURLE_ABORTED_BY_CALLBACK;
-            }
+        if (interrupt_due(c, now)) {
+            snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
+            return CURLE_ABORTED_BY_CALLBACK;
         }
         if (curl_multi_poll(m, NULL, 0, wait_ms, NULL) != CURLM_OK) {
             return CURLE_OUT_OF_MEMORY;
@@ -614,7 +618,7 @@ static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char 
     smrt_buf_clear(&c->body);
     c->read_timed_out = -1; /* set to 0 by on_prereq once connected */
     c->last_bytes = 0;
-    c->last_progress_ns = smrt_monotonic_ns();
+    c->last_progress_ns = c->asked_ns = smrt_monotonic_ns();
 
     /* Setting the URL makes libcurl parse it: skip when unchanged. */
     if (c->url.len != url_len || memcmp(c->url.data, url, url_len) != 0) {
@@ -829,6 +833,10 @@ static smrt_xfer_kind direct_send(smrt_conn *c, const char *p, size_t n)
         p += sent;
         n -= sent;
         c->last_progress_ns = smrt_monotonic_ns();
+        if (n > 0 && interrupt_due(c, c->last_progress_ns)) {
+            snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
+            return SMRT_XFER_INTERRUPTED;
+        }
     }
     return SMRT_XFER_OK;
 }
@@ -938,6 +946,11 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
         }
         received += got;
         c->last_progress_ns = smrt_monotonic_ns();
+        if (interrupt_due(c, c->last_progress_ns)) {
+            snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
+            result = SMRT_XFER_INTERRUPTED;
+            break;
+        }
         size_t used = 0;
         int st = smrt_h1_feed(&p, chunk, got, &c->resp_headers, &c->body, &used);
         if (p.headers_done && p.cl_conflict) {
@@ -988,6 +1001,7 @@ smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *u
     c->content_length = -1;
     c->resend_refused = 0;
     c->interrupted = 0;
+    c->asked_ns = smrt_monotonic_ns();
     smrt_buf_clear(&c->resp_headers);
     smrt_buf_clear(&c->body);
     if (c->url.len != url_len || memcmp(c->url.data, url, url_len) != 0) {

@@ -47,8 +47,9 @@ typedef enum smrt_xfer_kind {
     SMRT_XFER_INTERRUPTED, /* the interrupt callback asked to stop: the connection is closed */
 } smrt_xfer_kind;
 
-/* The longest a transfer waits without asking its interrupt callback (Ctrl-C within 0.2 s). */
-#define SMRT_WAIT_SLICE_MS 100
+/* The longest a transfer waits without asking its interrupt callback (Ctrl-C within 0.2 s:
+ * a wait may run one slice past a due question). */
+#define SMRT_WAIT_SLICE_MS 50
 
 /* Asked, with whatever lock state the caller set up, at least every SMRT_WAIT_SLICE_MS while
  * a transfer waits (and whenever a wait is cut short by a signal); nonzero abandons the
@@ -106,6 +107,7 @@ typedef struct smrt_conn {
     smrt_interrupt_fn interrupt; /* set by the caller for each perform; NULL: never asked */
     void *interrupt_ud;
     int interrupted;             /* the callback said stop */
+    int64_t asked_ns;            /* when the callback was last asked */
     int sock_timeo_ms;           /* SO_RCVTIMEO/SO_SNDTIMEO of the (blocking) direct socket */
     char errbuf[CURL_ERROR_SIZE];
     uint64_t rng[2]; /* xorshift128+ state, seeded from getrandom() */

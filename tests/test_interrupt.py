@@ -226,6 +226,20 @@ def test_interrupt_while_connecting():
         server.close()
 
 
+def test_interrupt_waiting_on_a_proxy(scripted):
+    """Through a proxy libcurl runs the transfer (the multi loop): the proxy never answers."""
+    server = scripted(Reply(200, [], b"{}"))
+    proxy = HoldingServer()
+    try:
+        spec = {
+            "url": server.url,
+            "config": {"proxies": {"http": f"http://127.0.0.1:{proxy.port}"}},
+        }
+        check(*run_child(spec, then=proxy.serve))
+    finally:
+        proxy.close()
+
+
 def test_interrupt_during_the_tls_handshake(tls_context):  # noqa: F811
     """The server accepts but never answers the ClientHello."""
     ctx, ca = tls_context

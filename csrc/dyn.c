@@ -103,6 +103,9 @@ void smrt_dyn_leave(void)
 #ifndef SMRT_LIBCRYPTO_SONAME
 #define SMRT_LIBCRYPTO_SONAME "libcrypto.so.3"
 #endif
+#ifndef SMRT_LIBSSL_SONAME
+#define SMRT_LIBSSL_SONAME "libssl.so.3"
+#endif
 
 smrt_dyn_table smrt_dyn;
 
@@ -178,6 +181,12 @@ static int load_all(void)
         snprintf(error, sizeof(error), "cannot load %s (Debian: libcurl4): %s", SMRT_LIBCURL_SONAME, dlerror());
         return -1;
     }
+    /* After libcurl, which brings it in: this only finds it. */
+    void *ssl = dlopen(SMRT_LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (ssl == NULL) {
+        snprintf(error, sizeof(error), "cannot load OpenSSL's %s (Debian: libssl3): %s", SMRT_LIBSSL_SONAME, dlerror());
+        return -1;
+    }
     void *sym;
 #define SMRT_DYN_LOAD(handle, soname, name)                                                                            \
     sym = dlsym(handle, #name);                                                                                        \
@@ -188,8 +197,11 @@ static int load_all(void)
     memcpy(&smrt_dyn.name, &sym, sizeof(sym));
 #define SMRT_DYN_LOAD_CRYPTO(ret, name, args) SMRT_DYN_LOAD(crypto, SMRT_LIBCRYPTO_SONAME, name)
 #define SMRT_DYN_LOAD_CURL(ret, name, args) SMRT_DYN_LOAD(curl, SMRT_LIBCURL_SONAME, name)
+#define SMRT_DYN_LOAD_SSL(ret, name, args) SMRT_DYN_LOAD(ssl, SMRT_LIBSSL_SONAME, name)
     SMRT_CRYPTO_FUNCS(SMRT_DYN_LOAD_CRYPTO)
     SMRT_CURL_FUNCS(SMRT_DYN_LOAD_CURL)
+    SMRT_SSL_FUNCS(SMRT_DYN_LOAD_SSL)
+#undef SMRT_DYN_LOAD_SSL
 #undef SMRT_DYN_LOAD_CURL
 #undef SMRT_DYN_LOAD_CRYPTO
 #undef SMRT_DYN_LOAD

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "sigv4.h"
+#include "tls.h"
 
 /* Transport settings, copied into the pool at creation (the pool owns its copies). */
 typedef struct smrt_http_config {
@@ -26,7 +27,16 @@ typedef struct smrt_http_config {
     int verify;            /* verify the peer certificate and host name */
     const char *ca_bundle; /* CA file or directory; NULL: libcurl's default store */
     const char *proxy;     /* proxy URL; NULL: no proxy (the environment is not consulted) */
-    const char *proxy_ca_bundle;
+    const char *proxy_ca_bundle; /* NULL: libcurl's default store */
+    int proxy_verify;            /* verify an https proxy's certificate and name */
+    const char *proxy_client_cert; /* for an https proxy: PEM certificate (and key) */
+    const char *proxy_client_key;
+    /* An https proxy to which requests for https URLs are sent in absolute form over TLS
+     * (urllib3's use_forwarding_for_https): no CONNECT tunnel. `proxy` is then NULL,
+     * `proxy_forwarding` the proxy's scheme://host:port, and the TLS settings (verify,
+     * ca_bundle, client_cert) are those of the connection to the proxy. */
+    const char *proxy_forwarding;
+    const char *proxy_authorization; /* its Proxy-Authorization value, or NULL (a secret) */
     const char *client_cert; /* PEM certificate (and key, if client_key is NULL) */
     const char *client_key;
     size_t max_idle; /* idle handles kept for reuse (max_pool_connections) */
@@ -66,6 +76,7 @@ typedef struct smrt_conn {
     int key_valid;
     /* Request scratch, reused across calls. */
     smrt_buf url;     /* the URL last given to libcurl */
+    smrt_buf fwd_url; /* proxy_forwarding: the proxy's origin and the request's path */
     smrt_buf hdr_buf; /* "Name: value" lines, NUL-separated */
     size_t hdr_offsets[SMRT_MAX_REQUEST_HEADERS];
     unsigned char hdr_kind[SMRT_MAX_REQUEST_HEADERS]; /* SMRT_HDR_* */
@@ -93,6 +104,14 @@ typedef struct smrt_conn {
     int64_t last_progress_ns;
     int read_timed_out;
     int resend_refused; /* libcurl wanted to re-send the request on a new connection */
+    /* TLS: why the last transfer's TLS set-up failed (smrt_tls_error), the X509_V_ERR_* code
+     * for SMRT_TLS_VERIFY, the certificate's names for SMRT_TLS_HOSTNAME/WILDCARDS (tls.h);
+     * handshakes begun on the current connection (an https proxy's comes first). */
+    int tls_error;
+    long tls_verify_result;
+    smrt_buf tls_names;
+    int tls_handshakes;
+    int tls_proxy_failed; /* the failed handshake was the proxy's */
     char errbuf[CURL_ERROR_SIZE];
     uint64_t rng[2]; /* xorshift128+ state, seeded from getrandom() */
     uint64_t fork_gen;

@@ -5,6 +5,7 @@ also holds the hooks the C core calls on the slow paths (errors, validation fail
 """
 
 from . import _core
+from ._tls import ssl_error, transport_kwargs
 from ._urls import EndpointURL
 from .config import is_unsigned
 from .response import StreamingBody
@@ -63,8 +64,6 @@ class SageMakerRuntime(_core.Client):
         signer_error = None
         if signature_version not in (None, "v4") and not is_unsigned(signature_version):
             signer_error = ("signature", signature_version)  # unknown to botocore too
-        from ._tls import transport_kwargs
-
         scheme = settings.endpoint_url.partition(":")[0].lower()
         transport, proxy_error = transport_kwargs(settings, scheme)
         if proxy_error is not None:
@@ -159,8 +158,6 @@ class SageMakerRuntime(_core.Client):
         # csrc/client.c tls_detail). botocore names its own request URL.
         url = self._endpoint.request_url_from_wire(url)
         if kind == "ssl":
-            from ._tls import ssl_error
-
             return ssl_error(url, message, tls, self._settings)
         return _transport_error(kind, url, message, self._settings.proxy_url)
 

@@ -105,13 +105,10 @@ typedef struct smrt_conn {
     int read_timed_out;
     int resend_refused; /* libcurl wanted to re-send the request on a new connection */
     /* TLS: why the last transfer's TLS set-up failed (smrt_tls_error), the X509_V_ERR_* code
-     * for SMRT_TLS_VERIFY, the certificate's names for SMRT_TLS_HOSTNAME/WILDCARDS (tls.h);
-     * handshakes begun on the current connection (an https proxy's comes first). */
+     * for SMRT_TLS_VERIFY, the certificate's names for SMRT_TLS_HOSTNAME/WILDCARDS (tls.h). */
     int tls_error;
     long tls_verify_result;
     smrt_buf tls_names;
-    int tls_handshakes;
-    int tls_proxy_failed; /* the failed handshake was the proxy's */
     char errbuf[CURL_ERROR_SIZE];
     uint64_t rng[2]; /* xorshift128+ state, seeded from getrandom() */
     uint64_t fork_gen;

@@ -350,19 +350,19 @@ def mem_6mib(env):
 # ---- threads ---------------------------------------------------------------------------------
 
 
-def threads(env, n, tls=False, quick=(6000, 600, 10000)):
-    """quick: the quick run's calls per round for ours, boto3 and the multi loop."""
+def threads(env, n, tls=False, quick=(6000, 600, 10000), full=(20000, 2000, 30000)):
+    """quick, full: calls per round for ours, boto3 and the multi loop, by mode."""
     body = SMALL_BODY
     ours, boto = env.ours(pool=n, tls=tls), env.boto(pool=n, tls=tls)
     k = 2
-    per_ours = max(env.count(quick[0], 20000) // (n * k), 10)
-    per_boto = max(env.count(quick[1], 2000) // (n * k), 2)
+    per_ours = max(env.count(quick[0], full[0]) // (n * k), 10)
+    per_boto = max(env.count(quick[1], full[1]) // (n * k), 2)
     env.header_file(len(body), tls=tls)
     r = env.alternate(
         k,
         ours=lambda: throughput(ours, n, per_ours, body),
         boto3=lambda: throughput(boto, n, per_boto, body),
-        multi=lambda: env.curl_multi(len(body), n, env.count(quick[2], 30000), tls=tls),
+        multi=lambda: env.curl_multi(len(body), n, env.count(quick[2], full[2]), tls=tls),
     )
     return [
         Sample(f"boto3, {n} threads", r["ours"], r["boto3"]),
@@ -443,9 +443,10 @@ workload(
 workload(
     "syscalls_http", "system calls per call, plain HTTP, kept-alive", kind=COUNT, note=SYSCALLS_NOTE
 )(lambda env: syscalls(env, tls=False))
-# Fewer calls in the quick run than threads_32 (the TLS rows are a small part of `make bench`).
+# Fewer calls than threads_32: no target rides on it, and it would be the longest workload of
+# a run (calls over TLS take longer, the multi loop's most of all).
 workload("threads_32_tls", "32 threads sharing one client, over TLS", kind=RATE)(
-    lambda env: threads(env, 32, tls=True, quick=(4000, 300, 5000))
+    lambda env: threads(env, 32, tls=True, quick=(4000, 300, 5000), full=(10000, 1000, 12000))
 )
 
 

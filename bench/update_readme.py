@@ -78,9 +78,9 @@ LIMITS = {
         "ratio sits near the line and round-to-round page accounting moves it"
     ),
     ("syscalls_tls", "the budget, 3 per call"): (
-        "the breakdown above: before reusing the connection the client polls it (is it still "
-        "alive?), sends, tries a read that finds nothing yet, waits in poll, and OpenSSL then "
-        "reads the response record in two recvs (its 5-byte header, then the rest)"
+        "as the breakdown above shows, before reusing the connection the client polls it (is it "
+        "still alive?), sends, tries a read that finds nothing yet, waits in poll, and OpenSSL "
+        "then reads the response record in two recvs (its 5-byte header, then the rest)"
     ),
     ("presign", "boto3"): (
         "the common case runs in C in ~2 µs (the method call, parameter checks, the canonical "

@@ -18,7 +18,7 @@ HEADING = "## Performance"
 
 INTRO = """\
 `make bench` (or `python bench/run.py --quick`, under a minute of measuring) and
-`make bench FULL=1` (or `python bench/run.py`, five minutes or so; it writes
+`make bench FULL=1` (or `python bench/run.py`, seven minutes or so; it writes
 `bench/results/latest.{md,png,json}` and this section) measure this package against what a
 user would pick instead, in one run on one machine, every workload and every contender
 interleaved, against the same keep-alive nginx on loopback (Debian's `nginx-light`, started

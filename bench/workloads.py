@@ -446,7 +446,7 @@ workload(
 # Fewer calls than threads_32: no target rides on it, and it would be the longest workload of
 # a run (calls over TLS take longer, the multi loop's most of all).
 workload("threads_32_tls", "32 threads sharing one client, over TLS", kind=RATE)(
-    lambda env: threads(env, 32, tls=True, quick=(4000, 300, 5000), full=(10000, 1000, 12000))
+    lambda env: threads(env, 32, tls=True, quick=(3000, 200, 3000), full=(10000, 1000, 12000))
 )
 
 

@@ -205,11 +205,18 @@ SYSCALLS = (
     "connect close mmap munmap mremap brk madvise mprotect rt_sigprocmask rt_sigaction "
     "sched_yield nanosleep clock_nanosleep openat newfstatat fstat statx"
 ).split()
+# What the measured program talks to perf with (the child's and curl_loop.c's perf_ctl): file
+# I/O calls no HTTP client makes, so that they come out of the counts exactly. (Told apart by
+# the pipe's fd instead, a syscalls:sys_enter_write event with a filter would cost perf ~50 ms
+# to set up in each of the four runs of a round; a plain read and write in the window would
+# count 1 to 3 extra calls, depending on which process the scheduler runs first.)
+CONTROL = ["pwritev2", "preadv2"]
 
 
 @functools.cache
 def syscall_numbers():
-    """{name: number} for SYSCALLS on this machine's architecture, from its C headers."""
+    """{name: number} for SYSCALLS and CONTROL on this machine's architecture, from its C
+    headers."""
     out = subprocess.run(
         ["gcc", "-E", "-dM", "-"],
         input="#include <sys/syscall.h>\n",
@@ -222,16 +229,15 @@ def syscall_numbers():
         parts = line.split()
         if len(parts) == 3 and parts[1].startswith("__NR_") and parts[2].isdigit():
             nr[parts[1][5:]] = int(parts[2])
-    return {n: nr[n] for n in SYSCALLS if n in nr}
+    return {n: nr[n] for n in SYSCALLS + CONTROL if n in nr}
 
 
 def count_syscalls(cmd, calls, env=None):
     """Run cmd under `perf stat` and return {syscall: count per call}, with "total" (every
     system call) and "other" (those not in SYSCALLS), zeros left out. cmd enables the
     counters around its `calls` measured calls through the control pipe named in SMRT_PERF_CTL
-    ("CTL_FD,ACK_FD": write "enable\\n" or "disable\\n", read perf's ack), so start-up, the
-    connection and warm-up are not counted (the write asking to stop, and the read of its ack,
-    are: 2 calls in all, under 0.002 per call over a thousand calls)."""
+    ("CTL_FD,ACK_FD": pwritev2 "enable\\n" or "disable\\n", preadv2 perf's ack), so
+    start-up, the connection and warm-up are not counted, nor are those control calls."""
     perf = ensure_tool("perf", "linux-perf")
     numbers = syscall_numbers()
     names = list(numbers)
@@ -264,7 +270,9 @@ def count_syscalls(cmd, calls, env=None):
     if len(values) != len(names) + 1 or not all(v.isdigit() for v in values):
         raise RuntimeError(f"perf could not count the system calls: {values}\n{p.stderr}")
     counts = dict(zip(["total", *names], map(int, values), strict=True))
-    counts["other"] = counts["total"] - sum(counts[n] for n in names)
+    for n in CONTROL:
+        counts["total"] -= counts.pop(n, 0)
+    counts["other"] = counts["total"] - sum(counts[n] for n in names if n in counts)
     return {k: v / calls for k, v in counts.items() if v}
 
 

@@ -163,7 +163,8 @@ def row_title(r):
 
 def fmt_parts(parts):
     """The total and its parts, largest first, as in 6.00 (poll 2.00, recvfrom 3.00, ...);
-    parts under 0.005 (in system calls: the counting's own control calls) left out."""
+    parts under 0.005 left out (in system calls per call: one made once in hundreds of calls,
+    such as malloc's brk), the total keeps them."""
     shown = sorted(
         ((k, v) for k, v in parts.items() if k != "total" and v >= 0.005), key=lambda kv: -kv[1]
     )

@@ -114,6 +114,8 @@ class SageMakerRuntime(_core.Client):
             **wire,
         )
         self._unsigned = is_unsigned(getattr(config, "signature_version", None))
+        # Whether generate_presigned_url may try C first: all fixed once the client is made.
+        self._presign_in_c = self._call_error_info is None and endpoint.plain and not self._unsigned
         self._credentials = settings.credentials
         if self._unsigned:
             pass  # requests go out unsigned: no credentials are loaded or used
@@ -227,11 +229,9 @@ class SageMakerRuntime(_core.Client):
             ExpiresIn = 3600
         if (
             ClientMethod == "invoke_endpoint"
-            and self._call_error_info is None
-            and self._endpoint.plain
+            and self._presign_in_c
             and type(ExpiresIn) is int
             and Params is not None
-            and not self._unsigned
         ):
             # The common case in C (empty Body, valid parameters); None means "not here".
             url = self._presign(Params, ExpiresIn, HttpMethod)

@@ -39,11 +39,13 @@ TOKENS = "sagemaker_rt_c.tokens"
 # What the C call path writes to: it calls the hooks only while one of these logs DEBUG.
 _CALL_PATH = (ENDPOINT, HTTP, PARSERS, AUTH, STANDARD, LEGACY)
 
-# csrc/binding.h SMRT_LOG_KEY: where _log_refresh leaves its answer for the C core.
-_KEY = "sagemaker_rt_c: call path logs"
+# csrc/binding.h SMRT_LOG_KEY: where _log_refresh leaves its answer for the C core. Interned,
+# as the C core's copy is: its lookup then matches by identity, without comparing the text.
+_KEY = sys.intern("sagemaker_rt_c: call path logs")
 
 _loggers = {}
 _null_handler_added = False
+_modules = sys.modules
 
 
 def _logging():
@@ -78,9 +80,9 @@ def logger(name):
     """The logger ``name``, or None while ``logging`` is not imported."""
     lg = _loggers.get(name)
     if lg is None:
-        logging = _logging()
-        if logging is None:
+        if "logging" not in _modules:
             return None
+        logging = _logging()
         set_up(logging)
         lg = _loggers.setdefault(name, logging.getLogger(name))
     return lg

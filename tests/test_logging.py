@@ -17,7 +17,7 @@ import textwrap
 
 import pytest
 from conftest import ACCESS_KEY, SECRET_KEY, make_boto3, make_ours
-from credfakes import FakeSTS, write
+from credfakes import FakeIMDS, FakeSTS, write
 from servers import Reply, Reset
 from test_retries import Timing, err, ok
 
@@ -438,7 +438,11 @@ def test_logged_canonical_request_is_the_signed_one(server, monkeypatch):
 # --------------------------------------------------------------------------- credentials
 
 
-def _credential_setup(tmp_path, monkeypatch, source):
+def _credential_setup(tmp_path, monkeypatch, source, imds):
+    if source == "instance metadata":
+        monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url)
+        monkeypatch.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
+        return {}
     if source == "env":
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENVEXAMPLE")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "envsecretvalue")
@@ -463,15 +467,17 @@ def _credential_setup(tmp_path, monkeypatch, source):
 
 
 @pytest.mark.parametrize(
-    "source", ["env", "shared credentials file", "config file", "explicit profile"]
+    "source",
+    ["env", "shared credentials file", "config file", "explicit profile", "instance metadata"],
 )
 def test_credential_lines_are_botocores(tmp_path, monkeypatch, source):
     import boto3
 
-    kw = _credential_setup(tmp_path, monkeypatch, source)
-    with logged("botocore.credentials", "sagemaker_rt_c.credentials") as h:
-        theirs = boto3.Session(**kw).get_credentials()
-        ours = sagemaker_rt_c.Session(**kw).get_credentials()
+    with FakeIMDS() as imds:
+        kw = _credential_setup(tmp_path, monkeypatch, source, imds)
+        with logged("botocore.credentials", "sagemaker_rt_c.credentials") as h:
+            theirs = boto3.Session(**kw).get_credentials()
+            ours = sagemaker_rt_c.Session(**kw).get_credentials()
     assert ours.method == theirs.method
     expected = [
         ("sagemaker_rt_c.credentials", level, msg)

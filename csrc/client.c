@@ -406,7 +406,31 @@ typedef struct attempt_ctx {
     char payload_hash[SMRT_SHA256_HEX_LEN + 1];
     char invocation_id[37];
     int status; /* SMRT_OK, or why the request could not be built */
+    PyThreadState *ts; /* this thread's state while the GIL is released */
 } attempt_ctx;
+
+/* The transport's interrupt callback (http.h): runs Python's signal handlers, as a blocking
+ * call in the interpreter does, so that Ctrl-C (KeyboardInterrupt) or any exception a handler
+ * raises stops the wait; the exception stays set for the caller. */
+static int ask_signals(void *ud)
+{
+    attempt_ctx *ctx = ud;
+    PyEval_RestoreThread(ctx->ts);
+    int stop = PyErr_CheckSignals() < 0;
+    ctx->ts = PyEval_SaveThread();
+    return stop;
+}
+
+/* Only the main thread runs signal handlers: other threads' waits need not take the GIL to
+ * ask. Call with the GIL held. */
+static int handles_signals(void)
+{
+#if PY_VERSION_HEX < 0x030D0000
+    return _PyOS_IsMainThread();
+#else
+    return 1; /* no public test; PyErr_CheckSignals does nothing in other threads */
+#endif
+}
 
 static void format_uuid4(smrt_conn *c, char out[37])
 {
@@ -864,17 +888,24 @@ static int do_sleep(ClientObject *self, double seconds)
         return 0;
     }
     Py_XDECREF(hook);
-    if (seconds <= 0) {
-        return 0;
+    /* In slices, running signal handlers between them: Ctrl-C ends a backoff at once. */
+    int64_t end = smrt_monotonic_ns() + (int64_t)(seconds * 1e9);
+    for (;;) {
+        int64_t left = end - smrt_monotonic_ns();
+        if (left <= 0) {
+            return 0;
+        }
+        if (left > (int64_t)SMRT_WAIT_SLICE_MS * 1000000LL) {
+            left = (int64_t)SMRT_WAIT_SLICE_MS * 1000000LL;
+        }
+        struct timespec ts = {.tv_sec = (time_t)(left / 1000000000LL), .tv_nsec = (long)(left % 1000000000LL)};
+        Py_BEGIN_ALLOW_THREADS
+        nanosleep(&ts, NULL); /* a signal cuts it short: handled just below */
+        Py_END_ALLOW_THREADS
+        if (PyErr_CheckSignals() < 0) {
+            return -1;
+        }
     }
-    struct timespec ts;
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    Py_BEGIN_ALLOW_THREADS
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-    Py_END_ALLOW_THREADS
-    return PyErr_CheckSignals();
 }
 
 static smrt_creds *creds_acquire(ClientObject *self)
@@ -1012,11 +1043,14 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
             }
         }
         smrt_xfer_kind kind = SMRT_XFER_NOMEM;
-        Py_BEGIN_ALLOW_THREADS
+        smrt_interrupt_fn interrupt = handles_signals() ? ask_signals : NULL;
+        ctx.ts = PyEval_SaveThread();
         if (conn == NULL) {
             conn = smrt_pool_borrow(self->pool);
         }
         if (conn != NULL) {
+            conn->interrupt = interrupt;
+            conn->interrupt_ud = &ctx;
             if (!hashed) {
                 /* Hash the body once, in place, without the GIL (6 MiB takes milliseconds). */
                 ctx.status = smrt_sha256_hex(&conn->crypto, a.body, (size_t)a.body_len, ctx.payload_hash);
@@ -1026,8 +1060,9 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
             if (hashed) {
                 kind = run_attempt(&ctx, conn, retry, attempt, ttl);
             }
+            conn->interrupt = NULL;
         }
-        Py_END_ALLOW_THREADS
+        PyEval_RestoreThread(ctx.ts);
         if (conn == NULL) {
             if (smrt_dyn_error()) {
                 smrt_raise_status(SMRT_ELOAD, "sagemaker_rt_c");
@@ -1042,6 +1077,13 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
         }
         if (kind == SMRT_XFER_NOMEM) {
             PyErr_NoMemory();
+            break;
+        }
+        if (kind == SMRT_XFER_INTERRUPTED) {
+            /* A signal handler's exception (KeyboardInterrupt) is set; conn is closed. */
+            if (!PyErr_Occurred()) {
+                PyErr_SetNone(PyExc_KeyboardInterrupt);
+            }
             break;
         }
         smrt_attempt at = {.attempt = attempt, .kind = kind, .status = conn->status};

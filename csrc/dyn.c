@@ -4,6 +4,7 @@
 #define SMRT_DYN_IMPL
 #include "dyn.h"
 
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,6 +89,12 @@ void smrt_dyn_enter(void)
 {
 }
 
+int smrt_dyn_ssl_read_ahead(void *ssl_ctx)
+{
+    SSL_CTX_set_read_ahead((SSL_CTX *)ssl_ctx, 1);
+    return 0;
+}
+
 void smrt_dyn_leave(void)
 {
 }
@@ -105,6 +112,18 @@ void smrt_dyn_leave(void)
 #endif
 
 smrt_dyn_table smrt_dyn;
+
+/* From libcurl's libssl when it has one (optional: read-ahead is a speed-up). */
+static long (*ssl_ctx_ctrl)(SSL_CTX *, int, long, void *);
+
+int smrt_dyn_ssl_read_ahead(void *ssl_ctx)
+{
+    if (ssl_ctx_ctrl == NULL) {
+        return -1;
+    }
+    ssl_ctx_ctrl((SSL_CTX *)ssl_ctx, SSL_CTRL_SET_READ_AHEAD, 1, NULL);
+    return 0;
+}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
@@ -193,6 +212,8 @@ static int load_all(void)
 #undef SMRT_DYN_LOAD_CURL
 #undef SMRT_DYN_LOAD_CRYPTO
 #undef SMRT_DYN_LOAD
+    sym = dlsym(curl, "SSL_CTX_ctrl"); /* found through libcurl's own dependencies */
+    memcpy(&ssl_ctx_ctrl, &sym, sizeof(sym));
     /* The handles stay open for the life of the process: the table points into them. */
     if (smrt_dyn.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(error, sizeof(error), "curl_global_init failed");

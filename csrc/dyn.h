@@ -102,6 +102,11 @@ typedef struct smrt_dyn_shared_crypto {
 } smrt_dyn_shared_crypto;
 const smrt_dyn_shared_crypto *smrt_dyn_shared(void);
 
+/* Turns on read-ahead in libcurl's OpenSSL context `ssl_ctx` (an SSL_CTX *, from a
+ * CURLOPT_SSL_CTX_FUNCTION callback), so a TLS record and its header come in one recv.
+ * 0, or -1 when libcurl's libssl does not export SSL_CTX_ctrl. No GIL, no exception. */
+int smrt_dyn_ssl_read_ahead(void *ssl_ctx);
+
 /* The fork gate: a short section that may take libcurl's or OpenSSL's global locks runs
  * between smrt_dyn_enter() and smrt_dyn_leave() (shared with other such sections); fork()
  * waits for the sections in progress and holds new ones back until it is done. A section

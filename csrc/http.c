@@ -8,7 +8,9 @@
 #include "headers.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <time.h>
@@ -168,12 +170,43 @@ static int on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip,
     return CURL_PREREQFUNC_OK;
 }
 
+/* Read-ahead: OpenSSL otherwise reads a record's 5-byte header and its body in two recvs. */
+static CURLcode on_ssl_ctx(CURL *h, void *ssl_ctx, void *userdata)
+{
+    (void)h;
+    (void)userdata;
+    smrt_dyn_ssl_read_ahead(ssl_ctx);
+    return CURLE_OK;
+}
+
+/* Ask the caller's interrupt callback; remembers a stop. */
+static int interrupted(smrt_conn *c)
+{
+    c->asked_ns = smrt_monotonic_ns();
+    if (!c->interrupted && c->interrupt != NULL && c->interrupt(c->interrupt_ud)) {
+        c->interrupted = 1;
+    }
+    return c->interrupted;
+}
+
+/* Ask when a slice has passed since the last question: a transfer that keeps moving (a slow
+ * trickle of bytes) never waits long enough for a wait to come back empty. */
+static int interrupt_due(smrt_conn *c, int64_t now)
+{
+    return c->interrupt != NULL && now - c->asked_ns >= (int64_t)SMRT_WAIT_SLICE_MS * 1000000LL && interrupted(c);
+}
+
 /* ---- connections -------------------------------------------------------------------------- */
+
+static void direct_close(smrt_conn *c);
 
 static void conn_destroy(smrt_conn *c)
 {
     if (c == NULL) {
         return;
+    }
+    if (c->direct) {
+        direct_close(c);
     }
     if (c->curl) {
         curl_easy_cleanup(c->curl);
@@ -214,6 +247,8 @@ static int conn_setup_curl(smrt_conn *c)
         return SMRT_ECURL;
     }
     SETOPT(CURLOPT_NOSIGNAL, 1L);
+    /* An interrupted lookup is left to its resolver thread instead of waited for. */
+    curl_easy_setopt(h, CURLOPT_QUICK_EXIT, 1L);
     SETOPT(CURLOPT_TCP_NODELAY, 1L);
     SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     SETOPT(CURLOPT_PATH_AS_IS, 1L); /* send the path botocore would send, dot segments too */
@@ -230,6 +265,10 @@ static int conn_setup_curl(smrt_conn *c)
     SETOPT(CURLOPT_PREREQDATA, c);
     if (c->direct) {
         SETOPT(CURLOPT_CONNECT_ONLY, 1L);
+        /* Optional: libcurl on another TLS library refuses the option. */
+        if (curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) != CURLE_OK) {
+            curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, NULL);
+        }
     }
     if (cfg->connect_timeout_ms > 0) {
         SETOPT(CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
@@ -512,6 +551,58 @@ static smrt_xfer_kind classify(smrt_conn *c, CURLcode rc, int have_proxy)
     }
 }
 
+/* Drive c->curl, already added to c->multi, until its transfer ends; the handle stays added.
+ * A multi loop rather than curl_easy_perform: libcurl calls the progress callback only about
+ * once a second when idle, while this loop wakes when the read deadline passes, and at least
+ * every SMRT_WAIT_SLICE_MS to ask the interrupt callback (CURLE_ABORTED_BY_CALLBACK, with
+ * c->interrupted set, when it says stop). */
+static CURLcode multi_run(smrt_conn *c)
+{
+    CURLM *m = c->multi;
+    int64_t limit = (int64_t)c->read_timeout_ms * 1000000LL;
+    for (;;) {
+        int running = 0;
+        if (curl_multi_perform(m, &running) != CURLM_OK) {
+            return CURLE_OUT_OF_MEMORY;
+        }
+        if (!running) {
+            CURLMsg *msg;
+            int left;
+            CURLcode rc = CURLE_GOT_NOTHING;
+            while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+                if (msg->msg == CURLMSG_DONE) {
+                    rc = msg->data.result;
+                }
+            }
+            return rc;
+        }
+        int wait_ms = SMRT_WAIT_SLICE_MS;
+        int64_t now = smrt_monotonic_ns();
+        if (limit > 0 && c->read_timed_out == 0) {
+            int64_t idle = now - c->last_progress_ns;
+            if (idle >= limit) {
+                c->read_timed_out = 1;
+                snprintf(c->errbuf, sizeof(c->errbuf), "Read timed out. (read timeout=%g)",
+                         (double)c->read_timeout_ms / 1000.0);
+                return CURLE_OPERATION_TIMEDOUT;
+            }
+            int64_t left_ms = (limit - idle + 999999) / 1000000;
+            if (left_ms < wait_ms) {
+                wait_ms = (int)left_ms;
+            }
+        }
+        /* Asked by time, not per wake-up: a busy transfer wakes often, and asking may mean
+         * taking the GIL. */
+        if (interrupt_due(c, now)) {
+            snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
+            return CURLE_ABORTED_BY_CALLBACK;
+        }
+        if (curl_multi_poll(m, NULL, 0, wait_ms, NULL) != CURLM_OK) {
+            return CURLE_OUT_OF_MEMORY;
+        }
+    }
+}
+
 static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
                                    const void *body, size_t body_len)
 {
@@ -522,11 +613,12 @@ static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char 
     c->headers_done = 0;
     c->content_length = -1;
     c->resend_refused = 0;
+    c->interrupted = 0;
     smrt_buf_clear(&c->resp_headers);
     smrt_buf_clear(&c->body);
     c->read_timed_out = -1; /* set to 0 by on_prereq once connected */
     c->last_bytes = 0;
-    c->last_progress_ns = smrt_monotonic_ns();
+    c->last_progress_ns = c->asked_ns = smrt_monotonic_ns();
 
     /* Setting the URL makes libcurl parse it: skip when unchanged. */
     if (c->url.len != url_len || memcmp(c->url.data, url, url_len) != 0) {
@@ -561,54 +653,17 @@ static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char 
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") == 0 ? NULL : method);
     }
 
-    /* A multi loop rather than curl_easy_perform: libcurl calls the progress callback only
-     * about once a second when idle, while this loop wakes when the read deadline passes. */
-    CURLcode rc = CURLE_OK;
     CURLM *m = c->multi;
     if (curl_multi_add_handle(m, h) != CURLM_OK) {
         snprintf(c->errbuf, sizeof(c->errbuf), "libcurl could not start the transfer");
         return SMRT_XFER_OTHER;
     }
-    int64_t limit = (int64_t)c->read_timeout_ms * 1000000LL;
-    for (;;) {
-        int running = 0;
-        if (curl_multi_perform(m, &running) != CURLM_OK) {
-            rc = CURLE_OUT_OF_MEMORY;
-            break;
-        }
-        if (!running) {
-            CURLMsg *msg;
-            int left;
-            rc = CURLE_GOT_NOTHING;
-            while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-                if (msg->msg == CURLMSG_DONE) {
-                    rc = msg->data.result;
-                }
-            }
-            break;
-        }
-        int wait_ms = 1000;
-        if (limit > 0 && c->read_timed_out == 0) {
-            int64_t idle = smrt_monotonic_ns() - c->last_progress_ns;
-            if (idle >= limit) {
-                c->read_timed_out = 1;
-                rc = CURLE_OPERATION_TIMEDOUT;
-                snprintf(c->errbuf, sizeof(c->errbuf), "Read timed out. (read timeout=%g)",
-                         (double)c->read_timeout_ms / 1000.0);
-                break;
-            }
-            int64_t left_ms = (limit - idle + 999999) / 1000000;
-            if (left_ms < wait_ms) {
-                wait_ms = (int)left_ms;
-            }
-        }
-        if (curl_multi_poll(m, NULL, 0, wait_ms, NULL) != CURLM_OK) {
-            rc = CURLE_OUT_OF_MEMORY;
-            break;
-        }
-    }
+    CURLcode rc = multi_run(c);
     curl_multi_remove_handle(m, h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
+    if (c->interrupted) {
+        return SMRT_XFER_INTERRUPTED; /* removed mid-transfer: libcurl closes that connection */
+    }
     if (rc == CURLE_OPERATION_TIMEDOUT && c->read_timed_out == 1) {
         return SMRT_XFER_READ_TIMEOUT;
     }
@@ -624,31 +679,75 @@ static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char 
 
 /* ---- direct mode: libcurl connects, we speak HTTP/1.1 --------------------------------------- */
 
+/* The direct socket is blocking once connected: a recv then waits in the kernel and returns
+ * with the whole answer, one system call where a non-blocking socket needs recv (EAGAIN),
+ * poll, recv. SO_RCVTIMEO/SO_SNDTIMEO bound each wait (CURLE_AGAIN when they pass, or when a
+ * signal cuts the wait short) so that the read deadline and the interrupt callback are seen. */
+static void sock_set_timeo(smrt_conn *c, int ms)
+{
+    if (ms < 1) {
+        ms = 1;
+    }
+    if (c->sock_timeo_ms == ms) {
+        return;
+    }
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    setsockopt(c->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(c->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    c->sock_timeo_ms = ms;
+}
+
+static void sock_set_blocking(smrt_conn *c, int blocking)
+{
+    int fl = fcntl(c->sock, F_GETFL);
+    if (fl >= 0) {
+        fcntl(c->sock, F_SETFL, blocking ? (fl & ~O_NONBLOCK) : (fl | O_NONBLOCK));
+    }
+}
+
 static void direct_close(smrt_conn *c)
 {
     /* Closing the handle closes its connection; the next connect makes a new handle. */
     if (c->curl) {
+        if (c->connected) {
+            /* libcurl reads a last TLS record on close, assuming a non-blocking socket. */
+            sock_set_blocking(c, 0);
+        }
+        /* Removing a CONNECT_ONLY handle from its multi closes the connection (TLS objects
+         * freed): inside the fork gate, as the cleanup. */
+        smrt_dyn_enter();
+        curl_multi_remove_handle(c->multi, c->curl);
+        smrt_dyn_leave();
         curl_easy_cleanup(c->curl);
         c->curl = NULL;
     }
     c->connected = 0;
     c->sock = CURL_SOCKET_BAD;
+    c->sock_timeo_ms = 0;
     smrt_buf_clear(&c->origin);
 }
 
-/* Wait until the socket is ready (POLLIN or POLLOUT) for at most the read timeout: 1, or 0
- * on timeout, or -1 on a poll failure. */
-static int wait_socket(smrt_conn *c, short events)
+/* A wait on the direct socket came back empty (its timeout passed, or a signal): 1 to wait
+ * again, 0 when the read deadline has passed (`what` timed out; errbuf set), -1 when the
+ * interrupt callback said stop. Narrows the socket timeout to the deadline. */
+static int direct_waited(smrt_conn *c, const char *what)
 {
-    struct pollfd pfd = {.fd = c->sock, .events = events};
-    int timeout = c->read_timeout_ms > 0 ? (int)c->read_timeout_ms : -1;
-    for (;;) {
-        int rc = poll(&pfd, 1, timeout);
-        if (rc < 0 && errno == EINTR) {
-            continue;
-        }
-        return rc < 0 ? -1 : rc > 0;
+    if (interrupted(c)) {
+        snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
+        return -1;
     }
+    if (c->read_timeout_ms > 0) {
+        int64_t left = (int64_t)c->read_timeout_ms * 1000000LL - (smrt_monotonic_ns() - c->last_progress_ns);
+        if (left <= 0) {
+            c->read_timed_out = 1;
+            snprintf(c->errbuf, sizeof(c->errbuf), "%s timed out. (read timeout=%g)", what,
+                     (double)c->read_timeout_ms / 1000.0);
+            return 0;
+        }
+        int64_t ms = (left + 999999) / 1000000;
+        sock_set_timeo(c, ms < SMRT_WAIT_SLICE_MS ? (int)ms : SMRT_WAIT_SLICE_MS);
+    }
+    return 1;
 }
 
 /* Is the idle connection still usable? A readable idle socket means the peer closed it (or
@@ -661,8 +760,12 @@ static int direct_alive(smrt_conn *c)
     }
     char probe[1];
     size_t got = 0;
-    /* Over TLS a readable socket may hold only a session ticket: let libcurl look. */
-    return curl_easy_recv(c->curl, probe, sizeof(probe), &got) == CURLE_AGAIN;
+    /* Over TLS a readable socket may hold only a session ticket: let libcurl look, without
+     * waiting for more. */
+    sock_set_blocking(c, 0);
+    int alive = curl_easy_recv(c->curl, probe, sizeof(probe), &got) == CURLE_AGAIN;
+    sock_set_blocking(c, 1);
+    return alive;
 }
 
 static smrt_xfer_kind direct_connect(smrt_conn *c, const char *url, size_t origin_len)
@@ -677,46 +780,48 @@ static smrt_xfer_kind direct_connect(smrt_conn *c, const char *url, size_t origi
     }
     c->read_timed_out = -1;
     curl_easy_setopt(c->curl, CURLOPT_URL, c->origin.data);
-    CURLcode rc = curl_easy_perform(c->curl);
     c->origin.len--; /* drop the '/': the origin is compared with request URLs */
     c->origin.data[c->origin.len] = '\0';
+    /* Connected through the conn's multi handle (which the handle stays in, as libcurl
+     * requires for curl_easy_send/recv) so that DNS, connect and the TLS handshake wait in
+     * slices that ask the interrupt callback. */
+    CURLcode rc = CURLE_OUT_OF_MEMORY;
+    if (curl_multi_add_handle(c->multi, c->curl) == CURLM_OK) {
+        rc = multi_run(c);
+    }
     if (rc == CURLE_OK && curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &c->sock) == CURLE_OK &&
         c->sock != CURL_SOCKET_BAD) {
         c->connected = 1;
+        sock_set_blocking(c, 1);
+        sock_set_timeo(c, SMRT_WAIT_SLICE_MS);
         return SMRT_XFER_OK;
     }
-    smrt_buf_clear(&c->origin);
+    smrt_xfer_kind kind = c->interrupted ? SMRT_XFER_INTERRUPTED : classify(c, rc, 0);
     if (c->errbuf[0] == '\0') {
         snprintf(c->errbuf, sizeof(c->errbuf), "%s", curl_easy_strerror(rc));
     }
-    smrt_xfer_kind kind = classify(c, rc, 0);
+    c->sock = CURL_SOCKET_BAD;
     direct_close(c);
     return kind;
 }
 
-/* Send all of p. Returns SMRT_XFER_OK, SMRT_XFER_READ_TIMEOUT, or SMRT_XFER_PARTIAL when
- * the upload stopped early: the server answered (or closed) before reading it all, and
- * its answer must still be read, as urllib3 does. */
+/* Send all of p. Returns SMRT_XFER_OK, SMRT_XFER_READ_TIMEOUT, SMRT_XFER_INTERRUPTED, or
+ * SMRT_XFER_PARTIAL when the upload stopped early: the server answered (or closed) before
+ * reading it all, and its answer must still be read, as urllib3 does. */
 static smrt_xfer_kind direct_send(smrt_conn *c, const char *p, size_t n)
 {
     while (n > 0) {
         size_t sent = 0;
         CURLcode rc = curl_easy_send(c->curl, p, n, &sent);
         if (rc == CURLE_AGAIN) {
-            struct pollfd pfd = {.fd = c->sock, .events = POLLOUT | POLLIN};
-            int timeout = c->read_timeout_ms > 0 ? (int)c->read_timeout_ms : -1;
-            int w = poll(&pfd, 1, timeout);
-            if (w < 0 && errno == EINTR) {
-                continue;
-            }
-            if (w == 0) {
-                c->read_timed_out = 1;
-                snprintf(c->errbuf, sizeof(c->errbuf), "Write timed out. (read timeout=%g)",
-                         (double)c->read_timeout_ms / 1000.0);
-                return SMRT_XFER_READ_TIMEOUT;
-            }
-            if (w < 0 || (pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0) {
+            /* The send buffer stayed full for a slice: has the server answered instead? */
+            struct pollfd pfd = {.fd = c->sock, .events = POLLIN};
+            if (poll(&pfd, 1, 0) > 0) {
                 return SMRT_XFER_PARTIAL; /* an early answer, or the peer is gone */
+            }
+            int w = direct_waited(c, "Write");
+            if (w <= 0) {
+                return w < 0 ? SMRT_XFER_INTERRUPTED : SMRT_XFER_READ_TIMEOUT;
             }
             continue;
         }
@@ -728,6 +833,10 @@ static smrt_xfer_kind direct_send(smrt_conn *c, const char *p, size_t n)
         p += sent;
         n -= sent;
         c->last_progress_ns = smrt_monotonic_ns();
+        if (n > 0 && interrupt_due(c, c->last_progress_ns)) {
+            snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
+            return SMRT_XFER_INTERRUPTED;
+        }
     }
     return SMRT_XFER_OK;
 }
@@ -759,6 +868,7 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
     /* The read timeout counts from here (connected), as urllib3's socket timeout does. */
     c->read_timed_out = 0;
     c->last_progress_ns = smrt_monotonic_ns();
+    sock_set_timeo(c, SMRT_WAIT_SLICE_MS); /* a no-op unless the last call narrowed it */
 
     /* The request head, exactly as http.client writes it (small bodies ride along). */
     smrt_buf *req = &c->req;
@@ -789,7 +899,7 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
     if (k == SMRT_XFER_OK && !body_inline) {
         k = direct_send(c, body, body_len); /* large bodies are sent in place */
     }
-    if (k == SMRT_XFER_READ_TIMEOUT) {
+    if (k == SMRT_XFER_READ_TIMEOUT || k == SMRT_XFER_INTERRUPTED) {
         direct_close(c);
         return k;
     }
@@ -804,16 +914,9 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
         size_t got = 0;
         CURLcode rc = curl_easy_recv(c->curl, chunk, sizeof(chunk), &got);
         if (rc == CURLE_AGAIN) {
-            int w = wait_socket(c, POLLIN);
-            if (w == 0) {
-                c->read_timed_out = 1;
-                snprintf(c->errbuf, sizeof(c->errbuf), "Read timed out. (read timeout=%g)",
-                         (double)c->read_timeout_ms / 1000.0);
-                result = SMRT_XFER_READ_TIMEOUT;
-                break;
-            }
-            if (w < 0) {
-                result = SMRT_XFER_CLOSED;
+            int w = direct_waited(c, "Read");
+            if (w <= 0) {
+                result = w < 0 ? SMRT_XFER_INTERRUPTED : SMRT_XFER_READ_TIMEOUT;
                 break;
             }
             continue;
@@ -843,6 +946,11 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
         }
         received += got;
         c->last_progress_ns = smrt_monotonic_ns();
+        if (interrupt_due(c, c->last_progress_ns)) {
+            snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
+            result = SMRT_XFER_INTERRUPTED;
+            break;
+        }
         size_t used = 0;
         int st = smrt_h1_feed(&p, chunk, got, &c->resp_headers, &c->body, &used);
         if (p.headers_done && p.cl_conflict) {
@@ -892,6 +1000,8 @@ smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *u
     c->headers_done = 0;
     c->content_length = -1;
     c->resend_refused = 0;
+    c->interrupted = 0;
+    c->asked_ns = smrt_monotonic_ns();
     smrt_buf_clear(&c->resp_headers);
     smrt_buf_clear(&c->body);
     if (c->url.len != url_len || memcmp(c->url.data, url, url_len) != 0) {

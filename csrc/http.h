@@ -43,8 +43,19 @@ typedef enum smrt_xfer_kind {
     SMRT_XFER_SSL_ERROR,       /* SSLError */
     SMRT_XFER_PROXY_ERROR,     /* ProxyConnectionError */
     SMRT_XFER_NOMEM,
-    SMRT_XFER_OTHER, /* HTTPClientError */
+    SMRT_XFER_OTHER,       /* HTTPClientError */
+    SMRT_XFER_INTERRUPTED, /* the interrupt callback asked to stop: the connection is closed */
 } smrt_xfer_kind;
+
+/* The longest a transfer waits without asking its interrupt callback (Ctrl-C within 0.2 s:
+ * a wait may run one slice past a due question). */
+#define SMRT_WAIT_SLICE_MS 50
+
+/* Asked, with whatever lock state the caller set up, at least every SMRT_WAIT_SLICE_MS while
+ * a transfer waits (and whenever a wait is cut short by a signal); nonzero abandons the
+ * transfer. The callback may block briefly (the binding takes the GIL to run Python's signal
+ * handlers) and must not use the connection. */
+typedef int (*smrt_interrupt_fn)(void *ud);
 
 #define SMRT_MAX_REQUEST_HEADERS 32
 
@@ -93,6 +104,11 @@ typedef struct smrt_conn {
     int64_t last_progress_ns;
     int read_timed_out;
     int resend_refused; /* libcurl wanted to re-send the request on a new connection */
+    smrt_interrupt_fn interrupt; /* set by the caller for each perform; NULL: never asked */
+    void *interrupt_ud;
+    int interrupted;             /* the callback said stop */
+    int64_t asked_ns;            /* when the callback was last asked */
+    int sock_timeo_ms;           /* SO_RCVTIMEO/SO_SNDTIMEO of the (blocking) direct socket */
     char errbuf[CURL_ERROR_SIZE];
     uint64_t rng[2]; /* xorshift128+ state, seeded from getrandom() */
     uint64_t fork_gen;
@@ -126,7 +142,9 @@ int smrt_conn_header_add(smrt_conn *c, const char *name, size_t name_len, const 
 
 /* Perform a request with the headers added since smrt_conn_headers_reset. `url` is
  * NUL-terminated; `body` must stay valid until this returns. Fills c->status,
- * c->resp_headers, c->body. Returns the outcome; c->errbuf holds libcurl's message. */
+ * c->resp_headers, c->body. Returns the outcome; c->errbuf holds libcurl's message.
+ * Every wait (DNS, connect, TLS handshake, send, response) asks c->interrupt at least every
+ * SMRT_WAIT_SLICE_MS; SMRT_XFER_INTERRUPTED when it said stop. */
 smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
                                  const void *body, size_t body_len);
 

@@ -89,6 +89,23 @@ class Partial:
     status: int = 200
 
 
+@dataclass
+class Stall:
+    """Send ``data`` (a head, part of a body), then hold the connection for ``seconds``."""
+
+    data: bytes
+    seconds: float
+
+
+@dataclass
+class Trickle:
+    """Send ``head``, then one byte of body every ``interval`` seconds, ``count`` times."""
+
+    head: bytes
+    interval: float
+    count: int
+
+
 class ScriptedServer:
     def __init__(self, default=None):
         self.default = default if default is not None else Reply(200, [], b"{}")
@@ -180,6 +197,16 @@ class ScriptedServer:
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     return
                 if isinstance(action, Close):
+                    return
+                if isinstance(action, Trickle):
+                    conn.sendall(action.head)
+                    for _ in range(action.count):
+                        time.sleep(action.interval)
+                        conn.sendall(b"x")
+                    return
+                if isinstance(action, Stall):
+                    conn.sendall(action.data)
+                    time.sleep(action.seconds)
                     return
                 if isinstance(action, Partial):
                     head = (

@@ -1079,6 +1079,13 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
     smrt_retry_call rcall = {0, 0};
     int hashed = 0;
     char ttl[SMRT_AMZ_DATE_LEN + 1] = "";
+    /* Read once per call (one dict lookup while logging is off: log.c). */
+    int log_on = smrt_log_enabled(st);
+    if (log_on < 0 || (log_on && smrt_log_request(st, (PyObject *)self, args, kwnames, a.body_len) < 0)) {
+        creds_release(ctx.creds);
+        call_args_release(&a);
+        return NULL;
+    }
     for (int attempt = 1;; attempt++) {
         if (smrt_retry_get_mode(retry) == SMRT_RETRY_ADAPTIVE) {
             double wait = smrt_retry_send_delay(retry, limiter_clock(self));
@@ -1206,13 +1213,22 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
         if (!(kind == SMRT_XFER_READ_TIMEOUT && !self->retry_read_timeouts)) {
             d = smrt_retry_on_failure(retry, &rcall, &at);
         }
+        /* The jitter is drawn as the retry is decided, so the log can say the delay. */
+        int err = 0;
+        double delay = d.retry ? smrt_retry_delay(&d, draw_random(self, conn, &err)) : 0.0;
+        if (!err && log_on) {
+            err = smrt_log_attempt(st, (PyObject *)self, conn, retry, &at, xfer_kind_name(kind), d.retry, delay,
+                                   parsed) < 0;
+        }
+        if (err) {
+            Py_XDECREF(parsed);
+            break;
+        }
         if (d.retry) {
             double date = 0;
             int have_date = kind == SMRT_XFER_OK && response_date(conn, &date) == 0;
             Py_XDECREF(parsed);
-            int err = 0;
-            double r = draw_random(self, conn, &err);
-            if (err || do_sleep(self, smrt_retry_delay(&d, r)) < 0) {
+            if (do_sleep(self, delay) < 0) {
                 break;
             }
             if (have_date) {
@@ -1247,6 +1263,9 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
             }
         }
         break;
+    }
+    if (log_on && result != NULL && smrt_log_response(st, (PyObject *)self, conn, result) < 0) {
+        Py_CLEAR(result);
     }
     if (conn) {
         smrt_pool_return(self->pool, conn);

@@ -4,7 +4,7 @@
 also holds the hooks the C core calls on the slow paths (errors, validation failures).
 """
 
-from . import _core
+from . import _core, _log
 from ._tls import ssl_error, transport_kwargs
 from ._urls import EndpointURL
 from .config import is_unsigned
@@ -127,6 +127,12 @@ class SageMakerRuntime(_core.Client):
             frozen = self._credentials.get_frozen_credentials()
             self._set_credentials(frozen.access_key, frozen.secret_key, frozen.token)
         self._settings = settings
+        _log.debug(
+            _log.ENDPOINT,
+            "Setting %s timeout as %s",
+            "runtime.sagemaker",
+            (settings.config.connect_timeout, settings.config.read_timeout),
+        )
         self.meta = ClientMeta(
             settings.region_name,
             settings.endpoint_url,
@@ -374,5 +380,8 @@ def _no_credentials():
 
 
 import sys as _sys  # noqa: E402
+
+# The C core's logging hooks live with the rest of the logging (csrc/log.c calls them here).
+from ._log import _log_attempt, _log_refresh, _log_request, _log_response  # noqa: E402,F401
 
 _core._install(StreamingBody, _sys.modules[__name__])

@@ -12,12 +12,10 @@ starts loading libcurl and OpenSSL in a background thread. What only some calls 
 ``logging``, which this package never imports before its user does) loads on first use.
 """
 
-__version__ = "0.1.0"
-
-from . import _resolve  # noqa: E402,F401  (needed by every client)
-from ._client import SageMakerRuntime  # noqa: E402  (starts the background library load)
-from .config import Config  # noqa: E402
-from .session import Session, _default_session  # noqa: E402
+from ._about import __version__
+from ._client import SageMakerRuntime  # (starts the background library load)
+from .config import Config
+from .session import Session, _default_session
 
 __all__ = [
     "client",

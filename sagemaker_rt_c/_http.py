@@ -91,7 +91,7 @@ def _regex(name):
             compiled = re.compile(_URI_PAT, re.UNICODE | re.DOTALL)
         elif name == "host_port":
             # The same IPv6 patterns as botocore's endpoint check (both copy urllib3's).
-            from ._resolve import _HEX_PAT, _IPV4_PAT, _IPV6_VARIATIONS, _LS32_PAT
+            from ._settings.regions import _HEX_PAT, _IPV4_PAT, _IPV6_VARIATIONS, _LS32_PAT
 
             subs = {"hex": _HEX_PAT, "ls32": _LS32_PAT}
             ipv6 = "(?:" + "|".join(v % subs for v in _IPV6_VARIATIONS) + ")"
@@ -305,7 +305,7 @@ def send(
         if proxy_url:
             proxy_host, proxy_port, proxy_headers = _proxy_parts(proxy_url)
         _check_location(url)
-        from ._resolve import _check_timeout  # urllib3's Timeout validation
+        from ._settings import _check_timeout  # urllib3's Timeout validation
 
         _check_timeout(connect_timeout, "connect")
         _check_timeout(read_timeout, "read")

@@ -110,7 +110,7 @@ class IMDSFetcher:
             chosen_base_url = METADATA_BASE_URL_IPv6
         else:
             chosen_base_url = METADATA_BASE_URL
-        from ._resolve import _valid_endpoint_url
+        from ._settings.regions import _valid_endpoint_url
 
         if not _valid_endpoint_url(chosen_base_url):
             from .exceptions import InvalidIMDSEndpointError
@@ -126,7 +126,7 @@ class IMDSFetcher:
 
     def _send(self, method, url, headers):
         from . import _http
-        from ._resolve import _proxy_url, _split_scheme_netloc
+        from ._settings.proxies import _proxy_url, _split_scheme_netloc
 
         scheme, netloc = _split_scheme_netloc(url)
         return _http.send(
@@ -345,7 +345,7 @@ class InstanceMetadataRegionFetcher(IMDSFetcher):
 
 def region_from_session(session):
     """botocore's IMDSRegionProvider for a session (defaults mode ``auto``)."""
-    from ._resolve import _user_agent
+    from ._settings.useragent import _user_agent
     from .credentials import _imds_config
 
     config = _imds_config(session)

@@ -5,7 +5,7 @@ they follow the session's configuration: region, ``AWS_ENDPOINT_URL_<SERVICE>`` 
 ``AWS_ENDPOINT_URL`` / the profile's ``services`` section / ``endpoint_url`` (unless
 ``ignore_configured_endpoint_urls``), FIPS and dual-stack, ``sts_regional_endpoints``,
 ``ca_bundle``, proxies, defaults mode, retry mode and attempts. ``resolve`` computes the same,
-with ``_resolve``'s helpers; ``NestedClient.call`` sends one operation with botocore's retry
+with ``_settings``' parts; ``NestedClient.call`` sends one operation with botocore's retry
 decisions (legacy, standard; adaptive retries as standard does, without its rate limiter) and
 ``amz-sdk-*`` headers.
 
@@ -20,7 +20,20 @@ import os
 import random
 import time
 
-from . import _log, _resolve
+from . import _log
+from ._settings import (
+    _check_timeout,
+    _client_credentials,
+    _config_kwargs,
+    _normalize_verify,
+    _validate_verify,
+    _warn,
+    configprovider,
+    proxies,
+    regions,
+    retries,
+    useragent,
+)
 from .config import UNSIGNED, Config, is_unsigned
 
 __all__ = ["NestedClient", "ResponseParserError", "resolve", "validate_params", "error_class"]
@@ -138,18 +151,18 @@ class NestedSettings:
 
 def _standard_url(prefix, region, fips, dualstack):
     """The endpoint rule set shared by sts, sso and sso-oidc for a set region."""
-    name, _, _, dns, dualstack_dns, supports_fips, supports_dualstack = _resolve._ruleset_partition(
+    name, _, _, dns, dualstack_dns, supports_fips, supports_dualstack = regions._ruleset_partition(
         region
     )
     if fips and dualstack:
         if supports_fips and supports_dualstack:
             return f"https://{prefix}-fips.{region}.{dualstack_dns}"
-        raise _resolve._endpoint_error(
+        raise regions._endpoint_error(
             "FIPS and DualStack are enabled, but this partition does not support one or both"
         )
     if fips:
         if not supports_fips:
-            raise _resolve._endpoint_error(
+            raise regions._endpoint_error(
                 "FIPS is enabled but this partition does not support FIPS"
             )
         if name == "aws-us-gov":
@@ -157,7 +170,7 @@ def _standard_url(prefix, region, fips, dualstack):
         return f"https://{prefix}-fips.{region}.{dns}"
     if dualstack:
         if not supports_dualstack:
-            raise _resolve._endpoint_error(
+            raise regions._endpoint_error(
                 "DualStack is enabled but this partition does not support DualStack"
             )
         return f"https://{prefix}.{region}.{dualstack_dns}"
@@ -172,7 +185,7 @@ def _check_variant(prefix, region, fips, dualstack):
         tags.append("dualstack")
     if fips:
         tags.append("fips")
-    partition = _resolve._legacy_partition(region, dualstack)[0]
+    partition = regions._legacy_partition(region, dualstack)[0]
     if tuple(tags) in _PARTITION_VARIANTS.get(partition, ()):
         return
     from . import exceptions
@@ -202,17 +215,17 @@ def resolve(
             region_name = config.region_name
         else:
             region_name = view.get("region")
-    _resolve._validate_region_name(region_name)
+    regions._validate_region_name(region_name)
     verify = view.get("ca_bundle")
 
     if config is not None and is_unsigned(config.signature_version):
         credentials = None
     else:
-        credentials = _resolve._client_credentials(
+        credentials = _client_credentials(
             session, aws_access_key_id, aws_secret_access_key, aws_session_token
         )
 
-    retry_mode_default, connect_timeout_default = _resolve._defaults_mode(
+    retry_mode_default, connect_timeout_default = configprovider._defaults_mode(
         view, config, region_name, session
     )
 
@@ -221,7 +234,7 @@ def resolve(
         if normalized != region_name:
             fips_config = Config(use_fips_endpoint=True)
             config = config.merge(fips_config) if config is not None else fips_config
-            _resolve._warn(
+            _warn(
                 "sagemaker_rt_c.client",
                 "transforming region from %s to %s and setting use_fips_endpoint to true. "
                 "client should not be configured with a fips psuedo region.",
@@ -230,12 +243,12 @@ def resolve(
             )
             region_name = normalized
 
-    configured_url = _resolve._configured_endpoint_url(
+    configured_url = regions._configured_endpoint_url(
         view, config, "AWS_ENDPOINT_URL_" + env_suffix, services_key
     )
-    dualstack = bool(_resolve._variant_flag(view, config, "use_dualstack_endpoint"))
-    fips = bool(_resolve._variant_flag(view, config, "use_fips_endpoint"))
-    regional = _resolve._sts_regional_endpoints(view)
+    dualstack = bool(regions._variant_flag(view, config, "use_dualstack_endpoint"))
+    fips = bool(regions._variant_flag(view, config, "use_fips_endpoint"))
+    regional = regions._sts_regional_endpoints(view)
     use_global = service_name == "sts" and regional == "legacy"
     region_missing = region_name is None
     if region_missing:
@@ -251,8 +264,8 @@ def resolve(
 
     signature_version = None if config is None else config.signature_version
     signature_version = UNSIGNED if is_unsigned(signature_version) else "v4"
-    preliminary_ua = _resolve._user_agent(session._exec_env, config)
-    kwargs = _resolve._config_kwargs(
+    preliminary_ua = useragent._user_agent(session._exec_env, config)
+    kwargs = _config_kwargs(
         view,
         config,
         region_name,
@@ -267,7 +280,7 @@ def resolve(
 
     signing_region = region_name
     if configured_url is not None:
-        _resolve._validate_endpoint_url(configured_url)
+        regions._validate_endpoint_url(configured_url)
         # A custom endpoint without a region fails when called (NoRegionError), as botocore.
         url = None if region_missing else configured_url
     elif service_name == "sts" and region_name == "aws-global":
@@ -286,14 +299,10 @@ def resolve(
 
     if verify is None:
         verify = os.environ.get("REQUESTS_CA_BUNDLE", True)
-    _resolve._validate_verify(verify)
-    verify = _resolve._normalize_verify(verify)
-    scheme, netloc = _resolve._split_scheme_netloc(url or "https://")
-    retries = effective.retries
-    retry_mode = retries["mode"]
-    max_attempts = retries.get("total_max_attempts")
-    if max_attempts is None:
-        max_attempts = _resolve._DEFAULT_MAX_ATTEMPTS[retry_mode]
+    _validate_verify(verify)
+    verify = _normalize_verify(verify)
+    scheme, netloc = proxies._split_scheme_netloc(url or "https://")
+    retry_mode, max_attempts = retries._mode_and_max_attempts(effective.retries)
     effective._supplied_user_agent = config.user_agent if config is not None else None
     return NestedSettings(
         service_name=service_name,
@@ -303,13 +312,13 @@ def resolve(
         signing_name=signing_name,
         credentials=credentials,
         verify=verify,
-        connect_timeout=_resolve._check_timeout(effective.connect_timeout, "connect"),
-        read_timeout=_resolve._check_timeout(effective.read_timeout, "read"),
-        proxy_url=_resolve._proxy_url(scheme, netloc, effective.proxies),
+        connect_timeout=_check_timeout(effective.connect_timeout, "connect"),
+        read_timeout=_check_timeout(effective.read_timeout, "read"),
+        proxy_url=proxies._proxy_url(scheme, netloc, effective.proxies),
         client_cert=effective.client_cert,
         retry_mode=retry_mode,
         max_attempts=max_attempts,
-        user_agent=_resolve._user_agent(session._exec_env, effective),
+        user_agent=useragent._user_agent(session._exec_env, effective),
     )
 
 

@@ -1186,7 +1186,7 @@ def default_providers(
     """botocore's ``create_credential_resolver`` provider list (``env_provider`` first,
     dropped when ``disable_env_vars``: the assume-role sourcer still uses it)."""
     from ._imds import InstanceMetadataFetcher
-    from ._resolve import _user_agent
+    from ._settings.useragent import _user_agent
 
     container_provider = ContainerProvider()
     config = dict(imds_config)

@@ -26,12 +26,8 @@ from botocore.loaders import create_loader
 from sagemaker_rt_c import __version__
 from sagemaker_rt_c import credentials as our_credentials
 from sagemaker_rt_c import exceptions as our_exceptions
-from sagemaker_rt_c._resolve import (
-    _LEGACY_PARTITIONS,
-    _RULESET_PARTITIONS,
-    ClientSettings,
-    resolve_client_settings,
-)
+from sagemaker_rt_c._settings import ClientSettings, configloader, resolve_client_settings
+from sagemaker_rt_c._settings.regions import _LEGACY_PARTITIONS, _RULESET_PARTITIONS
 from sagemaker_rt_c.config import Config
 from sagemaker_rt_c.session import Session
 
@@ -327,14 +323,14 @@ def test_partition_tables_match_botocore_data():
 def test_explicit_region_index_agrees_with_ordered_regex_scan():
     import re
 
-    from sagemaker_rt_c import _resolve
+    from sagemaker_rt_c._settings import regions
 
     for region in all_known_regions():
         expected = next(
             (e for e in _RULESET_PARTITIONS if region in e[2] or re.match(e[1], region)),
             _RULESET_PARTITIONS[0],
         )
-        assert _resolve._ruleset_partition(region) is expected
+        assert regions._ruleset_partition(region) is expected
         for dualstack in (False, True):
             candidates = [
                 e
@@ -343,7 +339,7 @@ def test_explicit_region_index_agrees_with_ordered_regex_scan():
                 and (region in dict(e[4]) or region in e[2] or re.match(e[1], region))
             ]
             expected = candidates[0] if candidates else _LEGACY_PARTITIONS[0]
-            assert _resolve._legacy_partition(region, dualstack) is expected
+            assert regions._legacy_partition(region, dualstack) is expected
 
 
 @pytest.mark.parametrize("fips", [False, True])
@@ -844,13 +840,13 @@ def test_explicit_or_env_credentials_read_no_file(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "envsecret")
     session = Session()  # reads the profile (as boto3.Session does), once
     opened = []
-    real_load = our_credentials._load
+    real_load = configloader._load
 
     def spy(path):
         opened.append(path)
         return real_load(path)
 
-    monkeypatch.setattr(our_credentials, "_load", spy)
+    monkeypatch.setattr(configloader, "_load", spy)
     s = resolve_client_settings("sagemaker-runtime", session=session, **KEYS)
     assert s.credentials.method == "explicit" and s.region_name == "eu-west-1"
     s = resolve_client_settings("sagemaker-runtime", session=session)
@@ -1162,7 +1158,7 @@ def test_proxies_random(monkeypatch):
 def test_proxy_environment_lookup_matches_urllib(monkeypatch):
     import urllib.request
 
-    from sagemaker_rt_c import _resolve
+    from sagemaker_rt_c._settings import proxies
 
     rng = random.Random(4242)
     names = ["http_proxy", "HTTP_PROXY", "Https_Proxy", "no_proxy", "NO_PROXY", "ftp_proxy"]
@@ -1181,9 +1177,9 @@ def test_proxy_environment_lookup_matches_urllib(monkeypatch):
             else:
                 monkeypatch.delenv(name, raising=False)
         expected = urllib.request.getproxies_environment()
-        assert _resolve._getproxies_environment() == expected
+        assert proxies._getproxies_environment() == expected
         for host in hosts:
-            assert _resolve._proxy_bypass_environment(host, expected) == bool(
+            assert proxies._proxy_bypass_environment(host, expected) == bool(
                 urllib.request.proxy_bypass_environment(host, expected)
             ), (host, expected)
 

@@ -1,0 +1,13 @@
+"""About this package and the service it speaks, where every module can read it: the package
+version (``sagemaker_rt_c.__version__``, sent in the User-Agent) and the service's names, API
+version, signing name and endpoint keys."""
+
+__version__ = "0.1.0"
+
+_SERVICE_NAME = "sagemaker-runtime"
+_SERVICE_ALIASES = {"runtime.sagemaker": "sagemaker-runtime"}
+_API_VERSION = "2017-05-13"
+_ENDPOINT_PREFIX = "runtime.sagemaker"
+_SIGNING_NAME = "sagemaker"
+_ENDPOINT_ENV_VAR = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
+_SERVICES_KEY = "sagemaker_runtime"

@@ -184,7 +184,7 @@ class Session:
         """The region IMDS reports (None if it cannot be reached), asked once per session, as
         botocore's defaults mode ``auto`` does."""
         if self._imds_region is None:
-            from ._imds import region_from_session
+            from .credentials._imds import region_from_session
 
             try:
                 self._imds_region = region_from_session(self)

@@ -60,7 +60,7 @@ def main():
             import sagemaker_rt_c
 
             if opts.get("container_ip"):
-                from sagemaker_rt_c import _container
+                from sagemaker_rt_c.credentials import _container
 
                 _container.ContainerMetadataFetcher.IP_ADDRESS = opts["container_ip"]
             session = sagemaker_rt_c.Session(**opts.get("session_kwargs", {}))

@@ -18,7 +18,7 @@ import pytest
 from credfakes import FakeContainer, Reply, iso, utc_in, write
 from servers import Close, Delay
 
-from sagemaker_rt_c import _container, _providers
+from sagemaker_rt_c.credentials import _container, _providers
 
 TOKEN = "Bearer pod-identity-token"
 

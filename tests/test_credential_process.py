@@ -16,7 +16,8 @@ import botocore.session
 import pytest
 from credfakes import iso, utc_in, write
 
-from sagemaker_rt_c import _providers, exceptions
+from sagemaker_rt_c import exceptions
+from sagemaker_rt_c.credentials import _providers
 from sagemaker_rt_c.session import Session
 
 SECRET = "processsecretvalue"

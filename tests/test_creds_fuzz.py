@@ -54,7 +54,7 @@ from hypothesis import strategies as st
 from servers import Reply, ScriptedServer
 
 import sagemaker_rt_c
-from sagemaker_rt_c import _container
+from sagemaker_rt_c.credentials import _container
 
 # Hypothesis draws some strings and numbers from the constants of the local modules loaded
 # at that moment (this package's): with all of them loaded first, the examples do not depend

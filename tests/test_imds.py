@@ -18,7 +18,7 @@ import pytest
 from credfakes import FakeIMDS, Reply, iso, refused_url, utc_in
 from servers import Close, Delay
 
-from sagemaker_rt_c import _imds
+from sagemaker_rt_c.credentials import _imds
 from sagemaker_rt_c.session import Session
 
 UTC = datetime.timezone.utc

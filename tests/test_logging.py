@@ -549,7 +549,7 @@ def test_no_secret_in_any_record(server, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "envsecretvalue")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "envtokenvalue")
     with logged("", "sagemaker_rt_c") as h, RecordingSTS(expires_in=300, unique=True) as sts:
-        monkeypatch.setattr("sagemaker_rt_c._nested._sleep", lambda s: None)
+        monkeypatch.setattr("sagemaker_rt_c.credentials._nested._sleep", lambda s: None)
         # A session token; a 500, a reset, then success; legacy mode's lines too.
         for mode in ("standard", "legacy"):
             client = make_ours(

@@ -17,7 +17,7 @@ import botocore.tokens
 import pytest
 from credfakes import FakeSSO, Reply, iso, sso_cache_file, utc_in, write, write_sso_token
 
-from sagemaker_rt_c import _nested
+from sagemaker_rt_c.credentials import _nested
 from sagemaker_rt_c.session import Session
 
 CONFIG = """
@@ -357,7 +357,7 @@ def test_only_a_refresh_writes_the_cache(tmp_path, monkeypatch):
 
 
 def test_token_repr_hides_the_token():
-    from sagemaker_rt_c._sso import FrozenAuthToken
+    from sagemaker_rt_c.credentials._sso import FrozenAuthToken
 
     text = repr(FrozenAuthToken("secret-bearer-token", utc_in(60)))
     assert "secret-bearer-token" not in text and "FrozenAuthToken" in text

@@ -22,9 +22,10 @@ import pytest
 from credfakes import FakeSTS, iso, refused_url, sts_error, utc_in, write
 from servers import Close, Delay, Reply, ScriptedServer
 
-from sagemaker_rt_c import _nested, exceptions
-from sagemaker_rt_c._providers import create_nested_client
+from sagemaker_rt_c import exceptions
 from sagemaker_rt_c.config import Config
+from sagemaker_rt_c.credentials import _nested
+from sagemaker_rt_c.credentials._providers import create_nested_client
 from sagemaker_rt_c.session import Session
 
 ROLE = "arn:aws:iam::123456789012:role/sts-role"
@@ -499,7 +500,7 @@ def test_assume_role_cache_shared_by_the_session(tmp_path, monkeypatch):
 
 
 def test_mfa_serial_prompts_once_then_refuses_to_refresh(tmp_path, monkeypatch):
-    from sagemaker_rt_c import _providers
+    from sagemaker_rt_c.credentials import _providers
 
     write_role_config(tmp_path, monkeypatch, "mfa_serial = arn:aws:iam::123456789012:mfa/me\n")
     with FakeSTS(expires_in=300) as sts:

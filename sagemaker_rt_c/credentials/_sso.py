@@ -15,8 +15,10 @@ raises ``UnauthorizedSSOTokenError`` without calling the portal.
 
 import os
 
-from . import _log
-from ._nested import NestedClient, validate_params
+from .. import _log
+from ..config import UNSIGNED, Config
+from ._nested import _MODELED_ERRORS, NestedClient, resolve, validate_params
+from ._refreshable import _parse_timestamp
 
 __all__ = [
     "JSONFileCache",
@@ -136,7 +138,7 @@ class SSOTokenLoader:
         self._cache[self._generate_cache_key(start_url, session_name)] = token
 
     def __call__(self, start_url, session_name=None):
-        from .exceptions import SSOTokenLoadError
+        from ..exceptions import SSOTokenLoadError
 
         cache_key = self._generate_cache_key(start_url, session_name)
         if cache_key not in self._cache:
@@ -221,7 +223,7 @@ class DeferredRefreshableToken:
             if refresh_type == "mandatory":
                 raise
         if self._is_expired():
-            from .exceptions import TokenRetrievalError
+            from ..exceptions import TokenRetrievalError
 
             raise TokenRetrievalError(
                 provider=self.method, error_msg="Token has expired and refresh failed"
@@ -272,7 +274,7 @@ class SSOTokenProvider:
         self._client_cache = None
 
     def _load_sso_config(self):
-        from .exceptions import InvalidConfigError
+        from ..exceptions import InvalidConfigError
 
         loaded_config = self._session._full_config()
         profiles = loaded_config.get("profiles", {})
@@ -313,11 +315,8 @@ class SSOTokenProvider:
     @property
     def _client(self):
         if self._client_cache is None:
-            from ._providers import create_nested_client
-            from .config import UNSIGNED, Config
-
             config = Config(region_name=self._sso_config["sso_region"], signature_version=UNSIGNED)
-            self._client_cache = create_nested_client(self._session, "sso-oidc", config=config)
+            self._client_cache = OIDCClient(resolve(self._session, "sso-oidc", config=config))
         return self._client_cache
 
     def _attempt_create_token(self, token):
@@ -343,8 +342,7 @@ class SSOTokenProvider:
         return new_token
 
     def _refresh_access_token(self, token):
-        from .credentials import _parse_timestamp
-        from .exceptions import ClientError
+        from ..exceptions import ClientError
 
         keys = ("refreshToken", "clientId", "clientSecret", "registrationExpiresAt")
         if any(k not in token for k in keys):
@@ -360,8 +358,6 @@ class SSOTokenProvider:
             return None
 
     def _refresher(self):
-        from .credentials import _parse_timestamp
-
         start_url = self._sso_config["sso_start_url"]
         session_name = self._sso_config["session_name"]
         token_dict = self._token_loader(start_url, session_name=session_name)
@@ -408,8 +404,7 @@ def _rest_json_error(service_name):
     def parse(response):
         import json
 
-        from ._errors import parse_error_response
-        from ._nested import _MODELED_ERRORS
+        from .._errors import parse_error_response  # lazy: only error responses
 
         parsed = parse_error_response(response.status, response.headers, response.body)
         code = parsed.get("Error", {}).get("Code")

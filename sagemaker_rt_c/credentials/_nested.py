@@ -20,8 +20,9 @@ import os
 import random
 import time
 
-from . import _log
-from ._settings import (
+from .. import _log
+from .._client import _retry_after_seconds
+from .._settings import (
     _check_timeout,
     _client_credentials,
     _config_kwargs,
@@ -34,7 +35,7 @@ from ._settings import (
     retries,
     useragent,
 )
-from .config import UNSIGNED, Config, is_unsigned
+from ..config import UNSIGNED, Config, is_unsigned
 
 __all__ = ["NestedClient", "ResponseParserError", "resolve", "validate_params", "error_class"]
 
@@ -188,7 +189,7 @@ def _check_variant(prefix, region, fips, dualstack):
     partition = regions._legacy_partition(region, dualstack)[0]
     if tuple(tags) in _PARTITION_VARIANTS.get(partition, ()):
         return
-    from . import exceptions
+    from .. import exceptions
 
     raise exceptions.EndpointVariantError(
         tags=tags, error_msg=f"Endpoint does not exist for {prefix} in region {region}"
@@ -253,7 +254,7 @@ def resolve(
     region_missing = region_name is None
     if region_missing:
         if service_name != "sts":
-            from . import exceptions
+            from .. import exceptions
 
             raise exceptions.NoRegionError()
         # endpoints.json: sts has a global partition endpoint, signed for us-east-1.
@@ -377,7 +378,7 @@ _ERROR_CLASSES = {}
 
 def error_class(service_name, code):
     """The class botocore's client for the service raises for an error code."""
-    from . import exceptions
+    from .. import exceptions
 
     name = _MODELED_ERRORS[service_name].get(code) if isinstance(code, str) else None
     if name is None:
@@ -398,7 +399,7 @@ class _Exceptions:
         self._service_name = service_name
 
     def __getattr__(self, name):
-        from . import exceptions
+        from .. import exceptions
 
         if name == "ClientError":
             return exceptions.ClientError
@@ -471,7 +472,7 @@ def _retryable(mode, service_name, operation_name, status, code, exception):
     """Which of botocore's rules retries this outcome, named as csrc/retry.c's
     smrt_retry_reason names them (plus "idp": STS's IDPCommunicationError in standard mode),
     for the logs; None when none does."""
-    from . import exceptions as exc
+    from .. import exceptions as exc
 
     if exception is not None:
         if mode == "legacy":
@@ -505,8 +506,6 @@ def _backoff(mode, service_name, operation_name, attempt, status, code, response
     scale = 1 if _throttled(mode, service_name, operation_name, status, code) else 0.05
     delay = _random() * min(scale * 2 ** (attempt - 1), 20)
     if response is not None:
-        from ._client import _retry_after_seconds
-
         retry_after = _retry_after_seconds(response.headers.get("x-amz-retry-after"))
         if retry_after is not None:
             delay = max(delay, min(retry_after, delay + 5))
@@ -574,8 +573,8 @@ class NestedClient:
         ``parse_error(response)`` -> botocore's error dict. Returns the 2xx Response."""
         import uuid
 
-        from . import _http
-        from . import exceptions as exc
+        from .. import _http  # lazy: only when a call is made
+        from .. import exceptions as exc
 
         settings = self._settings
         if settings.endpoint_url is None:
@@ -663,7 +662,7 @@ class NestedClient:
         credentials = settings.credentials
         if credentials is None:
             return headers
-        from .auth import sign_request
+        from ..auth import sign_request  # lazy: only signed calls (sagemaker_rt_c.auth)
 
         frozen = credentials.get_frozen_credentials()
         return sign_request(
@@ -682,7 +681,7 @@ class NestedClient:
 def validate_params(params, members, required):
     """botocore's ParamValidator for flat inputs: members are (name, "string" | "integer",
     min) in model order; a "list" member is refused (the chain never sends one)."""
-    from . import exceptions
+    from .. import exceptions
 
     lines = []
     for name in required:

@@ -23,7 +23,7 @@ _STDERR_LIMIT = 2000
 
 
 def _error(provider, profile_name, detail):
-    from .exceptions import CredentialRetrievalError
+    from ..exceptions import CredentialRetrievalError
 
     return CredentialRetrievalError(
         provider=provider,

@@ -25,22 +25,25 @@ Deliberate differences from botocore:
 
 import os
 
-from . import _log
-from .credentials import (
-    ConfigProvider,
-    CredentialProvider,
-    CredentialResolver,
-    Credentials,
+from .. import _log
+from .._settings.configloader import load_config, raw_config_parse
+from .._settings.useragent import _user_agent
+from ..config import UNSIGNED, Config
+from ._base import _PUBLIC_MODULE, CredentialProvider, CredentialResolver, Credentials
+from ._imds import InstanceMetadataFetcher
+from ._nested import resolve
+from ._refreshable import (
     DeferredRefreshableCredentials,
     RefreshableCredentials,
-    SharedCredentialProvider,
     _local_now,
     _parse_if_needed,
     _parse_timestamp,
-    raw_config_parse,
 )
+from ._sso import OIDCClient, SSOClient, SSOTokenLoader, SSOTokenProvider, default_token_cache
 
 __all__ = [
+    "SharedCredentialProvider",
+    "ConfigProvider",
     "AssumeRoleProvider",
     "AssumeRoleWithWebIdentityProvider",
     "SSOProvider",
@@ -63,22 +66,18 @@ __all__ = [
 
 
 def _exceptions():
-    from . import exceptions
+    from .. import exceptions
 
     return exceptions
 
 
 def create_nested_client(session, service_name, **kwargs):
     """An STS, SSO or SSO OIDC client of the session, as botocore's ``create_nested_client``."""
-    from ._nested import resolve
-
     settings = resolve(session, service_name, **kwargs)
     if service_name == "sts":
-        from ._sts import STSClient
+        from ._sts import STSClient  # lazy: only assume-role and web identity call STS
 
         return STSClient(settings)
-    from ._sso import OIDCClient, SSOClient
-
     return SSOClient(settings) if service_name == "sso" else OIDCClient(settings)
 
 
@@ -303,8 +302,6 @@ class AssumeRoleWithWebIdentityCredentialFetcher(BaseAssumeRoleCredentialFetcher
         )
 
     def _get_credentials(self):
-        from .config import UNSIGNED, Config
-
         kwargs = self._assume_role_kwargs()
         # The web identity token is the only credential: botocore sends this call unsigned.
         client = self._client_creator("sts", config=Config(signature_version=UNSIGNED))
@@ -379,8 +376,6 @@ class SSOCredentialFetcher(CachedCredentialFetcher):
         return timestamp.strftime(self._UTC_DATE_FORMAT)
 
     def _get_credentials(self):
-        from .config import UNSIGNED, Config
-
         config = Config(signature_version=UNSIGNED, region_name=self._sso_region)
         client = self._client_creator("sso", config=config)
         if self._token_provider:
@@ -412,6 +407,81 @@ class SSOCredentialFetcher(CachedCredentialFetcher):
 
 
 # --- providers ---------------------------------------------------------------------------------
+
+
+_FILE_TOKENS = ("aws_security_token", "aws_session_token")
+
+
+def _profile_credentials(provider, config):
+    access_key, secret_key = provider._extract_creds_from_mapping(
+        config, "aws_access_key_id", "aws_secret_access_key"
+    )
+    token = None
+    for name in _FILE_TOKENS:
+        if name in config:
+            token = config[name]
+            break
+    return Credentials(
+        access_key,
+        secret_key,
+        token,
+        method=provider.METHOD,
+        account_id=config.get("aws_account_id"),
+    )
+
+
+class SharedCredentialProvider(CredentialProvider):
+    """The profile's section of the shared credentials file (section names as written)."""
+
+    __module__ = _PUBLIC_MODULE
+
+    METHOD = "shared-credentials-file"
+    CANONICAL_NAME = "SharedCredentials"
+
+    def __init__(self, creds_filename, profile_name=None):
+        self._creds_filename = creds_filename
+        self._profile_name = "default" if profile_name is None else profile_name
+
+    def load(self):
+        available = raw_config_parse(self._creds_filename)
+        if not available or self._profile_name not in available:
+            return None
+        config = available[self._profile_name]
+        if "aws_access_key_id" in config:
+            _log.info(
+                _log.CREDENTIALS,
+                "Found credentials in shared credentials file: %s",
+                self._creds_filename,
+            )
+            return _profile_credentials(self, config)
+        return None
+
+
+class ConfigProvider(CredentialProvider):
+    """The profile's section of the config file (``[profile x]`` or ``[default]``)."""
+
+    __module__ = _PUBLIC_MODULE
+
+    METHOD = "config-file"
+    CANONICAL_NAME = "SharedConfig"
+
+    def __init__(self, config_filename, profile_name):
+        self._config_filename = config_filename
+        self._profile_name = profile_name
+
+    def load(self):
+        full_config = load_config(self._config_filename)
+        if full_config is None:
+            return None
+        profiles = full_config["profiles"]
+        if self._profile_name in profiles:
+            profile_config = profiles[self._profile_name]
+            if "aws_access_key_id" in profile_config:
+                _log.info(
+                    _log.CREDENTIALS, "Credentials found in config file: %s", self._config_filename
+                )
+                return _profile_credentials(self, profile_config)
+        return None
 
 
 class ProcessProvider(CredentialProvider):
@@ -450,7 +520,7 @@ class ProcessProvider(CredentialProvider):
         )
 
     def _retrieve_credentials_using(self, credential_process):
-        from ._process import run_credential_process
+        from ._process import run_credential_process  # lazy: few profiles have one
 
         parsed = run_credential_process(
             credential_process, self._profile_name, self.METHOD, self._timeout, self._popen
@@ -914,7 +984,7 @@ class ContainerProvider(CredentialProvider):
 
     def _get_fetcher(self):
         if self._fetcher is None:
-            from ._container import ContainerMetadataFetcher
+            from ._container import ContainerMetadataFetcher  # lazy: only in containers
 
             self._fetcher = ContainerMetadataFetcher()
         return self._fetcher
@@ -1060,8 +1130,6 @@ class SSOProvider(CredentialProvider):
         sso_config = self._load_sso_config()
         if not sso_config:
             return None
-        from ._sso import SSOTokenLoader, default_token_cache
-
         if self._token_cache is None:
             self._token_cache = default_token_cache()
         fetcher_kwargs = {
@@ -1158,8 +1226,6 @@ class ProfileProviderBuilder:
         )
 
     def _create_sso_provider(self, profile_name):
-        from ._sso import SSOTokenProvider
-
         return SSOProvider(
             load_config=self._full_config,
             client_creator=_get_client_creator(self._session, None),
@@ -1185,9 +1251,6 @@ def default_providers(
 ):
     """botocore's ``create_credential_resolver`` provider list (``env_provider`` first,
     dropped when ``disable_env_vars``: the assume-role sourcer still uses it)."""
-    from ._imds import InstanceMetadataFetcher
-    from ._settings.useragent import _user_agent
-
     container_provider = ContainerProvider()
     config = dict(imds_config)
     instance_metadata_provider = InstanceMetadataProvider(

@@ -86,7 +86,7 @@ class ContainerMetadataFetcher:
         return self._retrieve_credentials(self.full_url(relative_uri))
 
     def _retrieve_credentials(self, full_url, extra_headers=None):
-        from .exceptions import MetadataRetrievalError
+        from ..exceptions import MetadataRetrievalError
 
         headers = {"Accept": "application/json"}
         if extra_headers is not None:
@@ -104,8 +104,8 @@ class ContainerMetadataFetcher:
     def _get_response(self, full_url, headers, timeout):
         import json
 
-        from . import _http
-        from .exceptions import (
+        from .. import _http  # lazy: only when the endpoint is asked
+        from ..exceptions import (
             ConnectionClosedError,
             ConnectTimeoutError,
             EndpointConnectionError,

@@ -14,6 +14,7 @@ body in its message (it may hold credentials).
 
 from ._nested import NestedClient, ResponseParserError
 from ._nested import validate_params as _validate
+from ._refreshable import _parse_api_timestamp
 
 __all__ = ["STSClient", "ResponseParserError"]
 
@@ -93,7 +94,7 @@ def _parse_xml(body):
 
 def _parse_error(response):
     """QueryParser's error dict (``Error``, ``ResponseMetadata``) for an error response."""
-    from ._errors import _reason_phrase
+    from .._errors import _reason_phrase  # lazy: only error responses
 
     body = response.body.strip()
     if response.status >= 500 and (not body or body.startswith(b"<html>")):
@@ -114,8 +115,6 @@ def _parse_error(response):
 
 
 def _parse_result(response, wrapper):
-    from .credentials import _parse_api_timestamp
-
     root = _parse_xml(response.body)
     result = None
     metadata = {}

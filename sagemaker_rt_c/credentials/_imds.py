@@ -28,6 +28,11 @@ Requests go through the environment's proxy unless NO_PROXY covers the address, 
 
 import os
 
+from .._settings.proxies import _proxy_url, _split_scheme_netloc
+from .._settings.regions import _valid_endpoint_url
+from .._settings.useragent import _user_agent
+from ._base import _imds_config
+
 __all__ = [
     "IMDSFetcher",
     "InstanceMetadataFetcher",
@@ -110,10 +115,8 @@ class IMDSFetcher:
             chosen_base_url = METADATA_BASE_URL_IPv6
         else:
             chosen_base_url = METADATA_BASE_URL
-        from ._settings.regions import _valid_endpoint_url
-
         if not _valid_endpoint_url(chosen_base_url):
-            from .exceptions import InvalidIMDSEndpointError
+            from ..exceptions import InvalidIMDSEndpointError
 
             raise InvalidIMDSEndpointError(endpoint=chosen_base_url)
         return chosen_base_url
@@ -125,8 +128,7 @@ class IMDSFetcher:
         return f"{self._base_url}{sep}{path}"
 
     def _send(self, method, url, headers):
-        from . import _http
-        from ._settings.proxies import _proxy_url, _split_scheme_netloc
+        from .. import _http  # lazy: only when the service is asked
 
         scheme, netloc = _split_scheme_netloc(url)
         return _http.send(
@@ -139,8 +141,8 @@ class IMDSFetcher:
         )
 
     def _fetch_metadata_token(self):
-        from ._http import LocationParseError
-        from .exceptions import (
+        from .._http import LocationParseError  # lazy, as _http
+        from ..exceptions import (
             ConnectionClosedError,
             ConnectTimeoutError,
             EndpointConnectionError,
@@ -175,7 +177,7 @@ class IMDSFetcher:
         return None
 
     def _get_request(self, url_path, retry_func, token=None):
-        from .exceptions import (
+        from ..exceptions import (
             ConnectionClosedError,
             ConnectTimeoutError,
             EndpointConnectionError,
@@ -216,7 +218,7 @@ class IMDSFetcher:
 
     def _assert_v1_enabled(self):
         if self._imds_v1_disabled:
-            from .exceptions import MetadataRetrievalError
+            from ..exceptions import MetadataRetrievalError
 
             raise MetadataRetrievalError(
                 error_msg=(
@@ -345,9 +347,6 @@ class InstanceMetadataRegionFetcher(IMDSFetcher):
 
 def region_from_session(session):
     """botocore's IMDSRegionProvider for a session (defaults mode ``auto``)."""
-    from ._settings.useragent import _user_agent
-    from .credentials import _imds_config
-
     config = _imds_config(session)
     fetcher = InstanceMetadataRegionFetcher(
         timeout=config.pop("timeout"),

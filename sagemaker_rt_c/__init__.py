@@ -12,6 +12,7 @@ starts loading libcurl and OpenSSL in a background thread. What only some calls 
 ``logging``, which this package never imports before its user does) loads on first use.
 """
 
+from . import _log
 from ._about import __version__
 from ._client import SageMakerRuntime  # (starts the background library load)
 from .config import Config
@@ -68,7 +69,7 @@ def from_boto3(session_or_client, **overrides):
     ``botocore.session.Session`` or a boto3 client: same region, endpoint, credentials
     (the credentials object itself, so it keeps refreshing) and config. ``overrides`` are
     ``client()`` keywords that replace what was taken over."""
-    from ._interop import from_boto3 as _from_boto3
+    from ._interop import from_boto3 as _from_boto3  # lazy: for migrations only
 
     return _from_boto3(session_or_client, **overrides)
 
@@ -90,8 +91,6 @@ def set_stream_logger(name="sagemaker_rt_c", level=10, format_string=None):
     errors are logged, as botocore logs them.
     """
     import logging
-
-    from . import _log
 
     _log.set_up(logging)
     if format_string is None:
@@ -115,8 +114,6 @@ def __getattr__(name):
         return importlib.import_module("." + name, __name__)
     if name == "NullHandler":
         import logging
-
-        from . import _log
 
         _log.set_up(logging)
         return logging.NullHandler

@@ -5,16 +5,14 @@ also holds the hooks the C core calls on the slow paths (errors, validation fail
 """
 
 from . import _core, _log
+from ._about import _PY_TO_OP_NAME
+from ._settings.proxies import _mask_proxy_url
 from ._tls import ssl_error, transport_kwargs
 from ._urls import EndpointURL
 from .config import is_unsigned
 from .response import StreamingBody
 
 __all__ = ["SageMakerRuntime", "ClientMeta", "create_client"]
-
-_PY_TO_OP_NAME = {
-    "invoke_endpoint": "InvokeEndpoint",
-}
 
 
 class ClientMeta:
@@ -243,7 +241,7 @@ class SageMakerRuntime(_core.Client):
             url = self._presign(Params, ExpiresIn, HttpMethod)
             if url is not None:
                 return url
-        from ._presign import generate_presigned_url
+        from ._presign import generate_presigned_url  # lazy: presigning is for few users
 
         return generate_presigned_url(self, ClientMethod, Params, ExpiresIn, HttpMethod)
 
@@ -282,7 +280,7 @@ def create_client(settings):
 
 def _parse_error(status, headers, body):
     """(code, x-amz-retry-after in seconds or None, parsed response) for an HTTP error response."""
-    from ._errors import error_code, parse_error_response
+    from ._errors import error_code, parse_error_response  # lazy: only error responses
 
     parsed = parse_error_response(status, headers, body)
     return error_code(parsed), _retry_after_seconds(headers.get("x-amz-retry-after")), parsed
@@ -301,7 +299,7 @@ def _retry_after_seconds(value):
 
 
 def _client_error(parsed, operation_name):
-    from ._errors import error_code
+    from ._errors import error_code  # lazy: only error responses
     from .exceptions import error_class_for_code
 
     return error_class_for_code(error_code(parsed))(parsed, operation_name)
@@ -328,16 +326,6 @@ def _transport_error(kind, url, message, proxy_url=None):
     return exc.HTTPClientError(error=error)
 
 
-def _mask_proxy_url(proxy_url):
-    """botocore.utils.mask_proxy_url: hide the user and password of a proxy URL."""
-    scheme, sep, rest = proxy_url.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
-        return proxy_url
-    creds, _, host = rest.partition("@")
-    masked = "***:***" if ":" in creds else "***"
-    return f"{scheme}://{masked}@{host}"
-
-
 def _urllib3_parse_failure(url):
     """urllib3's message for a URL whose port it can't parse (urllib3's own words when it is
     installed)."""
@@ -358,7 +346,7 @@ class _TransportDetail(Exception):
 
 def _validation_failed(operation_name, params, detail, validating=True):
     from . import exceptions as exc
-    from ._validate import validate
+    from ._validate import validate  # lazy: only parameters C refused
 
     # botocore's validator first (without parameter_validation: what can't be serialised).
     validate(operation_name, params, lengths=bool(validating))

@@ -39,6 +39,11 @@ every other byte outside its allowed set escaped as UTF-8): an IMDS role name ``
 asked for as ``a%20b``.
 """
 
+from ._settings import _check_timeout
+from ._settings.proxies import _mask_proxy_url
+from ._settings.regions import _HEX_PAT, _IPV4_PAT, _IPV6_VARIATIONS, _LS32_PAT
+from ._urls import encode_invalid_chars
+
 __all__ = ["Response", "send", "LocationParseError"]
 
 
@@ -91,8 +96,6 @@ def _regex(name):
             compiled = re.compile(_URI_PAT, re.UNICODE | re.DOTALL)
         elif name == "host_port":
             # The same IPv6 patterns as botocore's endpoint check (both copy urllib3's).
-            from ._settings.regions import _HEX_PAT, _IPV4_PAT, _IPV6_VARIATIONS, _LS32_PAT
-
             subs = {"hex": _HEX_PAT, "ls32": _LS32_PAT}
             ipv6 = "(?:" + "|".join(v % subs for v in _IPV6_VARIATIONS) + ")"
             zone = "(?:%25|%)(?:[" + _UNRESERVED.replace("-", "\\-") + "]|%[a-fA-F0-9]{2})+"
@@ -140,8 +143,6 @@ def _has_scheme(url):
 
 def _encode_invalid_chars(component, allowed):
     """urllib3's _encode_invalid_chars (one implementation, shared with the client's URLs)."""
-    from ._urls import encode_invalid_chars
-
     return encode_invalid_chars(component, allowed)[0]
 
 
@@ -265,14 +266,8 @@ def _proxy_parts(proxy_url):
     try:
         _check_location(proxy_url)
     except LocationParseError:
-        raise LocationParseError(_mask_proxy(proxy_url)) from None
+        raise LocationParseError(_mask_proxy_url(proxy_url)) from None
     return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), headers
-
-
-def _mask_proxy(proxy_url):
-    from ._client import _mask_proxy_url
-
-    return _mask_proxy_url(proxy_url)
 
 
 def send(
@@ -305,9 +300,7 @@ def send(
         if proxy_url:
             proxy_host, proxy_port, proxy_headers = _proxy_parts(proxy_url)
         _check_location(url)
-        from ._settings import _check_timeout  # urllib3's Timeout validation
-
-        _check_timeout(connect_timeout, "connect")
+        _check_timeout(connect_timeout, "connect")  # urllib3's Timeout validation
         _check_timeout(read_timeout, "read")
     except ValueError as e:
         raise exc.HTTPClientError(error=e) from None
@@ -345,13 +338,13 @@ def send(
         except (socket.timeout, TimeoutError) as e:
             if proxy_url:
                 raise exc.ProxyConnectionError(
-                    proxy_url=_mask_proxy(proxy_url), error=_Detail(str(e))
+                    proxy_url=_mask_proxy_url(proxy_url), error=_Detail(str(e))
                 ) from None
             raise exc.ConnectTimeoutError(endpoint_url=url, error=_Detail(str(e))) from None
         except OSError as e:
             if proxy_url:
                 raise exc.ProxyConnectionError(
-                    proxy_url=_mask_proxy(proxy_url), error=_Detail(str(e))
+                    proxy_url=_mask_proxy_url(proxy_url), error=_Detail(str(e))
                 ) from None
             raise exc.EndpointConnectionError(endpoint_url=url, error=_Detail(str(e))) from None
         conn.sock.settimeout(read_timeout)

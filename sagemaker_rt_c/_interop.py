@@ -15,6 +15,10 @@ client certificate, parameter validation, FIPS / dual-stack, unsigned).
 botocore is never imported here: the objects are recognised by their attributes.
 """
 
+from .config import UNSIGNED, Config, is_unsigned
+from .credentials import Credentials
+from .session import Session
+
 __all__ = ["from_boto3"]
 
 # Options of a botocore client's effective config that carry over as they are.
@@ -51,8 +55,6 @@ def _botocore_session_of(obj):
 
 
 def _config_from_client(client):
-    from .config import UNSIGNED, Config, is_unsigned
-
     cfg = client.meta.config
     options = {}
     for name in _CONFIG_OPTIONS:
@@ -76,8 +78,6 @@ def _client_kwargs(client):
     kwargs = {"region_name": client.meta.region_name, "config": config}
     credentials = getattr(client._request_signer, "_credentials", None)
     if credentials is None and config.signature_version is None:
-        from .credentials import Credentials
-
         # The boto3 client found none: ours must not look for any either (its calls raise
         # NoCredentialsError, as the boto3 client's do).
         credentials = Credentials(None, None)
@@ -109,8 +109,6 @@ def from_boto3(session_or_client, **overrides):
     ``aws_access_key_id`` ...) that replace what was taken over; an override ``config`` is
     merged on top of the converted one.
     """
-    from .session import Session
-
     if _is_client(session_or_client):
         kwargs = _client_kwargs(session_or_client)
         config = overrides.pop("config", None)

@@ -22,6 +22,9 @@ calls hooks on) only while a call-path logger is enabled for DEBUG (csrc/log.c).
 
 import sys
 
+from . import _core
+from ._urls import split_url
+
 DEBUG = 10
 INFO = 20
 WARNING = 30
@@ -272,8 +275,7 @@ def _log_refresh():
 def _log_request(client, params, body_len):
     if _enabled(ENDPOINT, DEBUG) is None:
         return
-    from . import _core
-    from ._presign import _HEADERS
+    from ._presign import _HEADERS  # lazy: presigning's module, loaded when a call logs
 
     label = _core.uri_encode(params["EndpointName"], False)
     headers = {wire: params[member] for member, wire in _HEADERS if member in params}
@@ -378,8 +380,6 @@ def _log_exchange(url, status, raw_headers, body, scrub):
     version, fields = _parse_headers(raw_headers)
     lg = _enabled(HTTP, DEBUG)
     if lg is not None:
-        from ._urls import split_url
-
         scheme, netloc, path, query = split_url(url)
         host, port = _host_port(scheme, netloc)
         lowered = {k.lower(): v for k, v in fields.items()}

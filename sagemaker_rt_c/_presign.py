@@ -8,7 +8,7 @@ raises json.JSONDecodeError, as in botocore.
 import time
 
 from . import _core
-from ._client import _PY_TO_OP_NAME
+from ._about import _PY_TO_OP_NAME
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

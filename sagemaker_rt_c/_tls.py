@@ -67,7 +67,7 @@ def _proxy_ssl_context_error(proxy_url, proxies_config):
         return None
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
-        from ._http import _check_location
+        from ._http import _check_location  # lazy: the credential providers' HTTP
 
         _check_location(proxy_url)
         if ca_bundle is not None:

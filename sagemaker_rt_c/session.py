@@ -22,9 +22,10 @@ other name (as botocore does for names it does not know), and there is no resour
 
 import os
 
-from ._settings import resolve_client_settings
+from . import _client, _settings
 from ._settings.configloader import load_config, raw_config_parse
 from ._settings.configprovider import _ConfigView
+from ._settings.regions import _LEGACY_PARTITIONS, _regex
 from .credentials import Credentials, create_credential_resolver
 
 __all__ = ["Session", "setup_default_session"]
@@ -180,11 +181,24 @@ class Session:
             self._credentials = self._resolver.load_credentials()
         return self._credentials
 
+    def _client_credentials(self, access_key, secret_key, token, account_id=None):
+        """botocore's choice for a client: explicit keys (both or neither), else the session's."""
+        if access_key is not None and secret_key is not None:
+            return Credentials(access_key, secret_key, token, account_id=account_id)
+        if access_key is not None or secret_key is not None:
+            from . import exceptions
+
+            raise exceptions.PartialCredentialsError(
+                provider="explicit",
+                cred_var="aws_secret_access_key" if access_key is not None else "aws_access_key_id",
+            )
+        return self.get_credentials()
+
     def _instance_metadata_region(self):
         """The region IMDS reports (None if it cannot be reached), asked once per session, as
         botocore's defaults mode ``auto`` does."""
         if self._imds_region is None:
-            from .credentials._imds import region_from_session
+            from .credentials._imds import region_from_session  # lazy: defaults mode auto
 
             try:
                 self._imds_region = region_from_session(self)
@@ -201,8 +215,6 @@ class Session:
 
     def get_available_partitions(self):
         """The partition names (e.g., ["aws", "aws-cn"]), in botocore's order."""
-        from ._settings.regions import _LEGACY_PARTITIONS
-
         return [entry[0] for entry in _LEGACY_PARTITIONS]
 
     def get_available_regions(self, service_name, partition_name="aws", allow_non_regional=False):
@@ -212,8 +224,6 @@ class Session:
         """
         if service_name != "sagemaker-runtime":
             return []
-        from ._settings.regions import _LEGACY_PARTITIONS
-
         for name, _, regions, _, endpoints in _LEGACY_PARTITIONS:
             if name == partition_name:
                 return [
@@ -225,8 +235,6 @@ class Session:
 
     def get_partition_for_region(self, region_name):
         """The partition name of a region (e.g., 'aws'); UnknownRegionError if none."""
-        from ._settings.regions import _LEGACY_PARTITIONS, _regex
-
         for name, region_regex, regions, _, _ in _LEGACY_PARTITIONS:
             if region_name in regions or _regex(region_regex).match(region_name):
                 return name
@@ -261,7 +269,7 @@ class Session:
         session's credentials and cannot be combined with ``aws_access_key_id`` /
         ``aws_secret_access_key``.
         """
-        settings = resolve_client_settings(
+        settings = _settings.resolve_client_settings(
             service_name,
             region_name=region_name,
             api_version=api_version,
@@ -276,9 +284,21 @@ class Session:
             aws_account_id=aws_account_id,
             credentials=credentials,
         )
-        from ._client import create_client
+        return _client.create_client(settings)
 
-        return create_client(settings)
+
+def _resolve_client_settings(service_name, *, session=None, **kwargs):
+    """The ``ClientSettings`` a client of ``session`` would be made with, or of a new Session
+    when it is None (nothing shared with the default session): ``_settings``'s function, which
+    needs a session, with that default."""
+    if session is None:
+        _settings._check_credentials_argument(
+            kwargs.get("credentials"),
+            kwargs.get("aws_access_key_id"),
+            kwargs.get("aws_secret_access_key"),
+        )
+        session = Session()
+    return _settings.resolve_client_settings(service_name, session=session, **kwargs)
 
 
 _DEFAULT_SESSION = None

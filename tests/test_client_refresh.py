@@ -42,7 +42,7 @@ class Source:
 
 def client_with(server, creds):
     from sagemaker_rt_c._client import SageMakerRuntime
-    from sagemaker_rt_c._settings import resolve_client_settings
+    from sagemaker_rt_c.session import _resolve_client_settings as resolve_client_settings
 
     settings = resolve_client_settings(
         "sagemaker-runtime",

@@ -771,8 +771,8 @@ def test_chain_modules_stay_unimported_with_env_keys(monkeypatch):
         s = sagemaker_rt_c.Session()
         assert s.get_credentials().method == "env"
         heavy = [m for m in sys.modules if m.split(".")[-1] in (
-            "_providers", "_sts", "_sso", "_imds", "_container", "_process", "_http",
-            "_nested", "json", "datetime", "subprocess", "http.client", "xml.etree",
+            "_providers", "_refreshable", "_sts", "_sso", "_imds", "_container", "_process",
+            "_http", "_nested", "json", "datetime", "subprocess", "http.client", "xml.etree",
             "botocore")]
         print(heavy)
         """

@@ -26,10 +26,11 @@ from botocore.loaders import create_loader
 from sagemaker_rt_c import __version__
 from sagemaker_rt_c import credentials as our_credentials
 from sagemaker_rt_c import exceptions as our_exceptions
-from sagemaker_rt_c._settings import ClientSettings, configloader, resolve_client_settings
+from sagemaker_rt_c._settings import ClientSettings, configloader
 from sagemaker_rt_c._settings.regions import _LEGACY_PARTITIONS, _RULESET_PARTITIONS
 from sagemaker_rt_c.config import Config
 from sagemaker_rt_c.session import Session
+from sagemaker_rt_c.session import _resolve_client_settings as resolve_client_settings
 
 BOTO_UA_PREFIX = f"Boto3/{boto3.__version__} md/Botocore#{botocore.__version__} "
 BOTO_SESSION_EXTRA = f" Botocore/{botocore.__version__}"

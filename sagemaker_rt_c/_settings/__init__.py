@@ -36,6 +36,7 @@ URL per (region, fips, dualstack, ssl) are cached per process.
 
 import os
 
+from .. import _log
 from .._about import (
     _API_VERSION,
     _ENDPOINT_PREFIX,
@@ -43,7 +44,7 @@ from .._about import (
     _SERVICE_NAME,
     _SIGNING_NAME,
 )
-from ..config import UNSIGNED, Config, is_unsigned
+from ..config import UNSIGNED, Config, _redact_url, is_unsigned
 from .configprovider import _defaults_mode, _ensure_boolean
 from .proxies import _proxy_url, _split_scheme_netloc
 from .regions import (
@@ -125,16 +126,12 @@ def _normalize_verify(verify):
 
 
 def _warn(logger, message, *args):
-    from .. import _log
-
     _log.warning(logger, message, *args)
 
 
 def _mask_url(url):
     if url is None:
         return None
-    from ..config import _redact_url
-
     return _redact_url(url)
 
 
@@ -423,46 +420,7 @@ def _config_kwargs(
     return kwargs
 
 
-def _client_credentials(session, access_key, secret_key, token, account_id=None):
-    """botocore's choice for a client: explicit keys (both or neither), else the session's."""
-    if access_key is not None and secret_key is not None:
-        from ..credentials import Credentials
-
-        return Credentials(access_key, secret_key, token, account_id=account_id)
-    if access_key is not None or secret_key is not None:
-        from .. import exceptions
-
-        raise exceptions.PartialCredentialsError(
-            provider="explicit",
-            cred_var="aws_secret_access_key" if access_key is not None else "aws_access_key_id",
-        )
-    return session.get_credentials()
-
-
-def resolve_client_settings(
-    service_name,
-    *,
-    region_name=None,
-    api_version=None,
-    use_ssl=True,
-    verify=None,
-    endpoint_url=None,
-    aws_access_key_id=None,
-    aws_secret_access_key=None,
-    aws_session_token=None,
-    config=None,
-    session=None,
-    aws_account_id=None,
-    credentials=None,
-):
-    """Resolve every client setting as ``boto3.Session.client`` would, raising its errors.
-
-    ``session`` is a ``sagemaker_rt_c.session.Session`` (a new default one when None: nothing
-    is shared with the process-wide default session). Credentials are looked up now, as
-    botocore does; None means none were found (the client raises NoCredentialsError when
-    called). ``credentials`` (beyond botocore) is a credentials object to use instead: ours or
-    botocore's, or anything with ``get_frozen_credentials()``.
-    """
+def _check_credentials_argument(credentials, aws_access_key_id, aws_secret_access_key):
     if credentials is not None:
         if aws_access_key_id is not None or aws_secret_access_key is not None:
             raise ValueError(
@@ -473,10 +431,33 @@ def resolve_client_settings(
                 "credentials must have a get_frozen_credentials() method (a Credentials or "
                 f"RefreshableCredentials object), not {type(credentials).__name__}"
             )
-    if session is None:
-        from ..session import Session
 
-        session = Session()
+
+def resolve_client_settings(
+    service_name,
+    *,
+    session,
+    region_name=None,
+    api_version=None,
+    use_ssl=True,
+    verify=None,
+    endpoint_url=None,
+    aws_access_key_id=None,
+    aws_secret_access_key=None,
+    aws_session_token=None,
+    config=None,
+    aws_account_id=None,
+    credentials=None,
+):
+    """Resolve every client setting as ``boto3.Session.client`` would, raising its errors.
+
+    ``session`` is the ``sagemaker_rt_c.session.Session`` making the client
+    (``sagemaker_rt_c.session._resolve_client_settings`` makes a new one when there is none).
+    Credentials are looked up now, as botocore does; None means none were found (the client
+    raises NoCredentialsError when called). ``credentials`` (beyond botocore) is a credentials
+    object to use instead: ours or botocore's, or anything with ``get_frozen_credentials()``.
+    """
+    _check_credentials_argument(credentials, aws_access_key_id, aws_secret_access_key)
     view = session._config_view()
 
     default_config = session._default_client_config()
@@ -504,8 +485,8 @@ def resolve_client_settings(
     if config is not None and is_unsigned(config.signature_version):
         credentials = None
     elif credentials is None:
-        credentials = _client_credentials(
-            session, aws_access_key_id, aws_secret_access_key, aws_session_token, aws_account_id
+        credentials = session._client_credentials(
+            aws_access_key_id, aws_secret_access_key, aws_session_token, aws_account_id
         )
 
     retry_mode_default, connect_timeout_default = _defaults_mode(view, config, region_name, session)

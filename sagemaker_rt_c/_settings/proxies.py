@@ -2,7 +2,7 @@
 
 ``urllib.request``'s environment lookup (``<scheme>_proxy`` in any case, lowercase wins;
 NO_PROXY), re-implemented so that ``urllib`` is not imported, and botocore's mask for a
-proxy URL in messages (``mask_proxy_url``).
+proxy URL in messages (``_mask_proxy_url``).
 
 Deliberate difference from botocore: proxies come from the environment only (botocore also
 reads macOS / Windows system proxy settings when no proxy variable is set).
@@ -106,3 +106,13 @@ def _proxy_url(scheme, netloc, proxies):
     if proxy:
         return _fix_proxy_url(proxy)
     return None
+
+
+def _mask_proxy_url(proxy_url):
+    """botocore.utils.mask_proxy_url: hide the user and password of a proxy URL."""
+    scheme, sep, rest = proxy_url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return proxy_url
+    creds, _, host = rest.partition("@")
+    masked = "***:***" if ":" in creds else "***"
+    return f"{scheme}://{masked}@{host}"

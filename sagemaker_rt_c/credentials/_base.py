@@ -1,14 +1,10 @@
-"""What every client needs from the credentials package, loaded with it.
+"""What the rest of the credentials package builds on, loaded with it.
 
 ``Credentials`` and its ``ReadOnlyCredentials`` snapshot, the provider interface
-(``CredentialProvider``), the resolver trying providers in order (``CredentialResolver``), the
-environment provider the default chain tries first (``EnvProvider``; credentials with an
-expiry load ``_refreshable``), and the instance metadata settings botocore validates when it
-builds the chain (``_imds_config``), so that a bad value fails even when the environment holds
-the credentials. The rest of the chain is in ``_providers``, loaded on first need.
+(``CredentialProvider``), the resolver trying providers in order (``CredentialResolver``), and
+the instance metadata settings botocore validates when it builds the chain (``_imds_config``),
+so that a bad value fails even when the environment holds the credentials.
 """
-
-import os
 
 from .. import _log
 from .._settings.regions import _valid_endpoint_url
@@ -147,110 +143,6 @@ class CredentialProvider:
                     provider=self.METHOD, cred_var=key_name
                 ) from None
         return found
-
-
-class EnvProvider(CredentialProvider):
-    """AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SECURITY_TOKEN or AWS_SESSION_TOKEN /
-    AWS_ACCOUNT_ID. With AWS_CREDENTIAL_EXPIRATION the credentials are refreshable: they are
-    read from the environment again when they expire, as in botocore."""
-
-    __module__ = _PUBLIC_MODULE
-
-    METHOD = "env"
-    CANONICAL_NAME = "Environment"
-    ACCESS_KEY = "AWS_ACCESS_KEY_ID"
-    SECRET_KEY = "AWS_SECRET_ACCESS_KEY"
-    TOKENS = ["AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"]
-    EXPIRY_TIME = "AWS_CREDENTIAL_EXPIRATION"
-    ACCOUNT_ID = "AWS_ACCOUNT_ID"
-
-    def __init__(self, environ=None, mapping=None):
-        self.environ = os.environ if environ is None else environ
-        self._mapping = self._build_mapping(mapping)
-
-    def _build_mapping(self, mapping):
-        if mapping is None:
-            return {
-                "access_key": self.ACCESS_KEY,
-                "secret_key": self.SECRET_KEY,
-                "token": self.TOKENS,
-                "expiry_time": self.EXPIRY_TIME,
-                "account_id": self.ACCOUNT_ID,
-            }
-        token = mapping.get("token", self.TOKENS)
-        if not isinstance(token, list):
-            token = [token]
-        return {
-            "access_key": mapping.get("access_key", self.ACCESS_KEY),
-            "secret_key": mapping.get("secret_key", self.SECRET_KEY),
-            "token": token,
-            "expiry_time": mapping.get("expiry_time", self.EXPIRY_TIME),
-            "account_id": mapping.get("account_id", self.ACCOUNT_ID),
-        }
-
-    def load(self):
-        if not self.environ.get(self._mapping["access_key"], ""):
-            return None
-        _log.info(_log.CREDENTIALS, "Found credentials in environment variables.")
-        fetcher = self._create_credentials_fetcher()
-        credentials = fetcher(require_expiry=False)
-        expiry_time = credentials["expiry_time"]
-        if expiry_time is not None:
-            # Lazy: only credentials with an expiry need these (a module of their own).
-            from ._refreshable import RefreshableCredentials, _parse_timestamp
-
-            return RefreshableCredentials(
-                credentials["access_key"],
-                credentials["secret_key"],
-                credentials["token"],
-                _parse_timestamp(expiry_time),
-                refresh_using=fetcher,
-                method=self.METHOD,
-                account_id=credentials["account_id"],
-            )
-        return Credentials(
-            credentials["access_key"],
-            credentials["secret_key"],
-            credentials["token"],
-            method=self.METHOD,
-            account_id=credentials["account_id"],
-        )
-
-    def _create_credentials_fetcher(self):
-        mapping = self._mapping
-        method = self.METHOD
-        environ = self.environ
-
-        def missing(name):
-            from .. import exceptions
-
-            return exceptions.PartialCredentialsError(provider=method, cred_var=name)
-
-        def fetch_credentials(require_expiry=True):
-            access_key = environ.get(mapping["access_key"], "")
-            if not access_key:
-                raise missing(mapping["access_key"])
-            secret_key = environ.get(mapping["secret_key"], "")
-            if not secret_key:
-                raise missing(mapping["secret_key"])
-            token = None
-            for name in mapping["token"]:
-                value = environ.get(name, "")
-                if value:
-                    token = value
-                    break
-            expiry_time = environ.get(mapping["expiry_time"], "")
-            if require_expiry and not expiry_time:
-                raise missing(mapping["expiry_time"])
-            return {
-                "access_key": access_key,
-                "secret_key": secret_key,
-                "token": token,
-                "expiry_time": expiry_time or None,
-                "account_id": environ.get(mapping["account_id"], "") or None,
-            }
-
-        return fetch_credentials
 
 
 class CredentialResolver:

@@ -24,7 +24,6 @@ from .. import _log
 from .._client import _retry_after_seconds
 from .._settings import (
     _check_timeout,
-    _client_credentials,
     _config_kwargs,
     _normalize_verify,
     _validate_verify,
@@ -222,8 +221,8 @@ def resolve(
     if config is not None and is_unsigned(config.signature_version):
         credentials = None
     else:
-        credentials = _client_credentials(
-            session, aws_access_key_id, aws_secret_access_key, aws_session_token
+        credentials = session._client_credentials(
+            aws_access_key_id, aws_secret_access_key, aws_session_token
         )
 
     retry_mode_default, connect_timeout_default = configprovider._defaults_mode(

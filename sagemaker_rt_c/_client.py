@@ -4,6 +4,10 @@
 also holds the hooks the C core calls on the slow paths (errors, validation failures).
 """
 
+# operator.index itself, from the built-in module: operator.py would import more (at the
+# first client, where nothing else may have imported it).
+from _operator import index as _index
+
 from . import _core, _log
 from ._about import _PY_TO_OP_NAME
 from ._settings.proxies import _mask_proxy_url
@@ -257,10 +261,8 @@ def _pool_size(value):
     max_pool_connections, which botocore hands urllib3 unchecked: urllib3 fills its pool's
     queue with range(maxsize) when the first request is made (a TypeError, unless an integer)
     and keeps any number of connections when maxsize <= 0."""
-    import operator
-
     try:
-        size = operator.index(value)
+        size = _index(value)
     except TypeError as e:
         return 10, ("pool", str(e))
     return (size if size > 0 else 1 << 30), None

@@ -6,10 +6,11 @@ which certificates each TLS connection trusts and presents, and whether requests
 URLs are forwarded to an https proxy (``proxy_use_forwarding_for_https``) instead of
 tunnelled. ``ssl_error`` builds the exception for a failed TLS set-up from what the C core
 reports (csrc/tls.h): the same class and message botocore raises.
-"""
 
-import ipaddress
-from urllib.parse import unquote, urlsplit
+``urllib.parse`` and ``ipaddress`` (with ``re``, ``enum``, ``functools`` ... beneath them) are
+imported by the functions that need them: only proxies and TLS failures do, and importing them
+costs more than the rest of the package.
+"""
 
 __all__ = ["transport_kwargs", "ssl_error"]
 
@@ -33,6 +34,7 @@ def _proxy_authorization(proxy_url):
     # ProxyConfiguration.proxy_headers_for: Basic credentials from the URL's user and
     # password, both present and non-empty (UnicodeEncodeError for non-ASCII, as botocore).
     import base64
+    from urllib.parse import unquote, urlsplit
 
     parts = urlsplit(proxy_url)
     try:
@@ -46,6 +48,8 @@ def _proxy_authorization(proxy_url):
 
 
 def _is_ip(host):
+    import ipaddress
+
     try:
         ipaddress.ip_address(host.strip("[]").partition("%")[0])
     except ValueError:
@@ -97,6 +101,8 @@ def transport_kwargs(settings, endpoint_scheme):
     proxy_url = settings.proxy_url
     if not proxy_url:
         return kw, None
+    from urllib.parse import urlsplit
+
     proxies_config = settings.proxies_config or {}
     call_error = _proxy_ssl_context_error(proxy_url, proxies_config)
     proxy_https = urlsplit(proxy_url).scheme == "https"
@@ -189,6 +195,8 @@ def _ssl_site():
 def _url_hostname(url):
     # The host urllib3 checks the certificate against: lower-cased, no brackets, an IPv6
     # zone dropped, no trailing dot.
+    from urllib.parse import urlsplit
+
     host = urlsplit(url).hostname or ""
     if "%" in host and _is_ip(host):
         host = host.partition("%")[0]

@@ -160,3 +160,37 @@ def test_each_module_imports_alone(module):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
+
+
+# --- what the package imports ------------------------------------------------------------------
+
+NOT_WITH_THE_PACKAGE = ("re", "urllib.parse", "ipaddress", "enum", "functools", "operator")
+
+
+def test_import_and_a_first_client_load_none_of_the_costly_standard_modules(tmp_path):
+    """None of these is imported by ``import sagemaker_rt_c`` and a first client (region,
+    key pair, no proxy): together they cost more than the package. Run with -S: the .venv's
+    editable install imports several of them at start-up, which would hide an import."""
+    code = (
+        "import sys; import sagemaker_rt_c; "
+        "sagemaker_rt_c.client('sagemaker-runtime', region_name='us-east-1', "
+        "aws_access_key_id='AKIDEXAMPLE', aws_secret_access_key='x' * 40); "
+        f"print([m for m in {NOT_WITH_THE_PACKAGE!r} if m in sys.modules])"
+    )
+    # This process's environment (LD_PRELOAD under ASan ...) without AWS settings or proxies.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") and not k.lower().endswith("_proxy")
+    }
+    env.update(
+        HOME=str(tmp_path),
+        PYTHONPATH=str(PACKAGE_DIR.parent),
+        AWS_CONFIG_FILE=str(tmp_path / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -90,14 +90,12 @@ typedef struct {
     double read_timeout_s;
     double clock_offset; /* seconds a test's _sleep hook "slept": the limiter's clock counts them */
     double refresh_at;   /* wall-clock time from which calls first run _refresh_credentials (0: never) */
-    /* Presigning runs with the GIL held: one crypto context and signing-key cache suffice.
-     * The context is made at the first presign, with the GIL held (client_presign). */
-    smrt_crypto presign_crypto;
-    int presign_crypto_ready;
-    unsigned char presign_key[SMRT_SHA256_LEN];
-    char presign_key_date[9];
-    uint64_t presign_key_gen;
-    int presign_key_valid;
+    /* Presigning runs with the GIL held: one signer (crypto context, signing-key cache,
+     * buffers) and one URL buffer suffice, used with the GIL held only. The signer is made
+     * at the first presign (client_presign). */
+    smrt_signer presigner;
+    int presigner_ready;
+    smrt_buf presign_url;
     PyObject *weakrefs;
 } ClientObject;
 
@@ -488,9 +486,8 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
             TRY(smrt_buf_append(path, self->url_query, self->url_query_len));
         }
     } else {
-        /* botocore signs its URL's path; urllib3 sends it percent-encoded. The signed path is
-         * built in the string-to-sign buffer, unused until the canonical request is made. */
-        smrt_buf *sp = &conn->sts;
+        /* botocore signs its URL's path; urllib3 sends it percent-encoded. */
+        smrt_buf *sp = &conn->sign_path;
         smrt_buf_clear(sp);
         TRY(smrt_buf_append(sp, self->base_path, self->base_path_len));
         TRY(smrt_buf_append(sp, "/endpoints/", 11));
@@ -523,28 +520,19 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
         goto headers; /* unsigned requests (signature_version=UNSIGNED) */
     }
 
-    if (!conn->key_valid || conn->key_cred_gen != cr->gen || memcmp(conn->key_date, amz_date, 8) != 0) {
-        TRY(smrt_sigv4_derive_key(&conn->crypto, cr->secret_key, cr->secret_key_len, amz_date, self->region,
-                                  self->service, conn->key));
-        memcpy(conn->key_date, amz_date, 8);
-        conn->key_date[8] = '\0';
-        conn->key_cred_gen = cr->gen;
-        conn->key_valid = 1;
-    }
-
-    smrt_header sh[P_COUNT + 3];
+    smrt_header sh[P_COUNT + 1];
     size_t nsh = 0;
     sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
-    sh[nsh++] = (smrt_header){"x-amz-date", 10, amz_date, SMRT_AMZ_DATE_LEN};
-    if (cr->token && cr->token_len) { /* botocore's header signer: `if credentials.token:` */
-        sh[nsh++] = (smrt_header){"x-amz-security-token", 20, cr->token, cr->token_len};
-    }
     for (int j = P_ContentType; j < P_COUNT; j++) {
         if (a->str[j]) {
             sh[nsh++] = (smrt_header){HEADER_PARAMS[j].wire, HEADER_PARAMS[j].wire_len, a->str[j], (size_t)a->len[j]};
         }
     }
-    smrt_sign_input in = {
+    const smrt_sigv4_creds sc = {cr->access_key, cr->access_key_len, cr->secret_key, cr->secret_key_len,
+                                 cr->token,      cr->token_len,      cr->gen};
+    const smrt_sigv4_request rq = {
+        .mode = SMRT_SIGV4_HEADERS,
+        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
         .method = "POST",
         .path = sign_path,
         .path_len = sign_path_len,
@@ -553,31 +541,12 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
         .headers = sh,
         .n_headers = nsh,
         .payload_hash = ctx->payload_hash,
-        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
+        .creds = &sc,
+        .region = self->region,
+        .service = self->service,
+        .amz_date = amz_date,
     };
-    TRY(smrt_sigv4_canonical_request(&in, &conn->canonical, &conn->signed_headers));
-    char scope[160];
-    int scope_len = snprintf(scope, sizeof(scope), "%.8s/%s/%s/aws4_request", amz_date, self->region, self->service);
-    if (scope_len < 0 || (size_t)scope_len >= sizeof(scope)) {
-        ctx->status = SMRT_EINVAL;
-        return SMRT_XFER_NOMEM;
-    }
-    TRY(smrt_sigv4_string_to_sign(&conn->crypto, &conn->sts, amz_date, scope, (size_t)scope_len,
-                                  conn->canonical.data, conn->canonical.len));
-    char sig[SMRT_SHA256_HEX_LEN + 1];
-    TRY(smrt_sigv4_signature(&conn->crypto, conn->key, conn->sts.data, conn->sts.len, sig));
-
-    /* Authorization, built in the (now free) string-to-sign buffer. */
-    smrt_buf *auth = &conn->sts;
-    smrt_buf_clear(auth);
-    TRY(smrt_buf_append(auth, "AWS4-HMAC-SHA256 Credential=", 28));
-    TRY(smrt_buf_append(auth, cr->access_key, cr->access_key_len));
-    TRY(smrt_buf_append_char(auth, '/'));
-    TRY(smrt_buf_append(auth, scope, (size_t)scope_len));
-    TRY(smrt_buf_append(auth, ", SignedHeaders=", 16));
-    TRY(smrt_buf_append(auth, conn->signed_headers.data, conn->signed_headers.len));
-    TRY(smrt_buf_append(auth, ", Signature=", 12));
-    TRY(smrt_buf_append(auth, sig, SMRT_SHA256_HEX_LEN));
+    TRY(smrt_sigv4_sign(&conn->signer, &rq));
 
 headers:;
     char sdk_request[64];
@@ -607,10 +576,10 @@ headers:;
     TRY(smrt_conn_header_add(conn, "User-Agent", 10, self->user_agent, self->user_agent_len));
     if (cr != NULL) {
         TRY(smrt_conn_header_add(conn, "X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN));
-        if (cr->token && cr->token_len) {
+        if (conn->signer.send_token) {
             TRY(smrt_conn_header_add(conn, "X-Amz-Security-Token", 20, cr->token, cr->token_len));
         }
-        TRY(smrt_conn_header_add(conn, "Authorization", 13, conn->sts.data, conn->sts.len));
+        TRY(smrt_conn_header_add(conn, "Authorization", 13, conn->signer.result.data, conn->signer.result.len));
     }
     TRY(smrt_conn_header_add(conn, "amz-sdk-invocation-id", 21, ctx->invocation_id, 36));
     TRY(smrt_conn_header_add(conn, "amz-sdk-request", 15, sdk_request, strlen(sdk_request)));
@@ -1104,7 +1073,7 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
             conn->interrupt_ud = &ctx;
             if (!hashed) {
                 /* Hash the body once, in place, without the GIL (6 MiB takes milliseconds). */
-                ctx.status = smrt_sha256_hex(&conn->crypto, a.body, (size_t)a.body_len, ctx.payload_hash);
+                ctx.status = smrt_sha256_hex(&conn->signer.crypto, a.body, (size_t)a.body_len, ctx.payload_hash);
                 format_uuid4(conn, ctx.invocation_id);
                 hashed = ctx.status == SMRT_OK;
             }
@@ -1278,15 +1247,6 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
 
 /* ---- presigning: the common case in C ------------------------------------------------------ */
 
-static int append_query_param(smrt_buf *q, const char *name, const char *value, size_t value_len)
-{
-    if ((q->len && smrt_buf_append_char(q, '&') != SMRT_OK) || smrt_buf_append_str(q, name) != SMRT_OK ||
-        smrt_buf_append_char(q, '=') != SMRT_OK || smrt_uri_encode(q, value, value_len, 0) != SMRT_OK) {
-        return SMRT_ENOMEM;
-    }
-    return SMRT_OK;
-}
-
 /* generate_presigned_url('invoke_endpoint', ...) when botocore's path is simple: valid
  * parameters, an empty Body (a JSON body moves into the query string: Python does that),
  * no query in the endpoint URL, credentials at hand. Returns the URL, or None when the
@@ -1367,19 +1327,18 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     }
     PyObject *result = NULL;
     int rc = SMRT_OK;
-    smrt_buf path = {0}, query = {0}, canonical = {0}, signed_headers = {0}, sts = {0}, url = {0};
-    if (!self->presign_crypto_ready) {
+    if (!self->presigner_ready) {
         /* The libraries may still be loading: wait without the GIL. Other threads may get
-         * here meanwhile; the first to hold the GIL again makes the context, once. */
+         * here meanwhile; the first to hold the GIL again makes the signer, once. */
         Py_BEGIN_ALLOW_THREADS
         rc = smrt_dyn_wait();
         Py_END_ALLOW_THREADS
-        if (rc == SMRT_OK && !self->presign_crypto_ready) {
-            rc = smrt_crypto_init(&self->presign_crypto); /* quick, and never waits now */
+        if (rc == SMRT_OK && !self->presigner_ready) {
+            rc = smrt_signer_init(&self->presigner); /* quick, and never waits now */
             if (rc == SMRT_OK) {
-                self->presign_crypto_ready = 1;
+                self->presigner_ready = 1;
             } else {
-                smrt_crypto_destroy(&self->presign_crypto);
+                smrt_signer_destroy(&self->presigner);
             }
         }
         if (rc != SMRT_OK) {
@@ -1389,18 +1348,7 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     }
     char amz_date[SMRT_AMZ_DATE_LEN + 1];
     smrt_amz_date((long long)realtime_now(), amz_date);
-    if (!self->presign_key_valid || self->presign_key_gen != cr->gen || memcmp(self->presign_key_date, amz_date, 8)) {
-        rc = smrt_sigv4_derive_key(&self->presign_crypto, cr->secret_key, cr->secret_key_len, amz_date, self->region,
-                                   self->service, self->presign_key);
-        if (rc != SMRT_OK) {
-            smrt_raise_status(rc, "presigning");
-            goto done;
-        }
-        memcpy(self->presign_key_date, amz_date, 8);
-        self->presign_key_gen = cr->gen;
-        self->presign_key_valid = 1;
-    }
-    smrt_header sh[P_COUNT + 1];
+    smrt_header sh[P_COUNT];
     size_t nsh = 0;
     sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
     for (int j = P_ContentType; j < P_COUNT; j++) {
@@ -1408,92 +1356,48 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
             sh[nsh++] = (smrt_header){HEADER_PARAMS[j].wire, HEADER_PARAMS[j].wire_len, str[j], (size_t)len[j]};
         }
     }
-    /* SignedHeaders first (botocore lists it in the query): host and the parameters' header
-     * names, lower-cased and sorted; "host" sorts after "accept" and "content-type" only. */
-    for (size_t x = 0; x < nsh; x++) {
-        size_t best = x;
-        for (size_t y = x + 1; y < nsh; y++) {
-            if (strcasecmp(sh[y].name, sh[best].name) < 0) {
-                best = y;
-            }
-        }
-        smrt_header tmp = sh[x];
-        sh[x] = sh[best];
-        sh[best] = tmp;
+    /* The URL: scheme://netloc, the path (signed), '?', the signer's query string. */
+    smrt_buf *url = &self->presign_url;
+    smrt_buf_clear(url);
+    size_t prefix_len = self->url_prefix_len - self->base_path_len;
+    if ((rc = smrt_buf_append(url, self->url_prefix, prefix_len)) != SMRT_OK ||
+        (rc = smrt_buf_append(url, self->base_path, self->base_path_len)) != SMRT_OK ||
+        (rc = smrt_buf_append(url, "/endpoints/", 11)) != SMRT_OK ||
+        (rc = smrt_uri_encode(url, str[P_EndpointName], (size_t)len[P_EndpointName], 0)) != SMRT_OK ||
+        (rc = smrt_buf_append(url, "/invocations", 12)) != SMRT_OK) {
+        smrt_raise_status(rc, "presigning");
+        goto done;
     }
-    for (size_t x = 0; x < nsh; x++) {
-        if ((x && smrt_buf_append_char(&signed_headers, ';') != SMRT_OK) ||
-            smrt_buf_append(&signed_headers, sh[x].name, sh[x].name_len) != SMRT_OK) {
-            PyErr_NoMemory();
-            goto done;
-        }
-    }
-    for (size_t x = 0; x < signed_headers.len; x++) {
-        char ch = signed_headers.data[x];
-        signed_headers.data[x] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-    }
-    char scope[160], credential[400], expires_s[32];
-    int scope_len = snprintf(scope, sizeof(scope), "%.8s/%s/%s/aws4_request", amz_date, self->region, self->service);
-    int cred_len = snprintf(credential, sizeof(credential), "%s/%s", cr->access_key, scope);
+    char expires_s[32];
     int exp_len = snprintf(expires_s, sizeof(expires_s), "%lld", expires);
-    if (scope_len < 0 || (size_t)scope_len >= sizeof(scope) || cred_len < 0 || (size_t)cred_len >= sizeof(credential)) {
-        result = Py_NewRef(Py_None); /* unusually long names: the Python path copes */
-        goto done;
-    }
-    if ((rc = append_query_param(&query, "X-Amz-Algorithm", "AWS4-HMAC-SHA256", 16)) != SMRT_OK ||
-        (rc = append_query_param(&query, "X-Amz-Credential", credential, (size_t)cred_len)) != SMRT_OK ||
-        (rc = append_query_param(&query, "X-Amz-Date", amz_date, SMRT_AMZ_DATE_LEN)) != SMRT_OK ||
-        (rc = append_query_param(&query, "X-Amz-Expires", expires_s, (size_t)exp_len)) != SMRT_OK ||
-        (rc = append_query_param(&query, "X-Amz-SignedHeaders", signed_headers.data, signed_headers.len)) != SMRT_OK ||
-        (cr->token && (rc = append_query_param(&query, "X-Amz-Security-Token", cr->token, cr->token_len)) != SMRT_OK)) {
-        smrt_raise_status(rc, "presigning");
-        goto done;
-    }
-    if ((rc = smrt_buf_append(&path, self->base_path, self->base_path_len)) != SMRT_OK ||
-        (rc = smrt_buf_append(&path, "/endpoints/", 11)) != SMRT_OK ||
-        (rc = smrt_uri_encode(&path, str[P_EndpointName], (size_t)len[P_EndpointName], 0)) != SMRT_OK ||
-        (rc = smrt_buf_append(&path, "/invocations", 12)) != SMRT_OK) {
-        smrt_raise_status(rc, "presigning");
-        goto done;
-    }
-    smrt_sign_input in = {
+    const smrt_sigv4_creds sc = {cr->access_key, cr->access_key_len, cr->secret_key, cr->secret_key_len,
+                                 cr->token,      cr->token_len,      cr->gen};
+    const smrt_sigv4_request rq = {
+        .mode = SMRT_SIGV4_QUERY,
+        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
         .method = method,
-        .path = path.data,
-        .path_len = path.len,
-        .query = query.data,
-        .query_len = query.len,
+        .path = url->data + prefix_len,
+        .path_len = url->len - prefix_len,
         .headers = sh,
         .n_headers = nsh,
         .payload_hash = SMRT_EMPTY_SHA256_HEX,
-        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
+        .creds = &sc,
+        .region = self->region,
+        .service = self->service,
+        .amz_date = amz_date,
+        .expires = &(const smrt_span){expires_s, (size_t)exp_len},
+        .n_expires = 1,
     };
-    char sig[SMRT_SHA256_HEX_LEN + 1];
-    if ((rc = smrt_sigv4_canonical_request(&in, &canonical, &signed_headers)) != SMRT_OK ||
-        (rc = smrt_sigv4_string_to_sign(&self->presign_crypto, &sts, amz_date, scope, (size_t)scope_len,
-                                        canonical.data, canonical.len)) != SMRT_OK ||
-        (rc = smrt_sigv4_signature(&self->presign_crypto, self->presign_key, sts.data, sts.len, sig)) != SMRT_OK) {
+    if ((rc = smrt_sigv4_sign(&self->presigner, &rq)) != SMRT_OK ||
+        (rc = smrt_buf_append_char(url, '?')) != SMRT_OK ||
+        (rc = smrt_buf_append(url, self->presigner.result.data, self->presigner.result.len)) != SMRT_OK) {
         smrt_raise_status(rc, "presigning");
         goto done;
     }
-    size_t prefix_len = self->url_prefix_len - self->base_path_len;
-    if (smrt_buf_append(&url, self->url_prefix, prefix_len) != SMRT_OK ||
-        smrt_buf_append(&url, path.data, path.len) != SMRT_OK || smrt_buf_append_char(&url, '?') != SMRT_OK ||
-        smrt_buf_append(&url, query.data, query.len) != SMRT_OK ||
-        smrt_buf_append(&url, "&X-Amz-Signature=", 17) != SMRT_OK ||
-        smrt_buf_append(&url, sig, SMRT_SHA256_HEX_LEN) != SMRT_OK) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    result = PyUnicode_FromStringAndSize(url.data, (Py_ssize_t)url.len);
+    result = PyUnicode_FromStringAndSize(url->data, (Py_ssize_t)url->len);
 done:
     creds_release(cr);
     call_args_release(&a);
-    smrt_buf_destroy(&path);
-    smrt_buf_destroy(&query);
-    smrt_buf_destroy(&canonical);
-    smrt_buf_destroy(&signed_headers);
-    smrt_buf_destroy(&sts);
-    smrt_buf_destroy(&url);
     return result;
 }
 
@@ -1802,8 +1706,8 @@ static void client_dealloc(ClientObject *self)
     client_free_config(self);
     creds_release(self->creds);
     self->creds = NULL;
-    smrt_crypto_destroy(&self->presign_crypto);
-    memset(self->presign_key, 0, sizeof(self->presign_key));
+    smrt_signer_destroy(&self->presigner);
+    smrt_buf_destroy(&self->presign_url);
     if (self->creds_lock_ready) {
         pthread_mutex_destroy(&self->creds_lock);
     }

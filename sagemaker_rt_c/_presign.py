@@ -37,6 +37,19 @@ def _percent_encode(value):
     return _core.uri_encode(value, False)
 
 
+def _expires_values(value):
+    # X-Amz-Expires as _percent_encode_sequence reads a value (the signer percent-encodes
+    # each): a list repeats the parameter, once per item.
+    def text(v):
+        if isinstance(v, bytes):
+            return v.decode("utf-8", "surrogateescape")
+        return v if isinstance(v, str) else str(v)
+
+    if isinstance(value, list):
+        return [text(v) for v in value]
+    return text(value)
+
+
 def _percent_encode_sequence(pairs):
     out = []
     for key, value in pairs:
@@ -115,18 +128,6 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
             # botocore's signer reads urlsplit(url).port for the Host header.
             raise ValueError(endpoint.call_error[1])
         to_sign.append(("host", endpoint.sign_host))
-    signed_headers = ";".join(sorted({k for k, _ in to_sign}))
-
-    scope = f"{date[:8]}/{region}/{service}/aws4_request"
-    auth_params = [
-        ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
-        ("X-Amz-Credential", f"{frozen.access_key}/{scope}"),
-        ("X-Amz-Date", date),
-        ("X-Amz-Expires", expires_in),
-        ("X-Amz-SignedHeaders", signed_headers),
-    ]
-    if frozen.token is not None:  # botocore's query signer: even an empty one
-        auth_params.append(("X-Amz-Security-Token", frozen.token))
 
     query_dict = {}
     if endpoint_query:
@@ -139,22 +140,26 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
         # botocore: bytes and str are parsed as JSON; anything else (a bytearray, a file)
         # goes to dict.update as it is.
         query_dict.update(_body_as_dict(body))
-    operation_params = ""
-    if query_dict:
-        operation_params = _percent_encode_sequence(query_dict.items()) + "&"
-    query = operation_params + _percent_encode_sequence(auth_params)
-
-    _canonical, _sts, signature, _signed = _core.sigv4(
+    # The operation's parameters, then (the signer adds them) X-Amz-Algorithm, -Credential,
+    # -Date, -Expires, -SignedHeaders, -Security-Token (botocore's query signer: even an empty
+    # one) and -Signature. A dict whose values encode to nothing still leaves its '&'.
+    operation_params = _percent_encode_sequence(query_dict.items()) if query_dict else None
+    query, _canonical, _sts, _signature, _signed = _core.sigv4(
+        True,
         method.upper(),
         path,
-        query,
+        operation_params,
         to_sign,
         EMPTY_SHA256,
         date,
         region,
         service,
+        frozen.access_key,
         frozen.secret_key,
+        frozen.token,
         _core.NORMALIZE_PATH | _core.ENCODE_PATH | _core.RAW_QUERY,
+        _expires_values(expires_in),
     )
     # botocore appends the signature to its URL, after a fragment if there is one.
-    return f"{prefix}{path}?{query}{fragment}&X-Amz-Signature={signature}"
+    signed, sep, signature = query.rpartition("&X-Amz-Signature=")
+    return f"{prefix}{path}?{signed}{fragment}{sep}{signature}"

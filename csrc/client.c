@@ -1368,8 +1368,17 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
         smrt_raise_status(rc, "presigning");
         goto done;
     }
-    char expires_s[32];
-    int exp_len = snprintf(expires_s, sizeof(expires_s), "%lld", expires);
+    /* str(ExpiresIn), without printf's machinery. */
+    char expires_s[24];
+    char *e = expires_s + sizeof(expires_s);
+    unsigned long long mag = expires < 0 ? 0ULL - (unsigned long long)expires : (unsigned long long)expires;
+    do {
+        *--e = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag);
+    if (expires < 0) {
+        *--e = '-';
+    }
     const smrt_sigv4_creds sc = {cr->access_key, cr->access_key_len, cr->secret_key, cr->secret_key_len,
                                  cr->token,      cr->token_len,      cr->gen};
     const smrt_sigv4_request rq = {
@@ -1385,7 +1394,7 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
         .region = self->region,
         .service = self->service,
         .amz_date = amz_date,
-        .expires = &(const smrt_span){expires_s, (size_t)exp_len},
+        .expires = &(const smrt_span){e, (size_t)(expires_s + sizeof(expires_s) - e)},
         .n_expires = 1,
     };
     if ((rc = smrt_sigv4_sign(&self->presigner, &rq)) != SMRT_OK ||

@@ -165,11 +165,17 @@ static int signature(smrt_crypto *c, const unsigned char key[SMRT_SHA256_LEN], c
 
 /* ---- canonical request ---------------------------------------------------------------- */
 
-static int is_unreserved(unsigned char ch)
-{
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-           ch == '-' || ch == '.' || ch == '_' || ch == '~';
-}
+/* 1 for the unreserved bytes A-Z a-z 0-9 - . _ ~, 2 for '/'. */
+static const unsigned char URI_CLASS[256] = {
+    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['/'] = 2,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
 
 int smrt_uri_encode(smrt_buf *out, const char *s, size_t n, int keep_slash)
 {
@@ -178,9 +184,10 @@ int smrt_uri_encode(smrt_buf *out, const char *s, size_t n, int keep_slash)
         return SMRT_ENOMEM;
     }
     char *w = out->data + out->len;
+    const unsigned char keep = keep_slash ? 3 : 1;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (is_unreserved(ch) || (keep_slash && ch == '/')) {
+        if (URI_CLASS[ch] & keep) {
             *w++ = (char)ch;
         } else {
             *w++ = '%';
@@ -313,8 +320,8 @@ static int canonical_query(smrt_buf *out, smrt_sigv4_scratch *sc, const char *q,
         return SMRT_OK;
     }
     size_t count = 1;
-    for (size_t i = 0; i < n; i++) {
-        count += q[i] == '&';
+    for (const char *p = q, *end = q + n; (p = memchr(p, '&', (size_t)(end - p))) != NULL; p++) {
+        count++;
     }
     smrt_buf_clear(&sc->pairs);
     smrt_buf_clear(&sc->enc);
@@ -326,10 +333,8 @@ static int canonical_query(smrt_buf *out, smrt_sigv4_scratch *sc, const char *q,
     /* Encoded pairs live in `enc`; take their base pointer only after it stops growing. */
     size_t np = 0, i = 0;
     while (i <= n) {
-        size_t j = i;
-        while (j < n && q[j] != '&') {
-            j++;
-        }
+        const char *amp = memchr(q + i, '&', n - i);
+        size_t j = amp ? (size_t)(amp - q) : n;
         const char *pair = q + i;
         size_t plen = j - i;
         const char *eq = memchr(pair, '=', plen);
@@ -363,7 +368,19 @@ static int canonical_query(smrt_buf *out, smrt_sigv4_scratch *sc, const char *q,
             pairs[k].base = enc->data ? enc->data : "";
         }
     }
-    qsort(pairs, np, sizeof(*pairs), qpair_cmp);
+    if (np <= 16) { /* the usual few pairs: an insertion sort, without qsort's indirection */
+        for (size_t x = 1; x < np; x++) {
+            qpair t = pairs[x];
+            size_t y = x;
+            while (y > 0 && qpair_cmp(&pairs[y - 1], &t) > 0) {
+                pairs[y] = pairs[y - 1];
+                y--;
+            }
+            pairs[y] = t;
+        }
+    } else {
+        qsort(pairs, np, sizeof(*pairs), qpair_cmp);
+    }
     for (size_t k = 0; k < np; k++) {
         if ((k && smrt_buf_append_char(out, '&') != SMRT_OK) ||
             smrt_buf_append(out, pairs[k].base + pairs[k].key_off, pairs[k].key_len) != SMRT_OK ||
@@ -402,9 +419,11 @@ static int append_lower(smrt_buf *out, const char *s, size_t n)
     if (smrt_buf_reserve(out, n) != SMRT_OK) {
         return SMRT_ENOMEM;
     }
+    char *w = out->data + out->len; /* a local pointer: no reload of out-> per byte */
     for (size_t i = 0; i < n; i++) {
-        out->data[out->len++] = lower(s[i]);
+        w[i] = lower(s[i]);
     }
+    out->len += n;
     out->data[out->len] = '\0';
     return SMRT_OK;
 }
@@ -415,6 +434,7 @@ static int append_trimmed(smrt_buf *out, const char *s, size_t n)
     if (smrt_buf_reserve(out, n) != SMRT_OK) {
         return SMRT_ENOMEM;
     }
+    char *w = out->data + out->len, *const start = w;
     int pending_space = 0, any = 0;
     for (size_t i = 0; i < n; i++) {
         if (is_space(s[i])) {
@@ -422,12 +442,13 @@ static int append_trimmed(smrt_buf *out, const char *s, size_t n)
             continue;
         }
         if (pending_space) {
-            out->data[out->len++] = ' ';
+            *w++ = ' ';
             pending_space = 0;
         }
-        out->data[out->len++] = s[i];
+        *w++ = s[i];
         any = 1;
     }
+    out->len += (size_t)(w - start);
     out->data[out->len] = '\0';
     return SMRT_OK;
 }

@@ -1348,7 +1348,7 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     }
     char amz_date[SMRT_AMZ_DATE_LEN + 1];
     smrt_amz_date((long long)realtime_now(), amz_date);
-    smrt_header sh[P_COUNT];
+    smrt_header sh[P_COUNT + 1];
     size_t nsh = 0;
     sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
     for (int j = P_ContentType; j < P_COUNT; j++) {

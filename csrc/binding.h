@@ -1,4 +1,5 @@
-/* Shared declarations of the CPython binding (module.c, client.c, body.c, errors.c).
+/* Shared declarations of the CPython binding (module.c, client.c, body.c, errors.c,
+ * operations.c).
  * These are the only C files that include Python.h. Unless a comment says otherwise,
  * every function here needs the GIL, and a function returning NULL or -1 has set a
  * Python exception. */
@@ -9,6 +10,7 @@
 #include <Python.h>
 
 #include "http.h"
+#include "operations.h"
 
 /* Interned strings used on the call path (dict keys, keyword names). */
 #define SMRT_INTERNED(X)                                                                                               \
@@ -21,18 +23,8 @@
     X(MaxAttemptsReached)                                                                                              \
     X(RetryQuotaReached)                                                                                               \
     X(Body)                                                                                                            \
-    X(EndpointName)                                                                                                    \
     X(ContentType)                                                                                                     \
-    X(Accept)                                                                                                          \
     X(CustomAttributes)                                                                                                \
-    X(TargetModel)                                                                                                     \
-    X(TargetVariant)                                                                                                   \
-    X(TargetContainerHostname)                                                                                         \
-    X(InferenceId)                                                                                                     \
-    X(EnableExplanations)                                                                                              \
-    X(InferenceComponentName)                                                                                          \
-    X(SessionId)                                                                                                       \
-    X(PrefixAwareId)                                                                                                   \
     X(InvokedProductionVariant)                                                                                        \
     X(NewSessionId)                                                                                                    \
     X(ClosedSessionId)                                                                                                 \
@@ -92,6 +84,9 @@ typedef struct smrt_state {
 #define SMRT_DECLARE_STR(name) PyObject *s_##name;
     SMRT_INTERNED(SMRT_DECLARE_STR)
 #undef SMRT_DECLARE_STR
+    /* InvokeEndpoint's parameter names (keyword names), interned, indexed as its member
+     * table in operations.h (SMRT_InvokeEndpoint_IN_*). */
+    PyObject *invoke_params[SMRT_InvokeEndpoint_IN_COUNT];
 } smrt_state;
 
 /* module.c */
@@ -110,6 +105,9 @@ PyObject *smrt_raw_new(smrt_state *st, PyObject *data, long long length, int bro
 /* A new StreamingBody around a new RawStream. `content_length` is the header (str) or
  * NULL. Without an installed body class, returns the RawStream itself. */
 PyObject *smrt_body_new(smrt_state *st, PyObject *data, PyObject *content_length, int broken, PyObject *url);
+
+/* operations.c: _core._operations(), the generated tables as Python data (for tests). */
+PyObject *smrt_operations_dump(PyObject *module, PyObject *ignored);
 
 /* errors.c */
 /* Call hooks.<name>(*args) and raise the exception it returns (or propagate the one it

@@ -73,6 +73,7 @@ typedef struct smrt_member {
 
 typedef struct smrt_event {
     const char *name;
+    const char *shape;
     int exception; /* an error event: name is an error shape's */
     const smrt_member *members;
     int n_members;
@@ -90,6 +91,8 @@ typedef struct smrt_error_shape {
 typedef struct smrt_operation {
     const char *name;
     const char *python_name;
+    const char *input_shape;
+    const char *output_shape;
     const char *http_method;
     size_t http_method_len;
     const char *request_uri; /* the path template */
@@ -101,6 +104,8 @@ typedef struct smrt_operation {
     size_t uri_after_len;
     const smrt_member *members; /* the input shape's, in the model's order */
     int n_members;
+    /* Bit i set for members[i]: the required members, the headers, the URI labels. */
+    unsigned required_mask, header_mask, label_mask;
     int payload; /* index in members, -1: none */
     smrt_body_mode request_body;
     int status_code; /* of a success */
@@ -114,8 +119,16 @@ typedef struct smrt_operation {
     int n_errors;
 } smrt_operation;
 
+/* The names the Python tables use for the enums above, indexed by them. */
+static const char *const SMRT_LOCATION_NAMES[] = {"uri", "querystring", "header", "headers", "statusCode", "payload", "body"};
+static const char *const SMRT_TYPE_NAMES[] = {"string", "integer", "long", "boolean", "float", "double", "timestamp", "blob", "structure", "list", "map"};
+static const char *const SMRT_BODY_MODE_NAMES[] = {"none", "blob", "json", "event_stream"};
+
 /* A table's entry count, checked against its enum at compile time. */
 #define SMRT_TABLE_SIZE(table, n) _Static_assert(sizeof(table) / sizeof((table)[0]) == (n), #table)
+SMRT_TABLE_SIZE(SMRT_LOCATION_NAMES, SMRT_LOC_BODY + 1);
+SMRT_TABLE_SIZE(SMRT_TYPE_NAMES, SMRT_TYPE_MAP + 1);
+SMRT_TABLE_SIZE(SMRT_BODY_MODE_NAMES, SMRT_BODY_EVENT_STREAM + 1);
 
 enum {
     SMRT_OP_InvokeEndpoint,
@@ -343,6 +356,10 @@ enum {
     SMRT_InvokeEndpoint_IN_PrefixAwareId,
     SMRT_InvokeEndpoint_IN_COUNT /* input members */
 };
+_Static_assert(SMRT_InvokeEndpoint_IN_COUNT <= 32, "SMRT_InvokeEndpoint_IN: 32-bit member masks");
+#define SMRT_InvokeEndpoint_IN_REQUIRED 0x3u /* EndpointName Body */
+#define SMRT_InvokeEndpoint_IN_HEADERS 0x1ffcu /* ContentType Accept CustomAttributes TargetModel TargetVariant TargetContainerHostname InferenceId EnableExplanations InferenceComponentName SessionId PrefixAwareId */
+#define SMRT_InvokeEndpoint_IN_LABELS 0x1u /* EndpointName */
 
 enum {
     SMRT_InvokeEndpoint_OUT_Body,
@@ -520,6 +537,10 @@ enum {
     SMRT_InvokeEndpointAsync_IN_Body,
     SMRT_InvokeEndpointAsync_IN_COUNT /* input members */
 };
+_Static_assert(SMRT_InvokeEndpointAsync_IN_COUNT <= 32, "SMRT_InvokeEndpointAsync_IN: 32-bit member masks");
+#define SMRT_InvokeEndpointAsync_IN_REQUIRED 0x1u /* EndpointName */
+#define SMRT_InvokeEndpointAsync_IN_HEADERS 0x3feu /* ContentType Accept CustomAttributes InferenceId InputLocation S3OutputPathExtension Filename RequestTTLSeconds InvocationTimeoutSeconds */
+#define SMRT_InvokeEndpointAsync_IN_LABELS 0x1u /* EndpointName */
 
 enum {
     SMRT_InvokeEndpointAsync_OUT_InferenceId,
@@ -656,6 +677,10 @@ enum {
     SMRT_InvokeEndpointWithResponseStream_IN_PrefixAwareId,
     SMRT_InvokeEndpointWithResponseStream_IN_COUNT /* input members */
 };
+_Static_assert(SMRT_InvokeEndpointWithResponseStream_IN_COUNT <= 32, "SMRT_InvokeEndpointWithResponseStream_IN: 32-bit member masks");
+#define SMRT_InvokeEndpointWithResponseStream_IN_REQUIRED 0x3u /* EndpointName Body */
+#define SMRT_InvokeEndpointWithResponseStream_IN_HEADERS 0x7fcu /* ContentType Accept CustomAttributes TargetVariant TargetContainerHostname InferenceId InferenceComponentName SessionId PrefixAwareId */
+#define SMRT_InvokeEndpointWithResponseStream_IN_LABELS 0x1u /* EndpointName */
 
 enum {
     SMRT_InvokeEndpointWithResponseStream_OUT_Body,
@@ -826,18 +851,21 @@ SMRT_TABLE_SIZE(SMRT_InvokeEndpointWithResponseStream_EVENT_InternalStreamFailur
 static const smrt_event SMRT_InvokeEndpointWithResponseStream_EVENTS[] = {
     {
         .name = "PayloadPart",
+        .shape = "PayloadPart",
         .exception = 0,
         .members = SMRT_InvokeEndpointWithResponseStream_EVENT_PayloadPart,
         .n_members = 1,
     },
     {
         .name = "ModelStreamError",
+        .shape = "ModelStreamError",
         .exception = 1,
         .members = SMRT_InvokeEndpointWithResponseStream_EVENT_ModelStreamError,
         .n_members = 2,
     },
     {
         .name = "InternalStreamFailure",
+        .shape = "InternalStreamFailure",
         .exception = 1,
         .members = SMRT_InvokeEndpointWithResponseStream_EVENT_InternalStreamFailure,
         .n_members = 1,
@@ -857,6 +885,8 @@ static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
     [SMRT_OP_InvokeEndpoint] = {
         .name = "InvokeEndpoint",
         .python_name = "invoke_endpoint",
+        .input_shape = "InvokeEndpointInput",
+        .output_shape = "InvokeEndpointOutput",
         .http_method = "POST", .http_method_len = sizeof("POST") - 1,
         .request_uri = "/endpoints/{EndpointName}/invocations",
         .uri_before = "/endpoints/", .uri_before_len = sizeof("/endpoints/") - 1,
@@ -864,6 +894,9 @@ static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
         .uri_after = "/invocations", .uri_after_len = sizeof("/invocations") - 1,
         .members = SMRT_InvokeEndpoint_IN,
         .n_members = SMRT_InvokeEndpoint_IN_COUNT,
+        .required_mask = SMRT_InvokeEndpoint_IN_REQUIRED,
+        .header_mask = SMRT_InvokeEndpoint_IN_HEADERS,
+        .label_mask = SMRT_InvokeEndpoint_IN_LABELS,
         .payload = SMRT_InvokeEndpoint_IN_Body,
         .request_body = SMRT_BODY_BLOB,
         .status_code = 200,
@@ -879,6 +912,8 @@ static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
     [SMRT_OP_InvokeEndpointAsync] = {
         .name = "InvokeEndpointAsync",
         .python_name = "invoke_endpoint_async",
+        .input_shape = "InvokeEndpointAsyncInput",
+        .output_shape = "InvokeEndpointAsyncOutput",
         .http_method = "POST", .http_method_len = sizeof("POST") - 1,
         .request_uri = "/endpoints/{EndpointName}/async-invocations",
         .uri_before = "/endpoints/", .uri_before_len = sizeof("/endpoints/") - 1,
@@ -886,6 +921,9 @@ static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
         .uri_after = "/async-invocations", .uri_after_len = sizeof("/async-invocations") - 1,
         .members = SMRT_InvokeEndpointAsync_IN,
         .n_members = SMRT_InvokeEndpointAsync_IN_COUNT,
+        .required_mask = SMRT_InvokeEndpointAsync_IN_REQUIRED,
+        .header_mask = SMRT_InvokeEndpointAsync_IN_HEADERS,
+        .label_mask = SMRT_InvokeEndpointAsync_IN_LABELS,
         .payload = SMRT_InvokeEndpointAsync_IN_Body,
         .request_body = SMRT_BODY_BLOB,
         .status_code = 202,
@@ -901,6 +939,8 @@ static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
     [SMRT_OP_InvokeEndpointWithResponseStream] = {
         .name = "InvokeEndpointWithResponseStream",
         .python_name = "invoke_endpoint_with_response_stream",
+        .input_shape = "InvokeEndpointWithResponseStreamInput",
+        .output_shape = "InvokeEndpointWithResponseStreamOutput",
         .http_method = "POST", .http_method_len = sizeof("POST") - 1,
         .request_uri = "/endpoints/{EndpointName}/invocations-response-stream",
         .uri_before = "/endpoints/", .uri_before_len = sizeof("/endpoints/") - 1,
@@ -908,6 +948,9 @@ static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
         .uri_after = "/invocations-response-stream", .uri_after_len = sizeof("/invocations-response-stream") - 1,
         .members = SMRT_InvokeEndpointWithResponseStream_IN,
         .n_members = SMRT_InvokeEndpointWithResponseStream_IN_COUNT,
+        .required_mask = SMRT_InvokeEndpointWithResponseStream_IN_REQUIRED,
+        .header_mask = SMRT_InvokeEndpointWithResponseStream_IN_HEADERS,
+        .label_mask = SMRT_InvokeEndpointWithResponseStream_IN_LABELS,
         .payload = SMRT_InvokeEndpointWithResponseStream_IN_Body,
         .request_body = SMRT_BODY_BLOB,
         .status_code = 200,

@@ -474,6 +474,31 @@ def _c_members(var, index_prefix, members, comment):
     return lines
 
 
+def _c_mask(members, keep):
+    bits = 0
+    names = []
+    for i, m in enumerate(members):
+        if keep(m):
+            bits |= 1 << i
+            names.append(m["name"])
+    return f"0x{bits:x}u", names
+
+
+def _c_masks(prefix, members):
+    """Bit masks of an input table (bit i: member i), for loops over a call's parameters."""
+    if len(members) > 32:
+        raise ModelError(f"{prefix}: more than 32 members do not fit the masks")
+    lines = [f"_Static_assert({prefix}_COUNT <= 32, \"{prefix}: 32-bit member masks\");"]
+    for suffix, keep in (
+        ("REQUIRED", lambda m: m["required"]),
+        ("HEADERS", lambda m: m["location"] == "header"),
+        ("LABELS", lambda m: m["location"] == "uri"),
+    ):
+        bits, names = _c_mask(members, keep)
+        lines.append(f"#define {prefix}_{suffix} {bits} /* {' '.join(names) or 'none'} */")
+    return lines
+
+
 def _c_ref(var, members):
     return var if members else "NULL"
 
@@ -525,6 +550,7 @@ typedef struct smrt_member {
 
 typedef struct smrt_event {
     const char *name;
+    const char *shape;
     int exception; /* an error event: name is an error shape's */
     const smrt_member *members;
     int n_members;
@@ -542,6 +568,8 @@ typedef struct smrt_error_shape {
 typedef struct smrt_operation {
     const char *name;
     const char *python_name;
+    const char *input_shape;
+    const char *output_shape;
     const char *http_method;
     size_t http_method_len;
     const char *request_uri; /* the path template */
@@ -553,6 +581,8 @@ typedef struct smrt_operation {
     size_t uri_after_len;
     const smrt_member *members; /* the input shape's, in the model's order */
     int n_members;
+    /* Bit i set for members[i]: the required members, the headers, the URI labels. */
+    unsigned required_mask, header_mask, label_mask;
     int payload; /* index in members, -1: none */
     smrt_body_mode request_body;
     int status_code; /* of a success */
@@ -566,8 +596,16 @@ typedef struct smrt_operation {
     int n_errors;
 } smrt_operation;
 
+/* The names the Python tables use for the enums above, indexed by them. */
+static const char *const SMRT_LOCATION_NAMES[] = {%s};
+static const char *const SMRT_TYPE_NAMES[] = {%s};
+static const char *const SMRT_BODY_MODE_NAMES[] = {%s};
+
 /* A table's entry count, checked against its enum at compile time. */
 #define SMRT_TABLE_SIZE(table, n) _Static_assert(sizeof(table) / sizeof((table)[0]) == (n), #table)
+SMRT_TABLE_SIZE(SMRT_LOCATION_NAMES, %s + 1);
+SMRT_TABLE_SIZE(SMRT_TYPE_NAMES, %s + 1);
+SMRT_TABLE_SIZE(SMRT_BODY_MODE_NAMES, %s + 1);
 """
 
 
@@ -598,6 +636,12 @@ def render_c(info, operations, errors, source, digest):
             "\n".join(f"    {_c_const('LOC', v)}," for v in LOCATIONS),
             "\n".join(f"    {_c_const('TYPE', v)}," for v in TYPES),
             "\n".join(f"    {_c_const('BODY', v)}," for v in BODY_MODES),
+            ", ".join(c_str(v) for v in LOCATIONS),
+            ", ".join(c_str(v) for v in TYPES),
+            ", ".join(c_str(v) for v in BODY_MODES),
+            _c_const("LOC", LOCATIONS[-1]),
+            _c_const("TYPE", TYPES[-1]),
+            _c_const("BODY", BODY_MODES[-1]),
         ),
     ]
     out += _c_enum("SMRT_OP_", list(operations), "operations")
@@ -623,6 +667,7 @@ def render_c(info, operations, errors, source, digest):
         ident = c_ident(name)
         ins, outs = op["members"], op["output_members"]
         out += _c_enum(f"SMRT_{ident}_IN_", [m["name"] for m in ins], "input members")
+        out += _c_masks(f"SMRT_{ident}_IN", ins)
         out.append("")
         out += _c_enum(f"SMRT_{ident}_OUT_", [m["name"] for m in outs], "output members")
         out.append("")
@@ -642,6 +687,7 @@ def render_c(info, operations, errors, source, digest):
                 out += [
                     "    {",
                     f"        .name = {c_str(ev['name'])},",
+                    f"        .shape = {c_str(ev['shape'])},",
                     f"        .exception = {int(ev['exception'])},",
                     f"        .members = {table},",
                     f"        .n_members = {len(ev['members'])},",
@@ -662,6 +708,8 @@ def render_c(info, operations, errors, source, digest):
         fields = [
             f".name = {c_str(name)}",
             f".python_name = {c_str(op['python_name'])}",
+            f".input_shape = {c_str(op['input_shape'])}",
+            f".output_shape = {c_str(op['output_shape'])}",
             _c_sized("http_method", op["http_method"]),
             f".request_uri = {c_str(uri)}",
             _c_sized("uri_before", before),
@@ -669,6 +717,9 @@ def render_c(info, operations, errors, source, digest):
             _c_sized("uri_after", after),
             f".members = {_c_ref(f'SMRT_{ident}_IN', op['members'])}",
             f".n_members = SMRT_{ident}_IN_COUNT",
+            f".required_mask = SMRT_{ident}_IN_REQUIRED",
+            f".header_mask = SMRT_{ident}_IN_HEADERS",
+            f".label_mask = SMRT_{ident}_IN_LABELS",
             f".payload = {f'SMRT_{ident}_IN_{payload}' if payload else -1}",
             f".request_body = {_c_const('BODY', op['request_body'])}",
             f".status_code = {op['status_code']}",

@@ -77,7 +77,16 @@ static PyObject *operation_dict(const smrt_operation *op)
         }
         PyTuple_SET_ITEM(events, i, d);
     }
-    PyObject *errors = events ? PyTuple_New(op->n_errors) : NULL;
+    PyObject *required = events ? PyTuple_New(op->n_required) : NULL;
+    for (int i = 0; required && i < op->n_required; i++) {
+        PyObject *name = member_name(op->members, op->required[i]);
+        if (name == NULL) {
+            Py_CLEAR(required);
+            break;
+        }
+        PyTuple_SET_ITEM(required, i, name);
+    }
+    PyObject *errors = required ? PyTuple_New(op->n_errors) : NULL;
     for (int i = 0; errors && i < op->n_errors; i++) {
         PyObject *name = PyUnicode_FromString(SMRT_ERRORS[op->errors[i]].name);
         if (name == NULL) {
@@ -88,13 +97,14 @@ static PyObject *operation_dict(const smrt_operation *op)
     }
     if (errors == NULL) {
         Py_XDECREF(events);
+        Py_XDECREF(required);
         return NULL;
     }
     /* The C-only facts (the URI template split at its label, the member masks) under "c". */
     return Py_BuildValue(
-        "{s:s,s:s,s:s#,s:s,s:s,s:N,s:s,s:N,s:s,s:i,s:N,s:s,s:N,s:N,s:N,s:{s:s#,s:N,s:s#,s:I,s:I,s:I}}", "name", op->name,
+        "{s:s,s:s,s:s#,s:s,s:s,s:N,s:N,s:s,s:N,s:s,s:i,s:N,s:s,s:N,s:N,s:N,s:{s:s#,s:N,s:s#,s:I,s:I,s:I}}", "name", op->name,
         "python_name", op->python_name, "http_method", op->http_method, (Py_ssize_t)op->http_method_len,
-        "request_uri", op->request_uri, "input_shape", op->input_shape, "payload",
+        "request_uri", op->request_uri, "input_shape", op->input_shape, "required", required, "payload",
         member_name(op->members, op->payload), "request_body", SMRT_BODY_MODE_NAMES[op->request_body], "members",
         members_tuple(op->members, op->n_members), "output_shape", op->output_shape, "status_code",
         op->status_code, "output_payload", member_name(op->output_members, op->output_payload), "response_body",

@@ -104,6 +104,8 @@ typedef struct smrt_operation {
     size_t uri_after_len;
     const smrt_member *members; /* the input shape's, in the model's order */
     int n_members;
+    const int *required; /* the required members' indexes, in the model's "required" order */
+    int n_required;
     /* Bit i set for members[i]: the required members, the headers, the URI labels. */
     unsigned required_mask, header_mask, label_mask;
     int payload; /* index in members, -1: none */
@@ -514,6 +516,11 @@ static const smrt_member SMRT_InvokeEndpoint_OUT[] = {
 };
 SMRT_TABLE_SIZE(SMRT_InvokeEndpoint_OUT, 6);
 
+static const int SMRT_InvokeEndpoint_REQUIRED[] = {
+    SMRT_InvokeEndpoint_IN_EndpointName,
+    SMRT_InvokeEndpoint_IN_Body,
+};
+
 static const int SMRT_InvokeEndpoint_ERRORS[] = {
     SMRT_ERR_InternalFailure,
     SMRT_ERR_ServiceUnavailable,
@@ -656,6 +663,10 @@ static const smrt_member SMRT_InvokeEndpointAsync_OUT[] = {
     },
 };
 SMRT_TABLE_SIZE(SMRT_InvokeEndpointAsync_OUT, 3);
+
+static const int SMRT_InvokeEndpointAsync_REQUIRED[] = {
+    SMRT_InvokeEndpointAsync_IN_EndpointName,
+};
 
 static const int SMRT_InvokeEndpointAsync_ERRORS[] = {
     SMRT_ERR_InternalFailure,
@@ -872,6 +883,11 @@ static const smrt_event SMRT_InvokeEndpointWithResponseStream_EVENTS[] = {
     },
 };
 
+static const int SMRT_InvokeEndpointWithResponseStream_REQUIRED[] = {
+    SMRT_InvokeEndpointWithResponseStream_IN_EndpointName,
+    SMRT_InvokeEndpointWithResponseStream_IN_Body,
+};
+
 static const int SMRT_InvokeEndpointWithResponseStream_ERRORS[] = {
     SMRT_ERR_InternalFailure,
     SMRT_ERR_ServiceUnavailable,
@@ -894,6 +910,8 @@ static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
         .uri_after = "/invocations", .uri_after_len = sizeof("/invocations") - 1,
         .members = SMRT_InvokeEndpoint_IN,
         .n_members = SMRT_InvokeEndpoint_IN_COUNT,
+        .required = SMRT_InvokeEndpoint_REQUIRED,
+        .n_required = 2,
         .required_mask = SMRT_InvokeEndpoint_IN_REQUIRED,
         .header_mask = SMRT_InvokeEndpoint_IN_HEADERS,
         .label_mask = SMRT_InvokeEndpoint_IN_LABELS,
@@ -921,6 +939,8 @@ static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
         .uri_after = "/async-invocations", .uri_after_len = sizeof("/async-invocations") - 1,
         .members = SMRT_InvokeEndpointAsync_IN,
         .n_members = SMRT_InvokeEndpointAsync_IN_COUNT,
+        .required = SMRT_InvokeEndpointAsync_REQUIRED,
+        .n_required = 1,
         .required_mask = SMRT_InvokeEndpointAsync_IN_REQUIRED,
         .header_mask = SMRT_InvokeEndpointAsync_IN_HEADERS,
         .label_mask = SMRT_InvokeEndpointAsync_IN_LABELS,
@@ -948,6 +968,8 @@ static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
         .uri_after = "/invocations-response-stream", .uri_after_len = sizeof("/invocations-response-stream") - 1,
         .members = SMRT_InvokeEndpointWithResponseStream_IN,
         .n_members = SMRT_InvokeEndpointWithResponseStream_IN_COUNT,
+        .required = SMRT_InvokeEndpointWithResponseStream_REQUIRED,
+        .n_required = 2,
         .required_mask = SMRT_InvokeEndpointWithResponseStream_IN_REQUIRED,
         .header_mask = SMRT_InvokeEndpointWithResponseStream_IN_HEADERS,
         .label_mask = SMRT_InvokeEndpointWithResponseStream_IN_LABELS,

@@ -6,7 +6,8 @@ botocore/data/sagemaker-runtime/2017-05-13/service-2.json.gz
 Do not edit: run `make operations`. The same tables for C are csrc/operations.h;
 tests/test_operations_gen.py checks both against botocore.
 
-OPERATIONS: name -> the operation, in the model's order. Member dicts: location is
+OPERATIONS: name -> the operation, in the model's order; required: the input's required
+members in the model's order for them. Member dicts (in the model's order): location is
 "uri", "header", "querystring", "payload" (the payload member) or "body" (a JSON body
 field); wire_name is the label, header or field name; min/max/pattern/enum None when
 absent. request_body / response_body: "blob" (the payload member's bytes), "json",
@@ -34,6 +35,7 @@ OPERATIONS = {
         "http_method": "POST",
         "request_uri": "/endpoints/{EndpointName}/invocations",
         "input_shape": "InvokeEndpointInput",
+        "required": ("EndpointName", "Body"),
         "payload": "Body",
         "request_body": "blob",
         "members": (
@@ -307,6 +309,7 @@ OPERATIONS = {
         "http_method": "POST",
         "request_uri": "/endpoints/{EndpointName}/async-invocations",
         "input_shape": "InvokeEndpointAsyncInput",
+        "required": ("EndpointName",),
         "payload": "Body",
         "request_body": "blob",
         "members": (
@@ -508,6 +511,7 @@ OPERATIONS = {
         "http_method": "POST",
         "request_uri": "/endpoints/{EndpointName}/invocations-response-stream",
         "input_shape": "InvokeEndpointWithResponseStreamInput",
+        "required": ("EndpointName", "Body"),
         "payload": "Body",
         "request_body": "blob",
         "members": (

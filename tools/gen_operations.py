@@ -296,6 +296,7 @@ def describe(model):
                 ("http_method", http.get("method", "POST")),
                 ("request_uri", http["requestUri"]),
                 ("input_shape", inp.name if inp is not None else None),
+                ("required", tuple(inp.required_members) if inp is not None else ()),
                 ("payload", inp.serialization.get("payload") if inp is not None else None),
                 ("request_body", _body_mode(inp, in_members, f"{where}.input")),
                 ("members", in_members),
@@ -386,7 +387,8 @@ def render_python(info, operations, errors, source, digest):
         "Do not edit: run `make operations`. The same tables for C are csrc/operations.h;",
         "tests/test_operations_gen.py checks both against botocore.",
         "",
-        "OPERATIONS: name -> the operation, in the model's order. Member dicts: location is",
+        "OPERATIONS: name -> the operation, in the model's order; required: the input's required",
+        "members in the model's order for them. Member dicts (in the model's order): location is",
         '"uri", "header", "querystring", "payload" (the payload member) or "body" (a JSON body',
         "field); wire_name is the label, header or field name; min/max/pattern/enum None when",
         'absent. request_body / response_body: "blob" (the payload member\'s bytes), "json",',
@@ -581,6 +583,8 @@ typedef struct smrt_operation {
     size_t uri_after_len;
     const smrt_member *members; /* the input shape's, in the model's order */
     int n_members;
+    const int *required; /* the required members' indexes, in the model's "required" order */
+    int n_required;
     /* Bit i set for members[i]: the required members, the headers, the URI labels. */
     unsigned required_mask, header_mask, label_mask;
     int payload; /* index in members, -1: none */
@@ -694,6 +698,10 @@ def render_c(info, operations, errors, source, digest):
                     "    },",
                 ]
             out += ["};", ""]
+        if op["required"]:
+            out.append(f"static const int SMRT_{ident}_REQUIRED[] = {{")
+            out += [f"    SMRT_{ident}_IN_{c_ident(r)}," for r in op["required"]]
+            out += ["};", ""]
         out.append(f"static const int SMRT_{ident}_ERRORS[] = {{")
         out += [f"    SMRT_ERR_{e}," for e in op["errors"]]
         out += ["};", ""]
@@ -717,6 +725,8 @@ def render_c(info, operations, errors, source, digest):
             _c_sized("uri_after", after),
             f".members = {_c_ref(f'SMRT_{ident}_IN', op['members'])}",
             f".n_members = SMRT_{ident}_IN_COUNT",
+            f".required = {f'SMRT_{ident}_REQUIRED' if op['required'] else 'NULL'}",
+            f".n_required = {len(op['required'])}",
             f".required_mask = SMRT_{ident}_IN_REQUIRED",
             f".header_mask = SMRT_{ident}_IN_HEADERS",
             f".label_mask = SMRT_{ident}_IN_LABELS",

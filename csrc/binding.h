@@ -9,8 +9,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "http.h"
 #include "operations.h"
+#include "http.h"
 
 /* Interned strings used on the call path (dict keys, keyword names). */
 #define SMRT_INTERNED(X)                                                                                               \
@@ -94,6 +94,9 @@ extern PyModuleDef smrt_module_def;
 /* The state of our module, found from a type (ours or a Python subclass of ours). */
 smrt_state *smrt_state_from_type(PyTypeObject *type);
 
+/* operations.c: _core._operations(), the generated tables as Python data (for tests). */
+PyObject *smrt_operations_dump(PyObject *module, PyObject *ignored);
+
 /* client.c */
 int smrt_client_type_add(PyObject *module, smrt_state *st);
 
@@ -105,9 +108,6 @@ PyObject *smrt_raw_new(smrt_state *st, PyObject *data, long long length, int bro
 /* A new StreamingBody around a new RawStream. `content_length` is the header (str) or
  * NULL. Without an installed body class, returns the RawStream itself. */
 PyObject *smrt_body_new(smrt_state *st, PyObject *data, PyObject *content_length, int broken, PyObject *url);
-
-/* operations.c: _core._operations(), the generated tables as Python data (for tests). */
-PyObject *smrt_operations_dump(PyObject *module, PyObject *ignored);
 
 /* errors.c */
 /* Call hooks.<name>(*args) and raise the exception it returns (or propagate the one it

@@ -60,7 +60,8 @@ BODY_MODES = ("none", "blob", "json", "event_stream")
 # botocore Shape.metadata keys a member may carry, and its serialization keys.
 MEMBER_METADATA = {"min", "max", "pattern", "sensitive", "enum"}
 MEMBER_SERIALIZATION = {"location", "name", "eventpayload", "eventheader", "eventstream"}
-# Keys of a raw error/event structure shape.
+# Keys of a raw structure, error or event shape. "documentation" and "synthetic" (a marker of
+# AWS's model tooling) mean nothing at run time and are left out; anything else is described.
 STRUCTURE_KEYS = {"type", "members", "required", "payload", "documentation"}
 ERROR_KEYS = STRUCTURE_KEYS | {"error", "exception", "fault", "synthetic"}
 EVENT_STREAM_KEYS = STRUCTURE_KEYS | {"eventstream"}

@@ -6,7 +6,7 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEB_PACKAGES := pkg-config libcurl4-openssl-dev libssl-dev clang nginx-light
+DEB_PACKAGES := pkg-config libcurl4-openssl-dev libssl-dev openssl clang nginx-light
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: all test build deps system-deps demo bench test-asan lint clean fuzz operations
@@ -14,7 +14,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 all: test
 
 system-deps:
-	@if ! pkg-config --exists libcurl openssl 2>/dev/null || ! command -v clang >/dev/null; then \
+	@if ! pkg-config --exists libcurl openssl 2>/dev/null || ! command -v clang >/dev/null || \
+		! command -v openssl >/dev/null; then \
 		echo "Installing $(DEB_PACKAGES) (apt-get)"; \
 		$(SUDO) apt-get install -y -q $(DEB_PACKAGES) >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q $(DEB_PACKAGES) >/dev/null; }; \

@@ -67,6 +67,7 @@ def extension():
         extra_compile += [
             f'-DSMRT_LIBCURL_SONAME="{soname("curl", library_dirs)}"',
             f'-DSMRT_LIBCRYPTO_SONAME="{soname("crypto", library_dirs)}"',
+            f'-DSMRT_LIBSSL_SONAME="{soname("ssl", library_dirs)}"',
         ]
     if os.environ.get("SMRT_WERROR") == "1":
         extra_compile.append("-Werror")

@@ -1,6 +1,6 @@
 """Measurements that need a fresh interpreter; run by bench/run.py, one per process:
 
-    python bench/child.py MODE MODULE [URL [BODY_BYTES]]
+    python bench/child.py MODE MODULE [URL [BODY_BYTES | CALLS [CA_FILE]]]
 
 MODULE is sagemaker_rt_c or boto3. Prints one Python literal (a dict). Imports nothing but
 sys, os and time before it measures, so the module under test pays for all it loads.
@@ -17,6 +17,9 @@ sys, os and time before it measures, so the module under test pays for all it lo
                   ignored)
     body_mem      after one small warm-up call at URL: the peak RSS while a BODY_BYTES body is
                   made and sent, minus the RSS before it was made (VmHWM reset first)
+    syscalls      CALLS invoke_endpoint calls at URL (CA_FILE verifying an https URL) after 20
+                  warm-up calls, with perf's counters enabled around them only (through the
+                  control pipe in SMRT_PERF_CTL, see bench/context.py count_syscalls)
 """
 
 import os
@@ -41,6 +44,17 @@ def make_client(mod, **kw):
 def invoke(client, body):
     out = client.invoke_endpoint(EndpointName="bench", Body=body, ContentType="application/json")
     out["Body"].read()
+
+
+def perf_ctl(command):
+    """Tell perf stat (--control fd:CTL,ACK) to enable or disable its counters; wait for it.
+    Through pwritev2 and preadv2 (os.pwritev, os.preadv at offset -1: a plain write and read),
+    which no HTTP client makes: the counter takes them out exactly (count_syscalls)."""
+    ctl, ack = (int(x) for x in os.environ["SMRT_PERF_CTL"].split(","))
+    os.pwritev(ctl, [command.encode() + b"\n"], -1)
+    buf = bytearray(16)
+    if not buf[: os.preadv(ack, [buf], -1)].startswith(b"ack"):
+        raise SystemExit("perf did not acknowledge " + command)
 
 
 def main():
@@ -119,6 +133,18 @@ def main():
         invoke(client, body)
         peak = status("VmHWM")
         return {"before": before, "peak": peak, "extra": peak - before}
+    if mode == "syscalls":
+        calls = int(sys.argv[4])
+        kw = {"verify": sys.argv[5]} if len(sys.argv) > 5 else {}
+        client = make_client(__import__(name), endpoint_url=url, **kw)
+        body = b'{"inputs": [[0.5, 0.25, 0.125, 0.0625, 1.5, 2.5, 3.5, 4.5]]}'  # SMALL_BODY
+        for _ in range(20):
+            invoke(client, body)
+        perf_ctl("enable")
+        for _ in range(calls):
+            invoke(client, body)
+        perf_ctl("disable")
+        return {"calls": calls}
     raise SystemExit(f"unknown mode {mode}")
 
 

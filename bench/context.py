@@ -1,11 +1,14 @@
-"""What the workloads share: the nginx server, the clients, the bare libcurl programs (compiled
-here with gcc against the system's libcurl), the request headers captured from the wire, and
-fresh interpreters. Everything is made on first use and kept for the whole run."""
+"""What the workloads share: the nginx server (plain HTTP and TLS), the clients, the bare
+libcurl programs (compiled here with gcc against the system's libcurl), the request headers
+captured from the wire, fresh interpreters, and system-call counting (perf). Everything is
+made on first use and kept for the whole run."""
 
 import ast
 import contextlib
+import functools
 import hashlib
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -18,7 +21,7 @@ ROOT = os.path.dirname(HERE)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from nginx_util import Nginx  # noqa: E402
+from nginx_util import Nginx, ensure_tool  # noqa: E402
 
 CREDS = dict(
     region_name="us-east-1",
@@ -132,17 +135,28 @@ def write_header_file(lines):
     return path
 
 
-def run_curl_loop(binary, url, body_len, calls, header_file=None):
-    """Seconds per call of the bare easy loop (curl_loop.c)."""
-    cmd = [binary, url, str(body_len), str(calls)] + ([header_file] if header_file else [])
+def curl_loop_cmd(binary, url, body_len, calls, header_file=None, ca_file=None):
+    cmd = [binary, url, str(body_len), str(calls)]
+    if header_file or ca_file:
+        cmd.append(header_file or "-")
+    return cmd + ([ca_file] if ca_file else [])
+
+
+def run_curl_loop(binary, url, body_len, calls, header_file=None, ca_file=None, cpu=False):
+    """Seconds per call of the bare easy loop (curl_loop.c); with cpu=True the tuple (wall,
+    user CPU, system CPU), seconds per call."""
+    cmd = curl_loop_cmd(binary, url, body_len, calls, header_file, ca_file)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=clean_env())
-    return float(out.stdout) * 1e-6
+    wall, user, system = (float(x) * 1e-6 for x in out.stdout.split())
+    return (wall, user, system) if cpu else wall
 
 
-def run_curl_multi(binary, url, body_len, concurrency, calls, header_file=None):
+def run_curl_multi(binary, url, body_len, concurrency, calls, header_file=None, ca_file=None):
     """Calls per second of the bare multi loop (curl_multi.c) at `concurrency`."""
     cmd = [binary, url, str(body_len), str(concurrency), str(calls)]
-    cmd += [header_file] if header_file else []
+    if header_file or ca_file:
+        cmd.append(header_file or "-")
+    cmd += [ca_file] if ca_file else []
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=clean_env())
     return float(out.stdout)
 
@@ -154,6 +168,112 @@ def per_call(client, body, calls):
     for _ in range(calls):
         invoke(EndpointName="bench", Body=body, ContentType="application/json")["Body"].read()
     return (time.perf_counter() - t) / calls
+
+
+def per_call_cpu(client, body, calls):
+    """(wall, user CPU, system CPU) seconds per sequential invoke_endpoint in this process
+    (getrusage of the whole process: its other threads are idle meanwhile). The kernel here
+    keeps user and system time by sampling at each scheduler tick (CONFIG_TICK_CPU_ACCOUNTING,
+    250 Hz: their sum is exact, the split is a sample), so a split of a few µs per call settles
+    only over tens of thousands of calls: callers measure many and compare medians."""
+    invoke = client.invoke_endpoint
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    t = time.perf_counter()
+    for _ in range(calls):
+        invoke(EndpointName="bench", Body=body, ContentType="application/json")["Body"].read()
+    wall = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    return (
+        wall / calls,
+        (r1.ru_utime - r0.ru_utime) / calls,
+        (r1.ru_stime - r0.ru_stime) / calls,
+    )
+
+
+# ---- system calls ------------------------------------------------------------------------------
+
+# Counted by perf's syscall tracepoint, not strace: strace stops the traced process at every
+# system call (ptrace), and while it is stopped the server answers, so the read that would have
+# found nothing yet (EAGAIN) and the wait that follows vanish from the count (4 per call over
+# TLS under strace where 6 are made untraced). A counting tracepoint stops nothing. One
+# tracepoint (raw_syscalls:sys_enter) with a filter per system call: a syscalls:sys_enter_NAME
+# event each would cost perf ~30 ms apiece to set up.
+SYSCALLS = (
+    "poll ppoll select pselect6 epoll_wait epoll_pwait epoll_ctl recvfrom recvmsg recvmmsg read "
+    "readv sendto sendmsg sendmmsg write writev futex getrusage clock_gettime gettimeofday "
+    "getpid gettid getrandom ioctl fcntl getsockopt setsockopt getsockname getpeername socket "
+    "connect close mmap munmap mremap brk madvise mprotect rt_sigprocmask rt_sigaction "
+    "sched_yield nanosleep clock_nanosleep openat newfstatat fstat statx"
+).split()
+# What the measured program talks to perf with (the child's and curl_loop.c's perf_ctl): file
+# I/O calls no HTTP client makes, so that they come out of the counts exactly. (Told apart by
+# the pipe's fd instead, a syscalls:sys_enter_write event with a filter would cost perf ~50 ms
+# to set up in each of the four runs of a round; a plain read and write in the window would
+# count 1 to 3 extra calls, depending on which process the scheduler runs first.)
+CONTROL = ["pwritev2", "preadv2"]
+
+
+@functools.cache
+def syscall_numbers():
+    """{name: number} for SYSCALLS and CONTROL on this machine's architecture, from its C
+    headers."""
+    out = subprocess.run(
+        ["gcc", "-E", "-dM", "-"],
+        input="#include <sys/syscall.h>\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    nr = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1].startswith("__NR_") and parts[2].isdigit():
+            nr[parts[1][5:]] = int(parts[2])
+    return {n: nr[n] for n in SYSCALLS + CONTROL if n in nr}
+
+
+def count_syscalls(cmd, calls, env=None):
+    """Run cmd under `perf stat` and return {syscall: count per call}, with "total" (every
+    system call) and "other" (those not in SYSCALLS), zeros left out. cmd enables the
+    counters around its `calls` measured calls through the control pipe named in SMRT_PERF_CTL
+    ("CTL_FD,ACK_FD": pwritev2 "enable\\n" or "disable\\n", preadv2 perf's ack), so
+    start-up, the connection and warm-up are not counted, nor are those control calls."""
+    perf = ensure_tool("perf", "linux-perf")
+    numbers = syscall_numbers()
+    names = list(numbers)
+    events = ["-e", "raw_syscalls:sys_enter"]
+    for n in names:  # perf prints the counts in this order, without the filters
+        events += ["-e", "raw_syscalls:sys_enter", "--filter", f"id == {numbers[n]}"]
+    ctl_r, ctl_w = os.pipe()
+    ack_r, ack_w = os.pipe()
+    fd, out_path = tempfile.mkstemp(prefix="smrt-bench-perf-", suffix=".csv")
+    os.close(fd)
+    env = dict(env if env is not None else clean_env())
+    env["SMRT_PERF_CTL"] = f"{ctl_w},{ack_r}"
+    args = [perf, "stat", "-x", ",", "-o", out_path, "-D", "-1"]
+    args += ["--control", f"fd:{ctl_r},{ack_w}", *events, "--", *cmd]
+    try:
+        p = subprocess.run(
+            args, env=env, pass_fds=(ctl_r, ctl_w, ack_r, ack_w), capture_output=True, text=True
+        )
+        if p.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(args)} failed (counting system calls takes root, or "
+                f"kernel.perf_event_paranoid=-1 and a readable tracefs):\n{p.stderr}"
+            )
+        with open(out_path) as f:
+            values = [x.split(",")[0] for x in f.read().splitlines() if "raw_syscalls" in x]
+    finally:
+        for x in (ctl_r, ctl_w, ack_r, ack_w):
+            os.close(x)
+        os.unlink(out_path)
+    if len(values) != len(names) + 1 or not all(v.isdigit() for v in values):
+        raise RuntimeError(f"perf could not count the system calls: {values}\n{p.stderr}")
+    counts = dict(zip(["total", *names], map(int, values), strict=True))
+    for n in CONTROL:
+        counts["total"] -= counts.pop(n, 0)
+    counts["other"] = counts["total"] - sum(counts[n] for n in names if n in counts)
+    return {k: v / calls for k, v in counts.items() if v}
 
 
 def throughput(client, threads, calls_per_thread, body):
@@ -218,9 +338,10 @@ class Env:
 
     def alternate(self, slices, **contenders):
         """Run each zero-argument function `slices` times, the contenders alternating (ABC,
-        CBA, ABC ... from a start rotated every round), and return {name: mean result}. Each
-        function measures 1/slices of the round's work: when the machine's state changes
-        mid-round (loopback latency here swings 2-3x), every contender sees both states."""
+        CBA, ABC ... from a start rotated every round), and return {name: mean result} (a
+        tuple of figures is averaged figure by figure). Each function measures 1/slices of the
+        round's work: when the machine's state changes mid-round (loopback latency here swings
+        2-3x), every contender sees both states."""
         names = list(contenders)
         k = max(self.round, 0) % len(names)
         names = names[k:] + names[:k]
@@ -228,7 +349,13 @@ class Env:
         for i in range(slices):
             for n in names if i % 2 == 0 else reversed(names):
                 out[n].append(contenders[n]())
-        return {n: sum(v) / len(v) for n, v in out.items()}
+
+        def mean(v):
+            if isinstance(v[0], tuple):
+                return tuple(sum(x) / len(x) for x in zip(*v, strict=True))
+            return sum(v) / len(v)
+
+        return {n: mean(v) for n, v in out.items()}
 
     @contextlib.contextmanager
     def pinned(self, split=False):
@@ -262,37 +389,66 @@ class Env:
     @property
     def url(self):
         if self._nginx is None:
-            self._nginx = Nginx().start()
+            self._nginx = Nginx(tls=True).start()
         return self._nginx.url
+
+    @property
+    def tls_url(self):
+        """The same nginx over HTTPS (TLS 1.3, a certificate made for this run)."""
+        _ = self.url
+        return self._nginx.tls_url
+
+    @property
+    def ca_file(self):
+        """The CA bundle that verifies tls_url."""
+        _ = self.url
+        return self._nginx.ca_file
+
+    def base_url(self, tls=False):
+        return self.tls_url if tls else self.url
 
     @property
     def invoke_url(self):
         return self.url + "/endpoints/bench/invocations"
 
-    def ours(self, pool=None, endpoint_url=None):
-        """A sagemaker_rt_c client (cached) against nginx, or endpoint_url; pool sets
-        max_pool_connections."""
-        key = ("ours", pool, endpoint_url)
+    def invoke_url_of(self, tls=False):
+        return self.base_url(tls) + "/endpoints/bench/invocations"
+
+    def ours(self, pool=None, endpoint_url=None, tls=False):
+        """A sagemaker_rt_c client (cached) against nginx (over TLS with tls=True, the run's
+        CA verifying it), or endpoint_url; pool sets max_pool_connections."""
+        key = ("ours", pool, endpoint_url, tls)
         if key not in self._clients:
             import sagemaker_rt_c
 
             cfg = sagemaker_rt_c.Config(max_pool_connections=pool) if pool else None
             self._clients[key] = sagemaker_rt_c.client(
-                "sagemaker-runtime", endpoint_url=endpoint_url or self.url, config=cfg, **CREDS
+                "sagemaker-runtime",
+                endpoint_url=endpoint_url or self.base_url(tls),
+                config=cfg,
+                **self._tls_kw(tls),
+                **CREDS,
             )
         return self._clients[key]
 
-    def boto(self, pool=None, endpoint_url=None):
-        key = ("boto3", pool, endpoint_url)
+    def boto(self, pool=None, endpoint_url=None, tls=False):
+        key = ("boto3", pool, endpoint_url, tls)
         if key not in self._clients:
             import boto3
             from botocore.config import Config
 
             cfg = Config(max_pool_connections=pool) if pool else None
             self._clients[key] = boto3.client(
-                "sagemaker-runtime", endpoint_url=endpoint_url or self.url, config=cfg, **CREDS
+                "sagemaker-runtime",
+                endpoint_url=endpoint_url or self.base_url(tls),
+                config=cfg,
+                **self._tls_kw(tls),
+                **CREDS,
             )
         return self._clients[key]
+
+    def _tls_kw(self, tls):
+        return {"verify": self.ca_file} if tls else {}
 
     def plain_clients(self):
         """(ours, boto3) without an endpoint URL (signing, presigning: no network)."""
@@ -314,35 +470,68 @@ class Env:
             self._programs[name] = build_program(name)
         return self._programs[name]
 
-    def header_file(self, body_len):
-        """The file of our client's request headers for a body of body_len bytes."""
-        if body_len not in self._headers:
+    def header_file(self, body_len, tls=False):
+        """The file of our client's request headers for a body of body_len bytes (with the
+        Host of the TLS server with tls=True)."""
+        key = (body_len, tls)
+        if key not in self._headers:
             import sagemaker_rt_c
 
             def factory(url):
                 return sagemaker_rt_c.client("sagemaker-runtime", endpoint_url=url, **CREDS)
 
-            lines = capture_request_headers(factory, self.url, b"x" * body_len)
-            self._headers[body_len] = write_header_file(lines)
-            self._files.append(self._headers[body_len])
-        return self._headers[body_len]
+            lines = capture_request_headers(factory, self.base_url(tls), b"x" * body_len)
+            self._headers[key] = write_header_file(lines)
+            self._files.append(self._headers[key])
+        return self._headers[key]
 
-    def curl_loop(self, body_len, calls, same_bytes=True):
-        hf = self.header_file(body_len) if same_bytes else None
-        return run_curl_loop(self.program("curl_loop"), self.invoke_url, body_len, calls, hf)
+    def curl_loop_args(self, body_len, calls, same_bytes=True, tls=False):
+        """The bare easy loop's command line (over TLS with tls=True)."""
+        return curl_loop_cmd(
+            self.program("curl_loop"),
+            self.invoke_url_of(tls),
+            body_len,
+            calls,
+            self.header_file(body_len, tls) if same_bytes else None,
+            self.ca_file if tls else None,
+        )
 
-    def curl_multi(self, body_len, concurrency, calls):
-        hf = self.header_file(body_len)
+    def curl_loop(self, body_len, calls, same_bytes=True, tls=False, cpu=False):
+        """Seconds per call of the bare easy loop; with cpu=True (wall, user, system)."""
+        return run_curl_loop(
+            self.program("curl_loop"),
+            self.invoke_url_of(tls),
+            body_len,
+            calls,
+            self.header_file(body_len, tls) if same_bytes else None,
+            self.ca_file if tls else None,
+            cpu=cpu,
+        )
+
+    def curl_multi(self, body_len, concurrency, calls, tls=False):
         return run_curl_multi(
-            self.program("curl_multi"), self.invoke_url, body_len, concurrency, calls, hf
+            self.program("curl_multi"),
+            self.invoke_url_of(tls),
+            body_len,
+            concurrency,
+            calls,
+            self.header_file(body_len, tls),
+            self.ca_file if tls else None,
         )
 
     # -- fresh interpreters -----------------------------------------------------------------
-    def fresh(self, mode, module, *args, extra_env=None):
-        """Run bench/child.py in a new interpreter; returns its dict."""
-        cmd = [sys.executable, os.path.join(HERE, "child.py"), mode, module, *map(str, args)]
+    def child_cmd(self, mode, module, *args):
+        return [sys.executable, os.path.join(HERE, "child.py"), mode, module, *map(str, args)]
+
+    def child_env(self, extra_env=None):
         env = clean_env(self.package_root)
         env.update(extra_env or {})
+        return env
+
+    def fresh(self, mode, module, *args, extra_env=None):
+        """Run bench/child.py in a new interpreter; returns its dict."""
+        cmd = self.child_cmd(mode, module, *args)
+        env = self.child_env(extra_env)
         out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
         if out.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr}")

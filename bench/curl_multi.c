@@ -1,7 +1,8 @@
 /* The concurrent floor: one thread, one curl_multi handle, CONCURRENCY easy handles each
  * POSTing the same body over its own keep-alive connection, back to back, no signing.
- * Usage: curl_multi URL BODY_BYTES CONCURRENCY CALLS [HEADER_FILE] -> calls per second.
- * HEADER_FILE as for curl_loop (the client's request headers, sent verbatim). Every handle
+ * Usage: curl_multi URL BODY_BYTES CONCURRENCY CALLS [HEADER_FILE [CA_FILE]] -> calls per second.
+ * HEADER_FILE and CA_FILE as for curl_loop (the client's request headers, sent verbatim; the
+ * CA bundle for an https URL). Every handle
  * first makes two warm-up calls (connections opened), then CALLS transfers in all are timed. */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -66,8 +67,8 @@ static int run(CURLM *m, CURL **hs, int n, long calls)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5 && argc != 6) {
-        fprintf(stderr, "usage: %s URL BODY_BYTES CONCURRENCY CALLS [HEADER_FILE]\n", argv[0]);
+    if (argc < 5 || argc > 7) {
+        fprintf(stderr, "usage: %s URL BODY_BYTES CONCURRENCY CALLS [HEADER_FILE [CA_FILE]]\n", argv[0]);
         return 2;
     }
     size_t len = strtoul(argv[2], NULL, 10);
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
     memset(body, 'x', len);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct curl_slist *hdrs = NULL;
-    if (argc == 6) {
+    if (argc >= 6 && strcmp(argv[5], "-") != 0) {
         FILE *f = fopen(argv[5], "r");
         char line[4096];
         if (f == NULL) {
@@ -110,6 +111,9 @@ int main(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+        if (argc == 7) {
+            curl_easy_setopt(h, CURLOPT_CAINFO, argv[6]);
+        }
         hs[i] = h;
     }
     run(m, hs, n, 2L * n); /* warm-up: every connection open */

@@ -13,11 +13,17 @@ paired samples: our figure and a named peer's, both measured in that call, so ev
 taken between numbers measured back to back. The runner rotates the order of the workloads
 from round to round; a workload alternates the order of its own contenders with
 `env.ordered(...)`. Kinds: TIME (seconds, lower is better), BYTES (lower is better), RATE
-(calls per second, higher is better).
+(calls per second, higher is better), COUNT (system calls per call, lower is better).
 
-A target is a bound on the median per-round ratio ours/peer of one (workload, peer) pair:
+One measurement may give several figures (wall time, user CPU, system CPU): a sample names
+its `metric` ("" for the workload's main figure), and each metric is a row of its own. A sample
+may carry a `detail` ({"ours": {...}, "theirs": {...}}: named parts of the figure, such as
+system calls by name), summarised as the median of each part over the rounds.
+
+A target is a bound on the median per-round ratio ours/peer of one (workload, peer, metric):
 
     target("invoke_small", "boto3", "<=", 1 / 20, "at least 20x faster")
+    target("invoke_tls", "boto3", "<=", 1 / 50, "at least 50x less", metric="user CPU")
 """
 
 import dataclasses
@@ -25,7 +31,7 @@ import statistics
 import sys
 import time
 
-TIME, BYTES, RATE = "time", "bytes", "rate"
+TIME, BYTES, RATE, COUNT = "time", "bytes", "rate", "count"
 OURS = "sagemaker_rt_c"
 
 
@@ -37,6 +43,8 @@ class Sample:
     ours: float
     theirs: float
     subject: str = OURS  # another name for a reference row (e.g. a floor vs boto3)
+    metric: str = ""  # which of the workload's figures ("": its main one)
+    detail: dict = None  # {"ours": {part: value}, "theirs": {part: value}}, either optional
 
 
 @dataclasses.dataclass
@@ -55,6 +63,7 @@ class Target:
     op: str  # "<=", "<", ">=" or ">": bound on the median of ours/peer
     bound: float
     text: str
+    metric: str = ""
 
     def met(self, ratio):
         return {
@@ -81,8 +90,8 @@ def workload(name, title, kind=TIME, note=""):
     return register
 
 
-def target(workload_name, peer, op, bound, text):
-    TARGETS.append(Target(workload_name, peer, op, bound, text))
+def target(workload_name, peer, op, bound, text, metric=""):
+    TARGETS.append(Target(workload_name, peer, op, bound, text, metric))
 
 
 def select(only=None):
@@ -118,51 +127,72 @@ def run(workloads, env, rounds, log=sys.stderr):
     return raw
 
 
+def _median_parts(details):
+    """{part: median over the rounds} (a part missing from a round counts as 0 there)."""
+    parts = []
+    for d in details:
+        parts += [k for k in d if k not in parts]
+    return {k: statistics.median(d.get(k, 0) for d in details) for k in parts}
+
+
 def summarize(workloads, raw):
-    """Per (workload, peer): medians of ours and theirs, and the per-round ratios ours/peer
-    (their median, min and max)."""
+    """Per (workload, subject, peer, metric): medians of ours and theirs, and the per-round
+    ratios ours/peer (their median, min and max); with the medians of the detail's parts."""
     rows = []
     for w in workloads:
         keys = []
         for samples in raw[w.name]:
             for s in samples:
-                if (s.subject, s.peer) not in keys:
-                    keys.append((s.subject, s.peer))
-        for subject, peer in keys:
-            pairs = [
-                (s.ours, s.theirs)
+                if (s.subject, s.peer, s.metric) not in keys:
+                    keys.append((s.subject, s.peer, s.metric))
+        for subject, peer, metric in keys:
+            mine = [
+                s
                 for samples in raw[w.name]
                 for s in samples
-                if (s.subject, s.peer) == (subject, peer)
+                if (s.subject, s.peer, s.metric) == (subject, peer, metric)
             ]
+            pairs = [(s.ours, s.theirs) for s in mine]
             ratios = [a / b for a, b in pairs if b]
-            rows.append(
-                {
-                    "workload": w.name,
-                    "title": w.title,
-                    "kind": w.kind,
-                    "note": w.note,
-                    "subject": subject,
-                    "peer": peer,
-                    "ours": statistics.median(a for a, _ in pairs),
-                    "theirs": statistics.median(b for _, b in pairs),
-                    "ratio": statistics.median(ratios),
-                    "ratio_min": min(ratios),
-                    "ratio_max": max(ratios),
-                    "rounds": len(pairs),
-                }
-            )
+            row = {
+                "workload": w.name,
+                "title": w.title,
+                "kind": w.kind,
+                "note": w.note,
+                "subject": subject,
+                "peer": peer,
+                "metric": metric,
+                "ours": statistics.median(a for a, _ in pairs),
+                "theirs": statistics.median(b for _, b in pairs),
+                "ratio": statistics.median(ratios),
+                "ratio_min": min(ratios),
+                "ratio_max": max(ratios),
+                "rounds": len(pairs),
+            }
+            detail = {}
+            for side in ("ours", "theirs"):
+                parts = [s.detail[side] for s in mine if s.detail and side in s.detail]
+                if parts:
+                    detail[side] = _median_parts(parts)
+            if detail:
+                row["detail"] = detail
+            rows.append(row)
     return rows
+
+
+def row_key(row):
+    """(workload, peer, metric) of a summary row (rows written before metrics: metric "")."""
+    return row["workload"], row["peer"], row.get("metric", "")
 
 
 def check_targets(rows):
     """[(Target, row or None, met)] for every target whose workload ran."""
-    by_key = {(r["workload"], r["peer"]): r for r in rows if r["subject"] == OURS}
+    by_key = {row_key(r): r for r in rows if r["subject"] == OURS}
     ran = {r["workload"] for r in rows}
     out = []
     for t in TARGETS:
         if t.workload not in ran:
             continue
-        row = by_key.get((t.workload, t.peer))
+        row = by_key.get((t.workload, t.peer, t.metric))
         out.append((t, row, row is not None and t.met(row["ratio"])))
     return out

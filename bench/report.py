@@ -13,9 +13,9 @@ import re
 import subprocess
 import sys
 
-from framework import BYTES, OURS, RATE, TIME
+from framework import BYTES, COUNT, OURS, RATE, TIME, row_key
 
-FLOOR_WORDS = ("bare libcurl", "SHA-256", "sha256", "the body's size")
+FLOOR_WORDS = ("bare libcurl", "SHA-256", "sha256", "the body's size", "budget")
 
 
 # ---- the machine ------------------------------------------------------------------------------
@@ -127,6 +127,8 @@ def fmt_value(kind, x):
         if abs(x) >= 1 << 20:
             return f"{x / (1 << 20):,.2f} MiB"
         return f"{x / 1024:,.0f} KiB"
+    if kind == COUNT:
+        return f"{x:,.2f} syscalls"
     return f"{x:,.0f} calls/s"
 
 
@@ -134,29 +136,62 @@ def is_floor(peer):
     return any(w in peer for w in FLOOR_WORDS)
 
 
-def fmt_ratio(kind, peer, r, lo=None, hi=None):
-    """The ratio ours/peer as read: against another client 'N.Nx faster' (or 'less' memory)
-    when under 1; against a floor, and otherwise, 'N.NNx its time/size/throughput'. With lo
-    and hi: the spread, in the same form."""
+def fmt_ratio(kind, peer, r, lo=None, hi=None, metric=""):
+    """The ratio ours/peer as read: against another client 'N.Nx faster' (or 'less' memory or
+    CPU, 'fewer' system calls) when under 1; against a floor, and otherwise, 'N.NNx its
+    time/size/count/throughput'. With lo and hi: the spread, in the same form."""
     if kind == RATE:
         if lo is None:
             return f"{r:.2f}x its throughput" if r < 10 else f"{r:.1f}x its throughput"
         return f"{lo:.2f}–{hi:.2f}x" if hi < 10 else f"{lo:.1f}–{hi:.1f}x"
     if r < 1 and not is_floor(peer):
-        word = "faster" if kind == TIME else "less"
+        word = {TIME: "faster", COUNT: "fewer"}.get(kind, "less")
+        if "CPU" in metric:
+            word = "less"
         if lo is None:
             return f"{1 / r:.1f}x {word}" if r < 0.5 else f"{1 / r:.2f}x {word}"
         return f"{1 / hi:.1f}–{1 / lo:.1f}x" if lo < 0.5 else f"{1 / hi:.2f}–{1 / lo:.2f}x"
     if lo is None:
-        return f"{r:.2f}x its {'time' if kind == TIME else 'size'}"
+        return f"{r:.2f}x its {({TIME: 'time', COUNT: 'count'}).get(kind, 'size')}"
     return f"{lo:.2f}–{hi:.2f}x"
+
+
+def row_title(r):
+    """The workload's title, and the figure's name when the workload has several."""
+    return f"{r['title']}: {r['metric']}" if r.get("metric") else r["title"]
+
+
+def fmt_parts(parts):
+    """The total and its parts, largest first, as in 6.00 (poll 2.00, recvfrom 3.00, ...);
+    parts under 0.005 left out (in system calls per call: one made once in hundreds of calls,
+    such as malloc's brk), the total keeps them."""
+    shown = sorted(
+        ((k, v) for k, v in parts.items() if k != "total" and v >= 0.005), key=lambda kv: -kv[1]
+    )
+    inner = ", ".join(f"{k} {v:.2f}" for k, v in shown)
+    total = parts.get("total", sum(parts.values()))
+    return f"{total:.2f} ({inner})" if inner else f"{total:.2f}"
+
+
+def details(rows):
+    """Markdown lines for the rows that carry a breakdown (their workload's note first)."""
+    out, notes = [], []
+    for r in rows:
+        if not r.get("detail"):
+            continue
+        if r.get("note") and r["note"] not in notes:
+            notes.append(r["note"])
+        sides = [(r["subject"], r["detail"].get("ours")), (r["peer"], r["detail"].get("theirs"))]
+        text = "; ".join(f"{who}: {fmt_parts(p)}" for who, p in sides if p)
+        out.append(f"- {row_title(r)}: {text}")
+    return ([" ".join(notes), ""] if notes else []) + out
 
 
 # ---- Markdown ------------------------------------------------------------------------------
 
 
 def markdown(mode, rounds, mach, rows, checks, title="Benchmarks"):
-    target_of = {(t.workload, t.peer): (t, met) for t, _, met in checks}
+    target_of = {(t.workload, t.peer, t.metric): (t, met) for t, _, met in checks}
     out = [
         f"# {title}: sagemaker_rt_c side by side ({mode} run)",
         "",
@@ -170,12 +205,13 @@ def markdown(mode, rounds, mach, rows, checks, title="Benchmarks"):
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        t = target_of.get((r["workload"], r["peer"])) if r["subject"] == OURS else None
+        t = target_of.get(row_key(r)) if r["subject"] == OURS else None
         tcell = "" if t is None else (f"{t[0].text}: met" if t[1] else f"{t[0].text}: **missed**")
         subject = r["subject"] if r["subject"] == OURS else f"_{r['subject']}_"
         out.append(
-            f"| {r['title']} | {subject} | {fmt_value(r['kind'], r['ours'])} | {r['peer']} | "
-            f"{fmt_value(r['kind'], r['theirs'])} | {fmt_ratio(r['kind'], r['peer'], r['ratio'])} "
+            f"| {row_title(r)} | {subject} | {fmt_value(r['kind'], r['ours'])} | {r['peer']} | "
+            f"{fmt_value(r['kind'], r['theirs'])} "
+            f"| {fmt_ratio(r['kind'], r['peer'], r['ratio'], metric=r.get('metric', ''))} "
             f"| {fmt_ratio(r['kind'], r['peer'], r['ratio'], r['ratio_min'], r['ratio_max'])} "
             f"| {tcell} |"
         )
@@ -186,13 +222,21 @@ def markdown(mode, rounds, mach, rows, checks, title="Benchmarks"):
         out.append(
             "Missed: "
             + "; ".join(
-                f"{t.workload} vs {t.peer} ({t.text}; median ratio "
-                + (fmt_ratio(row["kind"], t.peer, row["ratio"]) if row else "not measured")
+                f"{t.workload}{f' {t.metric}' if t.metric else ''} vs {t.peer} ({t.text}; median "
+                "ratio "
+                + (
+                    fmt_ratio(row["kind"], t.peer, row["ratio"], metric=t.metric)
+                    if row
+                    else "not measured"
+                )
                 + ")"
                 for t, row, _ in missed
             )
             + "."
         )
+    breakdown = details(rows)
+    if breakdown:
+        out += ["", *breakdown]
     return "\n".join(out) + "\n"
 
 
@@ -210,9 +254,9 @@ def plot(path, mode, mach, rows, checks):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    target_of = {(t.workload, t.peer): (t, met) for t, _, met in checks}
+    target_of = {(t.workload, t.peer, t.metric): (t, met) for t, _, met in checks}
     mine = [r for r in rows if r["subject"] == OURS]
-    thread_rows = [r for r in rows if r["workload"].startswith("threads_")]
+    thread_rows = [r for r in rows if re.fullmatch(r"threads_\d+", r["workload"])]
     fig, (ax, ax2) = plt.subplots(
         2,
         1,
@@ -222,27 +266,31 @@ def plot(path, mode, mach, rows, checks):
     )
     labels, vals, los, his, colors = [], [], [], [], []
     for r in reversed(mine):
-        labels.append(f"{r['workload']} vs {r['peer']}")
+        metric = f" ({r['metric']})" if r.get("metric") else ""
+        labels.append(f"{r['workload']}{metric} vs {r['peer']}")
         a = advantage(r["kind"], r["ratio"])
         b1 = advantage(r["kind"], r["ratio_min"])
         b2 = advantage(r["kind"], r["ratio_max"])
         vals.append(a)
         los.append(a - min(b1, b2))
         his.append(max(b1, b2) - a)
-        t = target_of.get((r["workload"], r["peer"]))
+        t = target_of.get(row_key(r))
         colors.append("#9e9e9e" if t is None else ("#2e7d32" if t[1] else "#c62828"))
     y = range(len(vals))
     ax.barh(y, vals, xerr=[los, his], color=colors, capsize=2)
     ax.set_xscale("log")
     ax.axvline(1.0, color="black", linewidth=0.8)
     for i, r in enumerate(reversed(mine)):
-        t = target_of.get((r["workload"], r["peer"]))
+        t = target_of.get(row_key(r))
         if t:
             ax.plot([advantage(r["kind"], t[0].bound)], [i], marker="|", color="black", ms=14)
         ax.text((vals[i] + his[i]) * 1.08, i, f"{vals[i]:.3g}x", va="center", fontsize=7)
     ax.set_yticks(list(y))
     ax.set_yticklabels(labels, fontsize=7)
-    ax.set_xlabel("how many times better than the peer (time, memory or throughput; log scale)")
+    ax.set_xlabel(
+        "how many times better than the peer (time, CPU, memory, system calls or throughput; "
+        "log scale)"
+    )
     ax.set_title(
         f"sagemaker_rt_c vs its peers ({mode} run): median of the per-round ratios\n"
         "whiskers: min–max over rounds; |: the target; green: met, red: missed, grey: no target",

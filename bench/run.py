@@ -1,6 +1,7 @@
 """Benchmarks: sagemaker_rt_c side by side with what a user would pick instead (boto3,
 botocore's and awscrt's signers) and with the floor (bare libcurl programs in C, no signing),
-measured in one run, interleaved, against the same keep-alive nginx on loopback.
+measured in one run, interleaved, against the same keep-alive nginx on loopback, over plain
+HTTP and over TLS.
 
     python bench/run.py --quick               # a few minutes: bench/results/quick.{md,png,json}
     python bench/run.py                       # the full run: bench/results/latest.*, and the
@@ -10,7 +11,8 @@ measured in one run, interleaved, against the same keep-alive nginx on loopback.
 
 Every figure is compared with a peer measured in the same round: a ratio is taken round by
 round and its median reported (absolute times on a shared machine say little). What is
-missing is installed: nginx-light (apt-get), boto3, awscrt and matplotlib (pip). The
+missing is installed: nginx-light and linux-perf (apt-get; perf counts system calls),
+boto3, awscrt, matplotlib and cryptography (pip; it makes the run's TLS certificate). The
 workloads and targets are in bench/workloads.py, the framework in bench/framework.py.
 """
 
@@ -67,7 +69,14 @@ def main(argv=None):
             print(f"{w.name:<16} {w.title}")
         return 0
     selected = framework.select(args.only)
-    ensure_python_packages([("boto3", "boto3"), ("awscrt", "awscrt"), ("matplotlib", "matplotlib")])
+    ensure_python_packages(
+        [
+            ("boto3", "boto3"),
+            ("awscrt", "awscrt"),
+            ("matplotlib", "matplotlib"),
+            ("cryptography", "cryptography"),
+        ]
+    )
     import context
     import report
 

@@ -25,18 +25,34 @@ Who does what, per workload (every contender does the same job):
   scheduler places the threads, nginx and the loop on both CPUs. (Pinned apart, nginx on one
   CPU and the client on the other, 32 threads reached only ~0.5x the multi loop: every call
   then costs a thread switch on the client's CPU, where the loop switches none.)
+- *_tls: the same over HTTPS (SageMaker serves nothing else): nginx's TLS server on loopback,
+  TLS 1.3, a CA and certificate made for the run (bench/nginx_util.py), every client verifying
+  it (verify= for ours and boto3, CURLOPT_CAINFO for the bare loops); connections kept alive,
+  so the handshake is in the warm-up, not in the figures. invoke_tls reports, per call, the wall
+  time and the user and system CPU time of the calling process apart (getrusage: the bench
+  process for ours and boto3, the loop's own process for the loop).
+- syscalls_*: system calls per call on a kept-alive connection, counted by perf (see
+  bench/context.py count_syscalls) in a fresh process (ours: bench/child.py; the loop:
+  curl_loop.c) around 1,000 calls after a warm-up, with nginx on one CPU and the client on the
+  other (Env.pinned(split=True); on one CPU, nothing pinned): over a network the answer is
+  never there when the client first reads, and with both on one CPU nginx would often answer
+  before the client reads, hiding the read that finds nothing and the wait.
 """
 
 import hashlib
 import io
 import time
 
-from context import SMALL_BODY, per_call, throughput
-from framework import BYTES, RATE, Sample, target, workload
+from context import SMALL_BODY, count_syscalls, per_call, per_call_cpu, throughput
+from framework import BYTES, COUNT, RATE, Sample, target, workload
 
 CURL_SAME = "bare libcurl easy loop, same request bytes"
 CURL_MIN = "bare libcurl easy loop, minimal headers"
 CURL_MULTI = "bare libcurl multi loop, same concurrency"
+CURL_TLS = "bare libcurl easy loop over TLS, same request bytes"
+CURL_MULTI_TLS = "bare libcurl multi loop over TLS, same concurrency"
+SYSCALL_BUDGET = "the budget, 3 per call"
+WALL, USER, SYSTEM = "wall time", "user CPU", "system CPU"
 HASH_SEND = "SHA-256 of the body + bare libcurl send"
 BOTOCORE_SIGNER = "botocore SigV4Auth"
 AWSCRT_SIGNER = "awscrt aws_sign_request"
@@ -334,22 +350,23 @@ def mem_6mib(env):
 # ---- threads ---------------------------------------------------------------------------------
 
 
-def threads(env, n):
+def threads(env, n, tls=False, quick=(6000, 600, 10000), full=(20000, 2000, 30000)):
+    """quick, full: calls per round for ours, boto3 and the multi loop, by mode."""
     body = SMALL_BODY
-    ours, boto = env.ours(pool=n), env.boto(pool=n)
+    ours, boto = env.ours(pool=n, tls=tls), env.boto(pool=n, tls=tls)
     k = 2
-    per_ours = max(env.count(6000, 20000) // (n * k), 10)
-    per_boto = max(env.count(600, 2000) // (n * k), 2)
-    env.header_file(len(body))
+    per_ours = max(env.count(quick[0], full[0]) // (n * k), 10)
+    per_boto = max(env.count(quick[1], full[1]) // (n * k), 2)
+    env.header_file(len(body), tls=tls)
     r = env.alternate(
         k,
         ours=lambda: throughput(ours, n, per_ours, body),
         boto3=lambda: throughput(boto, n, per_boto, body),
-        multi=lambda: env.curl_multi(len(body), n, env.count(10000, 30000)),
+        multi=lambda: env.curl_multi(len(body), n, env.count(quick[2], full[2]), tls=tls),
     )
     return [
         Sample(f"boto3, {n} threads", r["ours"], r["boto3"]),
-        Sample(CURL_MULTI, r["ours"], r["multi"]),
+        Sample(CURL_MULTI_TLS if tls else CURL_MULTI, r["ours"], r["multi"]),
     ]
 
 
@@ -357,6 +374,80 @@ for _n in (1, 8, 32, 128):
     workload(f"threads_{_n}", f"{_n} threads sharing one client", kind=RATE)(
         lambda env, n=_n: threads(env, n)
     )
+
+
+# ---- over TLS ----------------------------------------------------------------------------------
+
+
+@workload("invoke_tls", "invoke_endpoint over TLS, small body, sequential")
+def invoke_tls(env):
+    k = SLICES
+    # Ours makes more calls than in invoke_small: user and system CPU are tick samples (see
+    # per_call_cpu), and ours is a few µs per call, against the loop's ~10 and boto3's ~400.
+    n, nl, nb = env.count(8000, 24000) // k, env.count(4000, 12000) // k, env.count(300, 1200) // k
+    body = SMALL_BODY
+    ours, boto = env.ours(tls=True), env.boto(tls=True)
+    env.header_file(len(body), tls=True)
+    with env.pinned():
+        r = env.alternate(
+            k,
+            ours=lambda: per_call_cpu(ours, body, n),
+            loop=lambda: env.curl_loop(len(body), nl, tls=True, cpu=True),
+            boto3=lambda: per_call_cpu(boto, body, nb),
+        )
+    out = []
+    for i, metric in enumerate((WALL, USER, SYSTEM)):
+        out += [
+            Sample(CURL_TLS, r["ours"][i], r["loop"][i], metric=metric),
+            Sample("boto3", r["ours"][i], r["boto3"][i], metric=metric),
+        ]
+    # What any client can reach against boto3 here: the floor's own ratios.
+    out += [
+        Sample("boto3", r["loop"][0], r["boto3"][0], subject=CURL_TLS, metric=WALL),
+        Sample("boto3", r["loop"][1], r["boto3"][1], subject=CURL_TLS, metric=USER),
+    ]
+    return out
+
+
+SYSCALL_CALLS = 1000
+SYSCALLS_NOTE = (
+    "System calls per call by name (medians over the rounds): counted by perf's syscall "
+    "tracepoint (strace's stops would let the answer arrive before the client reads) over "
+    f"{SYSCALL_CALLS:,} calls on a kept-alive connection after a warm-up, in a fresh process, "
+    "with nginx on one CPU and the client on the other, as over a network."
+)
+
+
+def syscalls(env, tls):
+    body = SMALL_BODY
+    n = SYSCALL_CALLS
+    ours_cmd = env.child_cmd("syscalls", "sagemaker_rt_c", env.base_url(tls), n)
+    ours_cmd += [env.ca_file] if tls else []
+    loop_cmd = env.curl_loop_args(len(body), n, tls=tls)
+    with env.pinned(split=True):
+        r = env.ordered(
+            ours=lambda: count_syscalls(ours_cmd, n, env.child_env()),
+            loop=lambda: count_syscalls(loop_cmd, n),
+        )
+    ours, loop = r["ours"], r["loop"]
+    detail = {"ours": ours, "theirs": loop}
+    out = [Sample(CURL_TLS if tls else CURL_SAME, ours["total"], loop["total"], detail=detail)]
+    if tls:
+        out.insert(0, Sample(SYSCALL_BUDGET, ours["total"], 3.0))
+    return out
+
+
+workload(
+    "syscalls_tls", "system calls per call over TLS, kept-alive", kind=COUNT, note=SYSCALLS_NOTE
+)(lambda env: syscalls(env, tls=True))
+workload(
+    "syscalls_http", "system calls per call, plain HTTP, kept-alive", kind=COUNT, note=SYSCALLS_NOTE
+)(lambda env: syscalls(env, tls=False))
+# Fewer calls than threads_32: no target rides on it, and it would be the longest workload of
+# a run (calls over TLS take longer, the multi loop's most of all).
+workload("threads_32_tls", "32 threads sharing one client, over TLS", kind=RATE)(
+    lambda env: threads(env, 32, tls=True, quick=(3000, 200, 3000), full=(10000, 1000, 12000))
+)
 
 
 # ---- targets (bounds on the median per-round ratio ours / peer) --------------------------------
@@ -377,3 +468,7 @@ target("threads_32", "boto3, 32 threads", ">=", 10, "at least 10x its throughput
 target("threads_32", CURL_MULTI, ">=", 0.7, "at least 0.7x its throughput")
 # Re-scoped from "a fifth of boto3's": Debian's libcurl and OpenSSL are a floor we don't own.
 target("rss_client", LIBS_BUDGET, "<=", 1.0, "at most 1 MiB beyond the libraries")
+# From the TLS issue: SageMaker is HTTPS only, and every figure above is plain HTTP.
+target("invoke_tls", CURL_TLS, "<=", 1.0, "never above its time", metric=WALL)
+target("invoke_tls", "boto3", "<=", 1 / 50, "at least 50x less", metric=USER)
+target("syscalls_tls", SYSCALL_BUDGET, "<=", 1.0, "at most 3 per call")

@@ -11,6 +11,7 @@
 
 #include "operations.h"
 #include "http.h"
+#include "retry.h"
 
 /* Interned strings used on the call path (dict keys, keyword names). */
 #define SMRT_INTERNED(X)                                                                                               \
@@ -31,7 +32,8 @@
     X(InvokeEndpoint)                                                                                                  \
     X(read)                                                                                                            \
     X(_random)                                                                                                         \
-    X(_sleep)
+    X(_sleep)                                                                                                          \
+    X(logging)
 
 /* Response header names common enough to keep as interned keys (hash computed once). */
 #define SMRT_KNOWN_HEADERS(X)                                                                                          \
@@ -81,6 +83,10 @@ typedef struct smrt_state {
     PyObject *empty_tuple;
     PyObject *zero;
     PyObject *known_headers[SMRT_H_COUNT];
+    /* Call logging (log.c): the "sagemaker_rt_c" logger's `_cache` dict, NULL until logging
+     * is imported; its log_key entry says whether calls log. */
+    PyObject *log_cache;
+    PyObject *log_key;
 #define SMRT_DECLARE_STR(name) PyObject *s_##name;
     SMRT_INTERNED(SMRT_DECLARE_STR)
 #undef SMRT_DECLARE_STR
@@ -108,6 +114,23 @@ PyObject *smrt_raw_new(smrt_state *st, PyObject *data, long long length, int bro
 /* A new StreamingBody around a new RawStream. `content_length` is the header (str) or
  * NULL. Without an installed body class, returns the RawStream itself. */
 PyObject *smrt_body_new(smrt_state *st, PyObject *data, PyObject *content_length, int broken, PyObject *url);
+
+/* log.c: debug logging of the call path through the hooks in sagemaker_rt_c/_log.py. */
+/* The key _log_refresh stores its answer under (sagemaker_rt_c/_log.py _KEY). */
+#define SMRT_LOG_KEY "sagemaker_rt_c: call path logs"
+/* Whether this call logs: 1 or 0 (one dict lookup, unless logging's levels changed since the
+ * last call), -1 with an exception. */
+int smrt_log_enabled(smrt_state *st);
+/* Only when smrt_log_enabled said 1. Each returns 0, or -1 with the hook's exception. */
+/* Before the first attempt: the call's keyword arguments (Body by its size only). */
+int smrt_log_request(smrt_state *st, PyObject *client, PyObject *const *args, PyObject *kwnames,
+                     Py_ssize_t body_len);
+/* After an attempt that failed, once the retry is decided: its outcome, the decision and
+ * the delay before the next attempt (`parsed` is _parse_error's tuple, or NULL). */
+int smrt_log_attempt(smrt_state *st, PyObject *client, smrt_conn *conn, const smrt_retry *retry,
+                     const smrt_attempt *at, const char *kind_name, int retried, double delay, PyObject *parsed);
+/* After the call succeeded: the response it returns, still in `conn`. */
+int smrt_log_response(smrt_state *st, PyObject *client, smrt_conn *conn, PyObject *result);
 
 /* errors.c */
 /* Call hooks.<name>(*args) and raise the exception it returns (or propagate the one it

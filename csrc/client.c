@@ -757,6 +757,52 @@ static const char *xfer_kind_name(smrt_xfer_kind k)
     }
 }
 
+/* Why the TLS set-up failed, for the Python layer to word (tls.h): None, or (what, detail):
+ * ("verify", X509_V_ERR_* code), ("hostname", the certificate's names), ("wildcards",
+ * (the refused name,)), ("ca_file", None), ("client_cert", None). */
+static PyObject *tls_detail(const smrt_conn *conn)
+{
+    switch (conn->tls_error) {
+    case SMRT_TLS_CA_FILE:
+        return Py_BuildValue("(sO)", "ca_file", Py_None);
+    case SMRT_TLS_CLIENT_CERT:
+        return Py_BuildValue("(sO)", "client_cert", Py_None);
+    case SMRT_TLS_VERIFY:
+        return Py_BuildValue("(sl)", "verify", conn->tls_verify_result);
+    case SMRT_TLS_HOSTNAME:
+    case SMRT_TLS_WILDCARDS:
+        break;
+    default:
+        Py_RETURN_NONE;
+    }
+    PyObject *names = PyList_New(0);
+    const smrt_buf *b = &conn->tls_names;
+    for (size_t at = 0; names && at + sizeof(uint32_t) <= b->len;) {
+        uint32_t len;
+        memcpy(&len, b->data + at, sizeof(len));
+        at += sizeof(len);
+        if (len > b->len - at) {
+            break;
+        }
+        /* As Python's getpeercert() decodes them; "replace" where it would fail outright. */
+        PyObject *name = PyUnicode_DecodeUTF8(b->data + at, (Py_ssize_t)len, "replace");
+        if (name == NULL || PyList_Append(names, name) < 0) {
+            Py_XDECREF(name);
+            Py_CLEAR(names);
+            break;
+        }
+        Py_DECREF(name);
+        at += len;
+    }
+    if (names == NULL) {
+        return NULL;
+    }
+    PyObject *detail = Py_BuildValue("(sN)", conn->tls_error == SMRT_TLS_HOSTNAME ? "hostname" : "wildcards",
+                                     PyList_AsTuple(names));
+    Py_DECREF(names);
+    return detail;
+}
+
 /* The exception for a transport failure, from the Python layer (botocore's classes). */
 static PyObject *transport_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_kind kind)
 {
@@ -764,8 +810,13 @@ static PyObject *transport_exception(ClientObject *self, smrt_conn *conn, smrt_x
     if (fn == NULL) {
         return NULL;
     }
-    PyObject *exc = PyObject_CallFunction(fn, "ss#s", xfer_kind_name(kind), conn->url.data ? conn->url.data : "",
-                                          (Py_ssize_t)conn->url.len, conn->errbuf);
+    PyObject *tls = kind == SMRT_XFER_SSL_ERROR ? tls_detail(conn) : Py_NewRef(Py_None);
+    PyObject *exc = NULL;
+    if (tls != NULL) {
+        exc = PyObject_CallFunction(fn, "ss#sO", xfer_kind_name(kind), conn->url.data ? conn->url.data : "",
+                                    (Py_ssize_t)conn->url.len, conn->errbuf, tls);
+        Py_DECREF(tls);
+    }
     Py_DECREF(fn);
     return exc;
 }
@@ -967,6 +1018,13 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
     smrt_retry_call rcall = {0, 0};
     int hashed = 0;
     char ttl[SMRT_AMZ_DATE_LEN + 1] = "";
+    /* Read once per call (one dict lookup while logging is off: log.c). */
+    int log_on = smrt_log_enabled(st);
+    if (log_on < 0 || (log_on && smrt_log_request(st, (PyObject *)self, args, kwnames, a.body_len) < 0)) {
+        creds_release(ctx.creds);
+        call_args_release(&a);
+        return NULL;
+    }
     for (int attempt = 1;; attempt++) {
         if (smrt_retry_get_mode(retry) == SMRT_RETRY_ADAPTIVE) {
             double wait = smrt_retry_send_delay(retry, limiter_clock(self));
@@ -1094,13 +1152,22 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
         if (!(kind == SMRT_XFER_READ_TIMEOUT && !self->retry_read_timeouts)) {
             d = smrt_retry_on_failure(retry, &rcall, &at);
         }
+        /* The jitter is drawn as the retry is decided, so the log can say the delay. */
+        int err = 0;
+        double delay = d.retry ? smrt_retry_delay(&d, draw_random(self, conn, &err)) : 0.0;
+        if (!err && log_on) {
+            err = smrt_log_attempt(st, (PyObject *)self, conn, retry, &at, xfer_kind_name(kind), d.retry, delay,
+                                   parsed) < 0;
+        }
+        if (err) {
+            Py_XDECREF(parsed);
+            break;
+        }
         if (d.retry) {
             double date = 0;
             int have_date = kind == SMRT_XFER_OK && response_date(conn, &date) == 0;
             Py_XDECREF(parsed);
-            int err = 0;
-            double r = draw_random(self, conn, &err);
-            if (err || do_sleep(self, smrt_retry_delay(&d, r)) < 0) {
+            if (do_sleep(self, delay) < 0) {
                 break;
             }
             if (have_date) {
@@ -1135,6 +1202,9 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
             }
         }
         break;
+    }
+    if (log_on && result != NULL && smrt_log_response(st, (PyObject *)self, conn, result) < 0) {
+        Py_CLEAR(result);
     }
     if (conn) {
         smrt_pool_return(self->pool, conn);
@@ -1450,7 +1520,9 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
                              "ca_bundle",        "proxy",        "proxy_ca_bundle", "client_cert",
                              "client_key",       "retry_mode",   "max_attempts",    "retry_read_timeouts",
                              "parameter_validation", "unsigned_requests", "wire_prefix", "wire_query",
-                             "wire_host",        "wire_label_escape", "call_error", NULL};
+                             "wire_host",        "wire_label_escape", "call_error", "proxy_verify",
+                             "proxy_client_cert", "proxy_client_key", "proxy_forwarding", "proxy_authorization",
+                             NULL};
     /* The strings are required; the rest default to botocore's defaults. */
     PyObject *url_prefix = NULL, *base_path = NULL, *url_query = Py_None, *host = NULL, *region = NULL,
              *service = NULL, *user_agent = NULL;
@@ -1460,17 +1532,20 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
     Py_ssize_t max_pool = 10;
     int tcp_keepalive = 0, verify = 1, retry_read_timeouts = 1, parameter_validation = 1, unsigned_requests = 0;
     const char *ca_bundle = NULL, *proxy = NULL, *proxy_ca = NULL, *client_cert = NULL, *client_key = NULL;
+    const char *proxy_client_cert = NULL, *proxy_client_key = NULL, *proxy_forwarding = NULL, *proxy_auth = NULL;
+    int proxy_verify = 1;
     const char *retry_mode = "standard";
     int max_attempts = 3;
     if (refuse_reinit(self) < 0) {
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$UUOUUUUddnppzzzzzsipppOOOpp:Client", kwlist, &url_prefix, &base_path,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$UUOUUUUddnppzzzzzsipppOOOpppzzzz:Client", kwlist, &url_prefix, &base_path,
                                      &url_query, &host, &region, &service, &user_agent, &connect_timeout,
                                      &read_timeout, &max_pool, &tcp_keepalive, &verify, &ca_bundle, &proxy, &proxy_ca,
                                      &client_cert, &client_key, &retry_mode, &max_attempts, &retry_read_timeouts,
                                      &parameter_validation, &unsigned_requests, &wire_prefix, &wire_query,
-                                     &wire_host, &wire_label_escape, &call_error)) {
+                                     &wire_host, &wire_label_escape, &call_error, &proxy_verify,
+                                     &proxy_client_cert, &proxy_client_key, &proxy_forwarding, &proxy_auth)) {
         return -1;
     }
     PyObject *const required[] = {url_prefix, base_path, host, region, service, user_agent};
@@ -1497,6 +1572,10 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
         mode = SMRT_RETRY_ADAPTIVE;
     } else {
         PyErr_Format(PyExc_ValueError, "retry_mode must be legacy, standard or adaptive, not %s", retry_mode);
+        goto error;
+    }
+    if (proxy && proxy_forwarding) {
+        PyErr_SetString(PyExc_ValueError, "proxy and proxy_forwarding are exclusive (forwarding needs no tunnel)");
         goto error;
     }
     if (max_attempts < 1 || max_pool < 0 || connect_timeout < 0 || read_timeout < 0) {
@@ -1562,6 +1641,11 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
         .ca_bundle = ca_bundle,
         .proxy = proxy,
         .proxy_ca_bundle = proxy_ca,
+        .proxy_verify = proxy_verify,
+        .proxy_client_cert = proxy_client_cert,
+        .proxy_client_key = proxy_client_key,
+        .proxy_forwarding = proxy_forwarding,
+        .proxy_authorization = proxy_auth,
         .client_cert = client_cert,
         .client_key = client_key,
         .max_idle = (size_t)max_pool,

@@ -4,7 +4,6 @@
 #define SMRT_DYN_IMPL
 #include "dyn.h"
 
-#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,12 +88,6 @@ void smrt_dyn_enter(void)
 {
 }
 
-int smrt_dyn_ssl_read_ahead(void *ssl_ctx)
-{
-    SSL_CTX_set_read_ahead((SSL_CTX *)ssl_ctx, 1);
-    return 0;
-}
-
 void smrt_dyn_leave(void)
 {
 }
@@ -110,20 +103,11 @@ void smrt_dyn_leave(void)
 #ifndef SMRT_LIBCRYPTO_SONAME
 #define SMRT_LIBCRYPTO_SONAME "libcrypto.so.3"
 #endif
+#ifndef SMRT_LIBSSL_SONAME
+#define SMRT_LIBSSL_SONAME "libssl.so.3"
+#endif
 
 smrt_dyn_table smrt_dyn;
-
-/* From libcurl's libssl when it has one (optional: read-ahead is a speed-up). */
-static long (*ssl_ctx_ctrl)(SSL_CTX *, int, long, void *);
-
-int smrt_dyn_ssl_read_ahead(void *ssl_ctx)
-{
-    if (ssl_ctx_ctrl == NULL) {
-        return -1;
-    }
-    ssl_ctx_ctrl((SSL_CTX *)ssl_ctx, SSL_CTRL_SET_READ_AHEAD, 1, NULL);
-    return 0;
-}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
@@ -197,6 +181,12 @@ static int load_all(void)
         snprintf(error, sizeof(error), "cannot load %s (Debian: libcurl4): %s", SMRT_LIBCURL_SONAME, dlerror());
         return -1;
     }
+    /* After libcurl, which brings it in: this only finds it. */
+    void *ssl = dlopen(SMRT_LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (ssl == NULL) {
+        snprintf(error, sizeof(error), "cannot load OpenSSL's %s (Debian: libssl3): %s", SMRT_LIBSSL_SONAME, dlerror());
+        return -1;
+    }
     void *sym;
 #define SMRT_DYN_LOAD(handle, soname, name)                                                                            \
     sym = dlsym(handle, #name);                                                                                        \
@@ -207,13 +197,14 @@ static int load_all(void)
     memcpy(&smrt_dyn.name, &sym, sizeof(sym));
 #define SMRT_DYN_LOAD_CRYPTO(ret, name, args) SMRT_DYN_LOAD(crypto, SMRT_LIBCRYPTO_SONAME, name)
 #define SMRT_DYN_LOAD_CURL(ret, name, args) SMRT_DYN_LOAD(curl, SMRT_LIBCURL_SONAME, name)
+#define SMRT_DYN_LOAD_SSL(ret, name, args) SMRT_DYN_LOAD(ssl, SMRT_LIBSSL_SONAME, name)
     SMRT_CRYPTO_FUNCS(SMRT_DYN_LOAD_CRYPTO)
     SMRT_CURL_FUNCS(SMRT_DYN_LOAD_CURL)
+    SMRT_SSL_FUNCS(SMRT_DYN_LOAD_SSL)
+#undef SMRT_DYN_LOAD_SSL
 #undef SMRT_DYN_LOAD_CURL
 #undef SMRT_DYN_LOAD_CRYPTO
 #undef SMRT_DYN_LOAD
-    sym = dlsym(curl, "SSL_CTX_ctrl"); /* found through libcurl's own dependencies */
-    memcpy(&ssl_ctx_ctrl, &sym, sizeof(sym));
     /* The handles stay open for the life of the process: the table points into them. */
     if (smrt_dyn.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(error, sizeof(error), "curl_global_init failed");

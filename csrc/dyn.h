@@ -34,6 +34,9 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #define SMRT_CRYPTO_FUNCS(X)                                                                                           \
     X(EVP_MD *, EVP_MD_fetch, (OSSL_LIB_CTX *, const char *, const char *))                                            \
@@ -63,7 +66,29 @@
     X(const char *, ERR_reason_error_string, (unsigned long))                                                          \
     X(const char *, ERR_lib_error_string, (unsigned long))                                                             \
     X(void, ERR_clear_error, (void))                                                                                   \
-    X(const char *, OpenSSL_version, (int))
+    X(const char *, OpenSSL_version, (int))                                                                         \
+    X(const char *, X509_verify_cert_error_string, (long))                                                             \
+    X(int, X509_verify_cert, (X509_STORE_CTX *))                                                                       \
+    X(X509 *, X509_STORE_CTX_get0_cert, (const X509_STORE_CTX *))                                                     \
+    X(void, X509_STORE_CTX_set_error, (X509_STORE_CTX *, int))                                                         \
+    X(int, X509_STORE_CTX_get_error, (const X509_STORE_CTX *))                                                         \
+    X(void *, X509_get_ext_d2i, (const X509 *, int, int *, int *))                                                     \
+    X(void, GENERAL_NAMES_free, (GENERAL_NAMES *))                                                                     \
+    X(int, OPENSSL_sk_num, (const OPENSSL_STACK *))                                                                    \
+    X(void *, OPENSSL_sk_value, (const OPENSSL_STACK *, int))                                                          \
+    X(const unsigned char *, ASN1_STRING_get0_data, (const ASN1_STRING *))                                             \
+    X(int, ASN1_STRING_length, (const ASN1_STRING *))                                                                  \
+    X(int, ASN1_STRING_to_UTF8, (unsigned char **, const ASN1_STRING *))                                               \
+    X(X509_NAME *, X509_get_subject_name, (const X509 *))                                                              \
+    X(int, X509_NAME_get_index_by_NID, (const X509_NAME *, int, int))                                                  \
+    X(X509_NAME_ENTRY *, X509_NAME_get_entry, (const X509_NAME *, int))                                                \
+    X(ASN1_STRING *, X509_NAME_ENTRY_get_data, (const X509_NAME_ENTRY *))                                              \
+    X(void, CRYPTO_free, (void *, const char *, int))
+
+/* From libssl (the one libcurl uses, already in the process once libcurl is loaded). */
+#define SMRT_SSL_FUNCS(X)                                                                                              \
+    X(void, SSL_CTX_set_cert_verify_callback, (SSL_CTX *, int (*)(X509_STORE_CTX *, void *), void *))               \
+    X(long, SSL_CTX_ctrl, (SSL_CTX *, int, long, void *))
 
 #define SMRT_CURL_FUNCS(X)                                                                                             \
     X(CURLcode, curl_global_init, (long))                                                                              \
@@ -82,7 +107,8 @@
     X(CURLMcode, curl_multi_perform, (CURLM *, int *))                                                                 \
     X(CURLMcode, curl_multi_poll, (CURLM *, struct curl_waitfd *, unsigned int, int, int *))                           \
     X(CURLMsg *, curl_multi_info_read, (CURLM *, int *))                                                               \
-    X(char *, curl_version, (void))
+    X(char *, curl_version, (void))                                                                                    \
+    X(curl_version_info_data *, curl_version_info, (CURLversion))
 
 /* Start the loader thread (idempotent, returns at once). */
 void smrt_dyn_start(void);
@@ -102,11 +128,6 @@ typedef struct smrt_dyn_shared_crypto {
 } smrt_dyn_shared_crypto;
 const smrt_dyn_shared_crypto *smrt_dyn_shared(void);
 
-/* Turns on read-ahead in libcurl's OpenSSL context `ssl_ctx` (an SSL_CTX *, from a
- * CURLOPT_SSL_CTX_FUNCTION callback), so a TLS record and its header come in one recv.
- * 0, or -1 when libcurl's libssl does not export SSL_CTX_ctrl. No GIL, no exception. */
-int smrt_dyn_ssl_read_ahead(void *ssl_ctx);
-
 /* The fork gate: a short section that may take libcurl's or OpenSSL's global locks runs
  * between smrt_dyn_enter() and smrt_dyn_leave() (shared with other such sections); fork()
  * waits for the sections in progress and holds new ones back until it is done. A section
@@ -117,7 +138,7 @@ void smrt_dyn_leave(void);
 #ifndef SMRT_DIRECT_LINK
 typedef struct smrt_dyn_table {
 #define SMRT_DYN_FIELD(ret, name, args) ret(*name) args;
-    SMRT_CRYPTO_FUNCS(SMRT_DYN_FIELD) SMRT_CURL_FUNCS(SMRT_DYN_FIELD)
+    SMRT_CRYPTO_FUNCS(SMRT_DYN_FIELD) SMRT_CURL_FUNCS(SMRT_DYN_FIELD) SMRT_SSL_FUNCS(SMRT_DYN_FIELD)
 #undef SMRT_DYN_FIELD
 } smrt_dyn_table;
 
@@ -154,6 +175,25 @@ extern smrt_dyn_table smrt_dyn;
 #define ERR_lib_error_string (smrt_dyn.ERR_lib_error_string)
 #define ERR_clear_error (smrt_dyn.ERR_clear_error)
 #define OpenSSL_version (smrt_dyn.OpenSSL_version)
+#define X509_verify_cert_error_string (smrt_dyn.X509_verify_cert_error_string)
+#define X509_verify_cert (smrt_dyn.X509_verify_cert)
+#define X509_STORE_CTX_get0_cert (smrt_dyn.X509_STORE_CTX_get0_cert)
+#define X509_STORE_CTX_set_error (smrt_dyn.X509_STORE_CTX_set_error)
+#define X509_STORE_CTX_get_error (smrt_dyn.X509_STORE_CTX_get_error)
+#define X509_get_ext_d2i (smrt_dyn.X509_get_ext_d2i)
+#define GENERAL_NAMES_free (smrt_dyn.GENERAL_NAMES_free)
+#define OPENSSL_sk_num (smrt_dyn.OPENSSL_sk_num)
+#define OPENSSL_sk_value (smrt_dyn.OPENSSL_sk_value)
+#define ASN1_STRING_get0_data (smrt_dyn.ASN1_STRING_get0_data)
+#define ASN1_STRING_length (smrt_dyn.ASN1_STRING_length)
+#define ASN1_STRING_to_UTF8 (smrt_dyn.ASN1_STRING_to_UTF8)
+#define X509_get_subject_name (smrt_dyn.X509_get_subject_name)
+#define X509_NAME_get_index_by_NID (smrt_dyn.X509_NAME_get_index_by_NID)
+#define X509_NAME_get_entry (smrt_dyn.X509_NAME_get_entry)
+#define X509_NAME_ENTRY_get_data (smrt_dyn.X509_NAME_ENTRY_get_data)
+#define CRYPTO_free (smrt_dyn.CRYPTO_free)
+#define SSL_CTX_set_cert_verify_callback (smrt_dyn.SSL_CTX_set_cert_verify_callback)
+#define SSL_CTX_ctrl (smrt_dyn.SSL_CTX_ctrl)
 #define curl_global_init (smrt_dyn.curl_global_init)
 /* Inside the fork gate (see above): */
 #define curl_easy_init smrt_dyn_curl_easy_init
@@ -174,6 +214,7 @@ extern smrt_dyn_table smrt_dyn;
 #define curl_multi_poll (smrt_dyn.curl_multi_poll)
 #define curl_multi_info_read (smrt_dyn.curl_multi_info_read)
 #define curl_version (smrt_dyn.curl_version)
+#define curl_version_info (smrt_dyn.curl_version_info)
 #endif /* SMRT_DYN_IMPL */
 
 /* libcurl's handle constructors and destructors, inside the fork gate. */

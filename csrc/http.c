@@ -170,15 +170,6 @@ static int on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip,
     return CURL_PREREQFUNC_OK;
 }
 
-/* Read-ahead: OpenSSL otherwise reads a record's 5-byte header and its body in two recvs. */
-static CURLcode on_ssl_ctx(CURL *h, void *ssl_ctx, void *userdata)
-{
-    (void)h;
-    (void)userdata;
-    smrt_dyn_ssl_read_ahead(ssl_ctx);
-    return CURLE_OK;
-}
-
 /* Ask the caller's interrupt callback; remembers a stop. */
 static int interrupted(smrt_conn *c)
 {
@@ -194,6 +185,89 @@ static int interrupted(smrt_conn *c)
 static int interrupt_due(smrt_conn *c, int64_t now)
 {
     return c->interrupt != NULL && now - c->asked_ns >= (int64_t)SMRT_WAIT_SLICE_MS * 1000000LL && interrupted(c);
+}
+
+/* ---- TLS: the origin's name, checked by urllib3's rules (tls.h) --------------------------- */
+
+/* The host of the connection being made (from the request URL, or in direct mode the
+ * origin being connected), as urllib3 compares it: no brackets, no zone, no trailing dot.
+ * 0 when it does not fit. */
+static int tls_host(const smrt_conn *c, char *out, size_t cap)
+{
+    const smrt_buf *u = c->direct ? &c->origin : &c->url;
+    const char *p = u->data ? strstr(u->data, "://") : NULL;
+    if (p == NULL) {
+        return 0;
+    }
+    p += 3;
+    size_t n;
+    if (*p == '[') {
+        const char *end = strchr(++p, ']');
+        if (end == NULL) {
+            return 0;
+        }
+        n = (size_t)(end - p);
+        const char *zone = memchr(p, '%', n);
+        if (zone) {
+            n = (size_t)(zone - p);
+        }
+    } else {
+        n = strcspn(p, ":/?#");
+    }
+    while (n > 0 && p[n - 1] == '.') {
+        n--;
+    }
+    if (n == 0 || n >= cap || memchr(p, '\0', n)) {
+        return 0;
+    }
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 1;
+}
+
+/* Installed in place of OpenSSL's chain verification: the chain first, as botocore's
+ * handshake does, then the name, as urllib3 does right after that handshake. */
+static int on_verify_cert(X509_STORE_CTX *store, void *arg)
+{
+    smrt_conn *c = arg;
+    int ok = X509_verify_cert(store);
+    if (ok <= 0) {
+        /* Kept here: inside a proxy's TLS libcurl may report only a broken connection. */
+        c->tls_error = SMRT_TLS_VERIFY;
+        c->tls_verify_result = X509_STORE_CTX_get_error(store);
+        return ok;
+    }
+    char host[512];
+    int r = tls_host(c, host, sizeof(host)) ? smrt_tls_match_host(X509_STORE_CTX_get0_cert(store), host, &c->tls_names)
+                                            : SMRT_TLS_HOSTNAME;
+    if (r == SMRT_TLS_NONE) {
+        return 1;
+    }
+    /* Anything else (no match, or no memory to say so) refuses the peer. */
+    c->tls_error = r == SMRT_ENOMEM ? SMRT_TLS_HOSTNAME : r;
+    X509_STORE_CTX_set_error(store, X509_V_ERR_HOSTNAME_MISMATCH);
+    return 0;
+}
+
+/* libcurl made the SSL_CTX of a new TLS connection. Through a proxy the first may be the
+ * proxy's own (libcurl checks its name): the origin's comes once the tunnel is up. */
+static CURLcode on_ssl_ctx(CURL *curl, void *sslctx, void *userdata)
+{
+    smrt_conn *c = userdata;
+    if (c->direct) {
+        /* We read the responses: one recv for a record's 5-byte header and its body. */
+        SSL_CTX_set_read_ahead((SSL_CTX *)sslctx, 1);
+    }
+    if (!c->cfg->verify) {
+        return CURLE_OK;
+    }
+    long tunnel = 0;
+    if (c->have_proxy && !c->cfg->proxy_forwarding && c->cfg->proxy && strncmp(c->cfg->proxy, "https://", 8) == 0 &&
+        curl_easy_getinfo(curl, CURLINFO_HTTP_CONNECTCODE, &tunnel) == CURLE_OK && tunnel == 0) {
+        return CURLE_OK;
+    }
+    SSL_CTX_set_cert_verify_callback(sslctx, on_verify_cert, c);
+    return CURLE_OK;
 }
 
 /* ---- connections -------------------------------------------------------------------------- */
@@ -225,6 +299,8 @@ static void conn_destroy(smrt_conn *c)
     smrt_buf_destroy(&c->scratch);
     smrt_buf_destroy(&c->resp_headers);
     smrt_buf_destroy(&c->body);
+    smrt_buf_destroy(&c->tls_names);
+    smrt_buf_destroy(&c->fwd_url);
     /* The cached signing key is secret-derived. */
     memset(c->key, 0, sizeof(c->key));
     free(c);
@@ -265,10 +341,6 @@ static int conn_setup_curl(smrt_conn *c)
     SETOPT(CURLOPT_PREREQDATA, c);
     if (c->direct) {
         SETOPT(CURLOPT_CONNECT_ONLY, 1L);
-        /* Optional: libcurl on another TLS library refuses the option. */
-        if (curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) != CURLE_OK) {
-            curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, NULL);
-        }
     }
     if (cfg->connect_timeout_ms > 0) {
         SETOPT(CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
@@ -277,7 +349,15 @@ static int conn_setup_curl(smrt_conn *c)
         SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
     }
     SETOPT(CURLOPT_SSL_VERIFYPEER, cfg->verify ? 1L : 0L);
-    SETOPT(CURLOPT_SSL_VERIFYHOST, cfg->verify ? 2L : 0L);
+    /* botocore's name check is urllib3's, not libcurl's: made in on_verify_cert when the
+     * SSL_CTX can be hooked; libcurl's own otherwise (never neither). */
+    int hookable = smrt_tls_hookable();
+    int own_name_check = cfg->verify && hookable;
+    if (own_name_check || (hookable && c->direct)) {
+        SETOPT(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+        SETOPT(CURLOPT_SSL_CTX_DATA, c);
+    }
+    SETOPT(CURLOPT_SSL_VERIFYHOST, cfg->verify && !own_name_check ? 2L : 0L);
     if (cfg->ca_bundle) {
         SETOPT(CURLOPT_CAINFO, cfg->ca_bundle);
     }
@@ -286,8 +366,17 @@ static int conn_setup_curl(smrt_conn *c)
     SETOPT(CURLOPT_PROXY, cfg->proxy ? cfg->proxy : "");
     if (cfg->proxy) {
         SETOPT(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+        /* The policy botocore (urllib3) applies to an https proxy, decided by the Python layer. */
+        SETOPT(CURLOPT_PROXY_SSL_VERIFYPEER, cfg->proxy_verify ? 1L : 0L);
+        SETOPT(CURLOPT_PROXY_SSL_VERIFYHOST, cfg->proxy_verify ? 2L : 0L);
         if (cfg->proxy_ca_bundle) {
             SETOPT(CURLOPT_PROXY_CAINFO, cfg->proxy_ca_bundle);
+        }
+        if (cfg->proxy_client_cert) {
+            SETOPT(CURLOPT_PROXY_SSLCERT, cfg->proxy_client_cert);
+            if (cfg->proxy_client_key) {
+                SETOPT(CURLOPT_PROXY_SSLKEY, cfg->proxy_client_key);
+            }
         }
     }
     if (cfg->client_cert) {
@@ -322,8 +411,8 @@ static smrt_conn *conn_new(const smrt_http_config *cfg)
     if (c->rng[0] == 0 && c->rng[1] == 0) {
         c->rng[1] = 1;
     }
-    c->have_proxy = cfg->proxy != NULL;
-    c->direct = cfg->proxy == NULL;
+    c->have_proxy = cfg->proxy != NULL || cfg->proxy_forwarding != NULL;
+    c->direct = !c->have_proxy;
     c->sock = CURL_SOCKET_BAD;
     if (smrt_crypto_init(&c->crypto) != SMRT_OK) {
         goto error;
@@ -338,18 +427,21 @@ error:
     return NULL;
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
+/* The config's strings, for copying and freeing them alike. */
+#define CONFIG_STRINGS(cfg)                                                                                            \
+    {&(cfg)->ca_bundle,         &(cfg)->proxy,            &(cfg)->proxy_ca_bundle,                                     \
+     &(cfg)->proxy_client_cert, &(cfg)->proxy_client_key, &(cfg)->proxy_forwarding,                                    \
+     &(cfg)->proxy_authorization, &(cfg)->client_cert,    &(cfg)->client_key}
 
 static void config_free(smrt_http_config *cfg)
 {
-    free((char *)cfg->ca_bundle);
-    free((char *)cfg->proxy);
-    free((char *)cfg->proxy_ca_bundle);
-    free((char *)cfg->client_cert);
-    free((char *)cfg->client_key);
+    const char **strings[] = CONFIG_STRINGS(cfg);
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        if (*strings[i] && strings[i] == &cfg->proxy_authorization) {
+            explicit_bzero((char *)*strings[i], strlen(*strings[i])); /* a credential */
+        }
+        free((char *)*strings[i]);
+    }
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -363,14 +455,14 @@ smrt_pool *smrt_pool_new(const smrt_http_config *cfg)
         return NULL;
     }
     p->cfg = *cfg;
-    p->cfg.ca_bundle = dup_or_null(cfg->ca_bundle);
-    p->cfg.proxy = dup_or_null(cfg->proxy);
-    p->cfg.proxy_ca_bundle = dup_or_null(cfg->proxy_ca_bundle);
-    p->cfg.client_cert = dup_or_null(cfg->client_cert);
-    p->cfg.client_key = dup_or_null(cfg->client_key);
-    if ((cfg->ca_bundle && !p->cfg.ca_bundle) || (cfg->proxy && !p->cfg.proxy) ||
-        (cfg->proxy_ca_bundle && !p->cfg.proxy_ca_bundle) || (cfg->client_cert && !p->cfg.client_cert) ||
-        (cfg->client_key && !p->cfg.client_key)) {
+    const char **copies[] = CONFIG_STRINGS(&p->cfg);
+    int failed = 0;
+    for (size_t i = 0; i < sizeof(copies) / sizeof(copies[0]); i++) {
+        if (*copies[i] && (*copies[i] = strdup(*copies[i])) == NULL) {
+            failed = 1;
+        }
+    }
+    if (failed) {
         config_free(&p->cfg);
         free(p);
         return NULL;
@@ -503,6 +595,49 @@ int smrt_conn_header_add(smrt_conn *c, const char *name, size_t name_len, const 
     return SMRT_OK;
 }
 
+/* A TLS set-up that failed: whose it was, and what the Python layer needs to word it as
+ * botocore does (c->tls_error and the rest, http.h). */
+static smrt_xfer_kind tls_failure(smrt_conn *c, CURLcode rc, int have_proxy)
+{
+    long tunnel = 0;
+    if (have_proxy && (c->cfg->proxy_forwarding || c->curl == NULL ||
+                       curl_easy_getinfo(c->curl, CURLINFO_HTTP_CONNECTCODE, &tunnel) != CURLE_OK || tunnel == 0)) {
+        /* No tunnel yet (or none to be made): the TLS was the proxy's. urllib3 makes any
+         * failure before it has connected to the proxy a ProxyError. */
+        c->tls_error = SMRT_TLS_NONE;
+        return SMRT_XFER_PROXY_ERROR;
+    }
+    if (c->tls_error == SMRT_TLS_VERIFY) { /* on_verify_cert saw it */
+        snprintf(c->errbuf, sizeof(c->errbuf), "%s", X509_verify_cert_error_string(c->tls_verify_result));
+        return SMRT_XFER_SSL_ERROR;
+    }
+    if (c->tls_error == SMRT_TLS_HOSTNAME || c->tls_error == SMRT_TLS_WILDCARDS) {
+        return SMRT_XFER_SSL_ERROR;
+    }
+    long result = X509_V_OK;
+    switch (rc) {
+    case CURLE_SSL_CACERT_BADFILE:
+        c->tls_error = SMRT_TLS_CA_FILE;
+        break;
+    case CURLE_SSL_CERTPROBLEM:
+        c->tls_error = SMRT_TLS_CLIENT_CERT;
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        /* libcurl's own verification (its SSL_CTX could not be hooked). */
+        if (c->curl && curl_easy_getinfo(c->curl, CURLINFO_SSL_VERIFYRESULT, &result) == CURLE_OK &&
+            result != X509_V_OK) {
+            /* Python's ssl module words it with the same OpenSSL string. */
+            c->tls_error = SMRT_TLS_VERIFY;
+            c->tls_verify_result = result;
+            snprintf(c->errbuf, sizeof(c->errbuf), "%s", X509_verify_cert_error_string(result));
+        }
+        break;
+    default:
+        break;
+    }
+    return SMRT_XFER_SSL_ERROR;
+}
+
 static smrt_xfer_kind classify(smrt_conn *c, CURLcode rc, int have_proxy)
 {
     switch (rc) {
@@ -538,7 +673,7 @@ static smrt_xfer_kind classify(smrt_conn *c, CURLcode rc, int have_proxy)
     case CURLE_SSL_INVALIDCERTSTATUS:
     case CURLE_SSL_CRL_BADFILE:
     case CURLE_SSL_SHUTDOWN_FAILED:
-        return SMRT_XFER_SSL_ERROR;
+        return tls_failure(c, rc, have_proxy);
     case CURLE_PROXY:
         return SMRT_XFER_PROXY_ERROR;
     case CURLE_OUT_OF_MEMORY:
@@ -988,9 +1123,50 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
     return result;
 }
 
+/* urllib3's use_forwarding_for_https: the request goes over TLS to the proxy itself, the
+ * whole URL as its target (absolute form), the Host header the origin's, the proxy's
+ * credentials in a Proxy-Authorization header; no CONNECT. libcurl sees the proxy as the
+ * server (its URL the proxy's, its request target ours). */
+static smrt_xfer_kind forward_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
+                                      const void *body, size_t body_len)
+{
+    const char *netloc = strstr(url, "://");
+    const char *path = netloc ? memchr(netloc + 3, '/', url_len - (size_t)(netloc + 3 - url)) : NULL;
+    if (path == NULL) {
+        snprintf(c->errbuf, sizeof(c->errbuf), "URL without a path");
+        return SMRT_XFER_OTHER;
+    }
+    smrt_buf_clear(&c->fwd_url);
+    if (smrt_buf_append_str(&c->fwd_url, c->cfg->proxy_forwarding) != SMRT_OK ||
+        smrt_buf_append(&c->fwd_url, path, url_len - (size_t)(path - url)) != SMRT_OK) {
+        return SMRT_XFER_NOMEM;
+    }
+    const char *auth = c->cfg->proxy_authorization;
+    if (auth && smrt_conn_header_add(c, "Proxy-Authorization", 19, auth, strlen(auth)) != SMRT_OK) {
+        snprintf(c->errbuf, sizeof(c->errbuf), "too many request headers");
+        return SMRT_XFER_OTHER;
+    }
+    if (curl_easy_setopt(c->curl, CURLOPT_REQUEST_TARGET, url) != CURLE_OK) {
+        snprintf(c->errbuf, sizeof(c->errbuf), "libcurl rejected the request target");
+        return SMRT_XFER_OTHER;
+    }
+    smrt_xfer_kind k = curl_perform(c, method, c->fwd_url.data, c->fwd_url.len, body, body_len);
+    /* Errors name the request's URL, as botocore's do (the next call sets libcurl's again). */
+    smrt_buf_clear(&c->url);
+    if (smrt_buf_append(&c->url, url, url_len) != SMRT_OK) {
+        return SMRT_XFER_NOMEM;
+    }
+    return k;
+}
+
 smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
                                  const void *body, size_t body_len)
 {
+    c->tls_error = SMRT_TLS_NONE;
+    c->tls_verify_result = 0;
+    if (c->cfg->proxy_forwarding) {
+        return forward_perform(c, method, url, url_len, body, body_len);
+    }
     if (!c->direct) {
         return curl_perform(c, method, url, url_len, body, body_len);
     }

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "sigv4.h"
+#include "tls.h"
 
 /* Transport settings, copied into the pool at creation (the pool owns its copies). */
 typedef struct smrt_http_config {
@@ -26,7 +27,16 @@ typedef struct smrt_http_config {
     int verify;            /* verify the peer certificate and host name */
     const char *ca_bundle; /* CA file or directory; NULL: libcurl's default store */
     const char *proxy;     /* proxy URL; NULL: no proxy (the environment is not consulted) */
-    const char *proxy_ca_bundle;
+    const char *proxy_ca_bundle; /* NULL: libcurl's default store */
+    int proxy_verify;            /* verify an https proxy's certificate and name */
+    const char *proxy_client_cert; /* for an https proxy: PEM certificate (and key) */
+    const char *proxy_client_key;
+    /* An https proxy to which requests for https URLs are sent in absolute form over TLS
+     * (urllib3's use_forwarding_for_https): no CONNECT tunnel. `proxy` is then NULL,
+     * `proxy_forwarding` the proxy's scheme://host:port, and the TLS settings (verify,
+     * ca_bundle, client_cert) are those of the connection to the proxy. */
+    const char *proxy_forwarding;
+    const char *proxy_authorization; /* its Proxy-Authorization value, or NULL (a secret) */
     const char *client_cert; /* PEM certificate (and key, if client_key is NULL) */
     const char *client_key;
     size_t max_idle; /* idle handles kept for reuse (max_pool_connections) */
@@ -77,6 +87,7 @@ typedef struct smrt_conn {
     int key_valid;
     /* Request scratch, reused across calls. */
     smrt_buf url;     /* the URL last given to libcurl */
+    smrt_buf fwd_url; /* proxy_forwarding: the proxy's origin and the request's path */
     smrt_buf hdr_buf; /* "Name: value" lines, NUL-separated */
     size_t hdr_offsets[SMRT_MAX_REQUEST_HEADERS];
     unsigned char hdr_kind[SMRT_MAX_REQUEST_HEADERS]; /* SMRT_HDR_* */
@@ -109,6 +120,11 @@ typedef struct smrt_conn {
     int interrupted;             /* the callback said stop */
     int64_t asked_ns;            /* when the callback was last asked */
     int sock_timeo_ms;           /* SO_RCVTIMEO/SO_SNDTIMEO of the (blocking) direct socket */
+    /* TLS: why the last transfer's TLS set-up failed (smrt_tls_error), the X509_V_ERR_* code
+     * for SMRT_TLS_VERIFY, the certificate's names for SMRT_TLS_HOSTNAME/WILDCARDS (tls.h). */
+    int tls_error;
+    long tls_verify_result;
+    smrt_buf tls_names;
     char errbuf[CURL_ERROR_SIZE];
     uint64_t rng[2]; /* xorshift128+ state, seeded from getrandom() */
     uint64_t fork_gen;

@@ -689,6 +689,9 @@ static int module_exec(PyObject *module)
             return -1;
         }
     }
+    if ((st->log_key = PyUnicode_InternFromString(SMRT_LOG_KEY)) == NULL) {
+        return -1;
+    }
     st->empty_bytes = PyBytes_FromStringAndSize(NULL, 0);
     st->empty_tuple = PyTuple_New(0);
     st->zero = PyLong_FromLong(0);
@@ -729,6 +732,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->body_slot_length);
     Py_VISIT(st->body_slot_read);
     Py_VISIT(st->hooks);
+    Py_VISIT(st->log_cache);
     return 0;
 }
 
@@ -744,6 +748,8 @@ static int module_clear(PyObject *module)
     Py_CLEAR(st->body_slot_length);
     Py_CLEAR(st->body_slot_read);
     Py_CLEAR(st->hooks);
+    Py_CLEAR(st->log_cache);
+    Py_CLEAR(st->log_key);
     Py_CLEAR(st->empty_bytes);
     Py_CLEAR(st->empty_tuple);
     Py_CLEAR(st->zero);

@@ -186,6 +186,33 @@ static int standard_retryable(const smrt_retry *r, const smrt_attempt *a)
     return code_in(a->error_code, STANDARD_TRANSIENT_CODES) || smrt_retry_is_throttling(r, a);
 }
 
+const char *smrt_retry_reason(const smrt_retry *r, const smrt_attempt *a)
+{
+    if (r->mode == SMRT_RETRY_LEGACY) {
+        if (!legacy_retryable(a)) {
+            return NULL;
+        }
+        if (a->kind != SMRT_XFER_OK) {
+            return "exception";
+        }
+        return a->status == 400 ? "status and code" : "status";
+    }
+    if (!standard_retryable(r, a)) {
+        return NULL;
+    }
+    if (a->kind != SMRT_XFER_OK) {
+        return "exception";
+    }
+    /* standard_retryable's order: status, transient code, then throttling. */
+    if (a->status == 500 || a->status == 502 || a->status == 503 || a->status == 504) {
+        return "transient status";
+    }
+    if (code_in(a->error_code, STANDARD_TRANSIENT_CODES)) {
+        return "transient code";
+    }
+    return code_in(a->error_code, STANDARD_THROTTLING) ? "throttling code" : "throttling status";
+}
+
 smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a)
 {
     smrt_retry_decision d = {0, 0.0, -1.0, 0, 0};

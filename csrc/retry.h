@@ -52,6 +52,13 @@ int smrt_retry_max_attempts(const smrt_retry *r);
 /* After an attempt that failed (a transport error, or a status of 300 or more). */
 smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a);
 
+/* Which of the mode's rules makes the attempt retryable, as a fixed token for the logs
+ * (sagemaker_rt_c/_log.py words them): "exception", "transient status", "transient code",
+ * "throttling code", "throttling status" (standard and adaptive), or "exception", "status",
+ * "status and code" (legacy); NULL when no rule matches. It says nothing of attempts left or
+ * of the quota: smrt_retry_on_failure decides. */
+const char *smrt_retry_reason(const smrt_retry *r, const smrt_attempt *a);
+
 /* The delay for decision `d` given a uniform draw `r` in [0, 1). */
 double smrt_retry_delay(const smrt_retry_decision *d, double r);
 

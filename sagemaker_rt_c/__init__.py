@@ -8,8 +8,8 @@
 
 Importing this package is cheap (about 1 ms): it loads what creating a client needs, and
 starts loading libcurl and OpenSSL in a background thread. What only some calls need
-(exceptions, which import botocore's for compatibility; presigning; sagemaker_rt_c.auth)
-loads on first use.
+(exceptions, which import botocore's for compatibility; presigning; sagemaker_rt_c.auth;
+``logging``, which this package never imports before its user does) loads on first use.
 """
 
 __version__ = "0.1.0"
@@ -22,6 +22,7 @@ from .session import Session, _default_session  # noqa: E402
 __all__ = [
     "client",
     "from_boto3",
+    "set_stream_logger",
     "Session",
     "Config",
     "SageMakerRuntime",
@@ -74,14 +75,55 @@ def from_boto3(session_or_client, **overrides):
     return _from_boto3(session_or_client, **overrides)
 
 
+def set_stream_logger(name="sagemaker_rt_c", level=10, format_string=None):
+    """Add a stream handler for the given name and level to the logging module, as
+    ``boto3.set_stream_logger`` does. By default, this logs all of this package's messages
+    (``sagemaker_rt_c.*``: the requests, responses, retry decisions and where the
+    credentials came from) to ``stderr``.
+
+        >>> import logging, sagemaker_rt_c
+        >>> sagemaker_rt_c.set_stream_logger('sagemaker_rt_c.retries', logging.INFO)
+
+    ``level`` defaults to ``logging.DEBUG`` (10); ``format_string`` to boto3's
+    ``"%(asctime)s %(name)s [%(levelname)s] %(message)s"``. ``''`` logs everything.
+
+    Unlike botocore's wire trace, no record holds a credential, a token, the Authorization
+    header, a signature or a request body (README "Debug logging"); response bodies of
+    errors are logged, as botocore logs them.
+    """
+    import logging
+
+    from . import _log
+
+    _log.set_up(logging)
+    if format_string is None:
+        format_string = "%(asctime)s %(name)s [%(levelname)s] %(message)s"
+
+    logger = logging.getLogger(name)
+    logger.setLevel(level)
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    formatter = logging.Formatter(format_string)
+    handler.setFormatter(formatter)
+    logger.addHandler(handler)
+
+
 def __getattr__(name):
-    # Lazy: exceptions imports botocore's classes to subclass them; auth is for few users.
+    # Lazy: exceptions imports botocore's classes to subclass them; auth is for few users;
+    # NullHandler (logging's, re-exported as boto3 does) would import logging.
     if name in ("exceptions", "auth"):
         import importlib
 
         return importlib.import_module("." + name, __name__)
+    if name == "NullHandler":
+        import logging
+
+        from . import _log
+
+        _log.set_up(logging)
+        return logging.NullHandler
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + ["exceptions", "auth"])
+    return sorted(list(globals()) + ["exceptions", "auth", "NullHandler"])

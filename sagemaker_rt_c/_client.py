@@ -4,7 +4,8 @@
 also holds the hooks the C core calls on the slow paths (errors, validation failures).
 """
 
-from . import _core
+from . import _core, _log
+from ._tls import ssl_error, transport_kwargs
 from ._urls import EndpointURL
 from .config import is_unsigned
 from .response import StreamingBody
@@ -63,9 +64,22 @@ class SageMakerRuntime(_core.Client):
         signer_error = None
         if signature_version not in (None, "v4") and not is_unsigned(signature_version):
             signer_error = ("signature", signature_version)  # unknown to botocore too
+        scheme = settings.endpoint_url.partition(":")[0].lower()
+        transport, proxy_error = transport_kwargs(settings, scheme)
+        if proxy_error is not None:
+            proxy_error = ("proxies_config", proxy_error)
+        signed = not is_unsigned(getattr(settings.config, "signature_version", None))
+        port_error = endpoint.call_error if (endpoint.call_error or ("",))[0] == "port" else None
         # What makes boto3 fail each call, in its order: the signature version (choosing a
-        # signer), the port (signing), the scheme and the pool size (urllib3).
-        self._call_error_info = signer_error or endpoint.call_error or pool_error
+        # signer), the port (signing; unsigned, urllib3 finds it later), the proxy's SSL
+        # context, the scheme and the pool size (urllib3).
+        self._call_error_info = (
+            signer_error
+            or (port_error if signed else None)
+            or proxy_error
+            or endpoint.call_error
+            or pool_error
+        )
         wire = {}
         if self._call_error_info is not None:
             wire["call_error"] = True
@@ -76,15 +90,6 @@ class SageMakerRuntime(_core.Client):
                 wire_host=endpoint.wire_host,
                 wire_label_escape=endpoint.label_escape,
             )
-        verify = settings.verify
-        ca_bundle = verify if isinstance(verify, str) else None
-        cert = settings.client_cert
-        client_cert = client_key = None
-        if isinstance(cert, (tuple, list)):
-            client_cert, client_key = cert
-        elif cert:
-            client_cert = cert
-        proxies_config = settings.proxies_config or {}
         config = settings.config
         super().__init__(
             url_prefix=endpoint.url_prefix,
@@ -98,12 +103,6 @@ class SageMakerRuntime(_core.Client):
             read_timeout=float(settings.read_timeout or 0),
             max_pool_connections=max_pool,
             tcp_keepalive=bool(settings.tcp_keepalive),
-            verify=verify is not False,
-            ca_bundle=ca_bundle,
-            proxy=settings.proxy_url,
-            proxy_ca_bundle=proxies_config.get("proxy_ca_bundle"),
-            client_cert=client_cert,
-            client_key=client_key,
             retry_mode=settings.retry_mode,
             max_attempts=int(settings.max_attempts),
             retry_read_timeouts=(getattr(config, "retries", None) or {}).get(
@@ -111,9 +110,12 @@ class SageMakerRuntime(_core.Client):
             ),
             parameter_validation=bool(settings.parameter_validation),
             unsigned_requests=is_unsigned(getattr(config, "signature_version", None)),
+            **transport,
             **wire,
         )
         self._unsigned = is_unsigned(getattr(config, "signature_version", None))
+        # Whether generate_presigned_url may try C first: all fixed once the client is made.
+        self._presign_in_c = self._call_error_info is None and endpoint.plain and not self._unsigned
         self._credentials = settings.credentials
         if self._unsigned:
             pass  # requests go out unsigned: no credentials are loaded or used
@@ -125,6 +127,12 @@ class SageMakerRuntime(_core.Client):
             frozen = self._credentials.get_frozen_credentials()
             self._set_credentials(frozen.access_key, frozen.secret_key, frozen.token)
         self._settings = settings
+        _log.debug(
+            _log.ENDPOINT,
+            "Setting %s timeout as %s",
+            "runtime.sagemaker",
+            (settings.config.connect_timeout, settings.config.read_timeout),
+        )
         self.meta = ClientMeta(
             settings.region_name,
             settings.endpoint_url,
@@ -153,9 +161,12 @@ class SageMakerRuntime(_core.Client):
         else:
             self._set_credentials(frozen.access_key, frozen.secret_key, frozen.token, refresh_at)
 
-    def _transport_error(self, kind, url, message):
-        # Called by the C core when a transfer fails. botocore names its own request URL.
+    def _transport_error(self, kind, url, message, tls=None):
+        # Called by the C core when a transfer fails (`tls`: why a TLS set-up failed, see
+        # csrc/client.c tls_detail). botocore names its own request URL.
         url = self._endpoint.request_url_from_wire(url)
+        if kind == "ssl":
+            return ssl_error(url, message, tls, self._settings)
         return _transport_error(kind, url, message, self._settings.proxy_url)
 
     def _call_error(self, endpoint_name):
@@ -172,6 +183,8 @@ class SageMakerRuntime(_core.Client):
             frozen = creds.get_frozen_credentials() if creds is not None else None
             if frozen is None or frozen.access_key is None:
                 raise exc.NoCredentialsError()
+        if kind == "proxies_config":
+            raise detail
         if kind == "pool":
             raise exc.HTTPClientError(error=_TransportDetail(detail))
         if kind == "port" and not self._unsigned:
@@ -222,11 +235,9 @@ class SageMakerRuntime(_core.Client):
             ExpiresIn = 3600
         if (
             ClientMethod == "invoke_endpoint"
-            and self._call_error_info is None
-            and self._endpoint.plain
+            and self._presign_in_c
             and type(ExpiresIn) is int
             and Params is not None
-            and not self._unsigned
         ):
             # The common case in C (empty Body, valid parameters); None means "not here".
             url = self._presign(Params, ExpiresIn, HttpMethod)
@@ -373,5 +384,8 @@ def _no_credentials():
 
 
 import sys as _sys  # noqa: E402
+
+# The C core's logging hooks live with the rest of the logging (csrc/log.c calls them here).
+from ._log import _log_attempt, _log_refresh, _log_request, _log_response  # noqa: E402,F401
 
 _core._install(StreamingBody, _sys.modules[__name__])

@@ -20,7 +20,7 @@ import os
 import random
 import time
 
-from . import _resolve
+from . import _log, _resolve
 from .config import UNSIGNED, Config, is_unsigned
 
 __all__ = ["NestedClient", "ResponseParserError", "resolve", "validate_params", "error_class"]
@@ -222,6 +222,7 @@ def resolve(
             fips_config = Config(use_fips_endpoint=True)
             config = config.merge(fips_config) if config is not None else fips_config
             _resolve._warn(
+                "sagemaker_rt_c.client",
                 "transforming region from %s to %s and setting use_fips_endpoint to true. "
                 "client should not be configured with a fips psuedo region.",
                 region_name,
@@ -458,28 +459,34 @@ def _throttled(mode, service_name, operation_name, status, code):
 
 
 def _retryable(mode, service_name, operation_name, status, code, exception):
+    """Which of botocore's rules retries this outcome, named as csrc/retry.c's
+    smrt_retry_reason names them (plus "idp": STS's IDPCommunicationError in standard mode),
+    for the logs; None when none does."""
     from . import exceptions as exc
 
     if exception is not None:
         if mode == "legacy":
-            return isinstance(
-                exception, (exc.ConnectionError, exc.ConnectionClosedError, exc.ReadTimeoutError)
-            )
-        return isinstance(exception, (exc.ConnectionError, exc.HTTPClientError))
+            retried = (exc.ConnectionError, exc.ConnectionClosedError, exc.ReadTimeoutError)
+        else:
+            retried = (exc.ConnectionError, exc.HTTPClientError)
+        return "exception" if isinstance(exception, retried) else None
     if mode == "legacy":
         if status in (429, 500, 502, 503, 504, 509):
-            return True
+            return "status"
         if status == 400 and (
             code in _LEGACY_THROTTLES or (service_name == "sts" and code == "IDPCommunicationError")
         ):
-            return True
-        return False
-    return (
-        status in (500, 502, 503, 504)
-        or code in _STANDARD_TRANSIENT_CODES
-        or _throttled(mode, service_name, operation_name, status, code)
-        or (service_name == "sts" and code == "IDPCommunicationError")
-    )
+            return "status and code"
+        return None
+    if status in (500, 502, 503, 504):
+        return "transient status"
+    if code in _STANDARD_TRANSIENT_CODES:
+        return "transient code"
+    if _throttled(mode, service_name, operation_name, status, code):
+        return "throttling code" if code in _STANDARD_THROTTLES else "throttling status"
+    if service_name == "sts" and code == "IDPCommunicationError":
+        return "idp"
+    return None
 
 
 def _backoff(mode, service_name, operation_name, attempt, status, code, response):
@@ -495,6 +502,40 @@ def _backoff(mode, service_name, operation_name, attempt, status, code, response
         if retry_after is not None:
             delay = max(delay, min(retry_after, delay + 5))
     return delay
+
+
+def _log_outcome(
+    mode,
+    attempt,
+    max_attempts,
+    operation,
+    response,
+    exception=None,
+    code=None,
+    reason=None,
+    retried=False,
+    delay=0.0,
+):
+    # Status, request id and the retry decision: never headers or bodies (credentials).
+    if response is not None:
+        headers = response.headers
+        request_id = headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
+        _log.response_summary(attempt, max_attempts, response.status, request_id, code)
+    else:
+        _log.no_response(attempt, max_attempts, exception)
+    _log.retry_decision(
+        mode,
+        attempt,
+        max_attempts,
+        reason,
+        retried,
+        delay,
+        operation=operation,
+        status=response.status if response is not None else None,
+        code=code,
+        exc=exception,
+        quota=False,
+    )
 
 
 def _sleep(seconds):
@@ -537,6 +578,10 @@ class NestedClient:
         while True:
             attempt += 1
             method, url, headers, body = build_request(settings.endpoint_url)
+            if attempt == 1:
+                # No headers (an SSO bearer token is one) and no body (tokens, secrets).
+                request = {"method": method, "url": url, "body": _log.body_size(len(body or b""))}
+                _log.request_made(operation_name, request)
             # botocore 1.44 seeds `max` from the first attempt on, except in legacy mode.
             request_header = (
                 "attempt=1"
@@ -568,6 +613,7 @@ class NestedClient:
             except (exc.ConnectionError, exc.HTTPClientError) as e:
                 exception = e
             if response is not None and response.status < 300:
+                _log_outcome(mode, attempt, max_attempts, operation_name, response)
                 return response
             status = code = None
             if response is not None:
@@ -576,8 +622,24 @@ class NestedClient:
                 code = parsed.get("Error", {}).get("Code")
             service = settings.service_name
             retryable = _retryable(mode, service, operation_name, status, code, exception)
-            if attempt < max_attempts and retryable:
-                _sleep(_backoff(mode, service, operation_name, attempt, status, code, response))
+            retried = attempt < max_attempts and retryable is not None
+            delay = 0.0
+            if retried:
+                delay = _backoff(mode, service, operation_name, attempt, status, code, response)
+            _log_outcome(
+                mode,
+                attempt,
+                max_attempts,
+                operation_name,
+                response,
+                exception,
+                code,
+                retryable,
+                retried,
+                delay,
+            )
+            if retried:
+                _sleep(delay)
                 continue
             if exception is not None:
                 raise exception

@@ -25,6 +25,7 @@ Deliberate differences from botocore:
 
 import os
 
+from . import _log
 from .credentials import (
     ConfigProvider,
     CredentialProvider,
@@ -155,6 +156,8 @@ class CachedCredentialFetcher:
         if response is None:
             response = self._get_credentials()
             self._write_to_cache(response)
+        else:
+            _log.debug(_log.CREDENTIALS, "Credentials for role retrieved from cache.")
         creds = response["Credentials"]
         return {
             "access_key": creds["AccessKeyId"],
@@ -171,6 +174,7 @@ class CachedCredentialFetcher:
             creds = deepcopy(self._cache[self._cache_key])
             if not self._is_expired(creds):
                 return creds
+            _log.debug(_log.CREDENTIALS, "Credentials were found in cache, but they are expired.")
         return None
 
     def _write_to_cache(self, response):
@@ -482,6 +486,7 @@ class InstanceMetadataProvider(CredentialProvider):
         metadata = fetcher.retrieve_iam_role_credentials()
         if not metadata:
             return None
+        _log.info(_log.CREDENTIALS, "Found credentials from IAM Role: %s", metadata["role_name"])
         return RefreshableCredentials.create_from_metadata(
             metadata,
             method=self.METHOD,
@@ -507,6 +512,7 @@ class OriginalEC2Provider(CredentialProvider):
         full_path = os.path.expanduser(self._environ["AWS_CREDENTIAL_FILE"])
         creds = self._parser(full_path)
         if self.ACCESS_KEY in creds:
+            _log.info(_log.CREDENTIALS, "Found credentials in AWS_CREDENTIAL_FILE.")
             # The EC2 tools' file has no session token.
             return Credentials(creds[self.ACCESS_KEY], creds[self.SECRET_KEY], method=self.METHOD)
         return None
@@ -551,6 +557,9 @@ class BotoProvider(CredentialProvider):
             if "Credentials" in config:
                 credentials = config["Credentials"]
                 if "aws_access_key_id" in credentials:
+                    _log.info(
+                        _log.CREDENTIALS, "Found credentials in boto config file: %s", filename
+                    )
                     access_key, secret_key = self._extract_creds_from_mapping(
                         credentials, "aws_access_key_id", "aws_secret_access_key"
                     )

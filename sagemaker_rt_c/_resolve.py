@@ -820,10 +820,10 @@ def _normalize_verify(verify):
     return True
 
 
-def _warn(message, *args):
-    import logging
+def _warn(logger, message, *args):
+    from . import _log
 
-    logging.getLogger("sagemaker_rt_c").warning(message, *args)
+    _log.warning(logger, message, *args)
 
 
 def _mask_url(url):
@@ -1146,6 +1146,7 @@ def _config_kwargs(
         appid = view.get("user_agent_appid")
     if appid is not None and len(appid) > _USERAGENT_APPID_MAXLEN:
         _warn(
+            "sagemaker_rt_c.args",
             "The configured value for user_agent_appid exceeds the maximum length of %d "
             "characters.",
             _USERAGENT_APPID_MAXLEN,
@@ -1334,6 +1335,7 @@ def resolve_client_settings(
             fips_config = Config(use_fips_endpoint=True)
             config = config.merge(fips_config) if config is not None else fips_config
             _warn(
+                "sagemaker_rt_c.client",
                 "transforming region from %s to %s and setting use_fips_endpoint to true. "
                 "client should not be configured with a fips psuedo region.",
                 region_name,

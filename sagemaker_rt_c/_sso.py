@@ -15,6 +15,7 @@ raises ``UnauthorizedSSOTokenError`` without calling the portal.
 
 import os
 
+from . import _log
 from ._nested import NestedClient, validate_params
 
 __all__ = [
@@ -211,9 +212,8 @@ class DeferredRefreshableToken:
             self._next_refresh = now + timedelta(seconds=self._attempt_timeout)
             self._frozen_token = self._refresh_using()
         except Exception:
-            from .credentials import _logger
-
-            _logger().warning(
+            _log.warning(
+                _log.TOKENS,
                 "Refreshing token failed during the %s refresh period.",
                 refresh_type,
                 exc_info=True,
@@ -356,9 +356,7 @@ class SSOTokenProvider:
             return self._attempt_create_token(token)
         except ClientError:
             # botocore keeps the cached token when the refresh is refused.
-            from .credentials import _logger
-
-            _logger().warning("SSO token refresh attempt failed", exc_info=True)
+            _log.warning(_log.TOKENS, "SSO token refresh attempt failed", exc_info=True)
             return None
 
     def _refresher(self):

@@ -47,6 +47,8 @@ import os
 import sys
 import time
 
+from . import _log
+
 __all__ = [
     "Credentials",
     "ReadOnlyCredentials",
@@ -503,7 +505,10 @@ class RefreshableCredentials(Credentials):
             return False
         if refresh_in is None:
             refresh_in = self._advisory_refresh_timeout
-        return self._seconds_remaining() < refresh_in
+        if self._seconds_remaining() >= refresh_in:
+            return False
+        _log.debug(_log.CREDENTIALS, "Credentials need to be refreshed.")
+        return True
 
     def _is_expired(self):
         return self.refresh_needed(refresh_in=0)
@@ -534,7 +539,8 @@ class RefreshableCredentials(Credentials):
             metadata = self._refresh_using()
         except Exception:
             period_name = "mandatory" if is_mandatory else "advisory"
-            _logger().warning(
+            _log.warning(
+                _log.CREDENTIALS,
                 "Refreshing temporary credentials failed during %s refresh period.",
                 period_name,
                 exc_info=True,
@@ -553,7 +559,7 @@ class RefreshableCredentials(Credentials):
             self._staged_expiry_time = None
         if self._is_expired():
             msg = "Credentials were refreshed, but the refreshed credentials are still expired."
-            _logger().warning(msg)
+            _log.warning(_log.CREDENTIALS, msg)
             raise RuntimeError(msg)
 
     @staticmethod
@@ -581,6 +587,9 @@ class RefreshableCredentials(Credentials):
         self.token = data["token"]
         self._staged_expiry_time = _parse_timestamp(data["expiry_time"])
         self.account_id = data.get("account_id")
+        _log.debug(
+            _log.CREDENTIALS, "Retrieved credentials will expire at: %s", self._staged_expiry_time
+        )
         self._normalize()
 
     def _publish_refresh(self):
@@ -625,12 +634,6 @@ class DeferredRefreshableCredentials(RefreshableCredentials):
         if self._frozen_credentials is None:
             return True
         return super().refresh_needed(refresh_in)
-
-
-def _logger():
-    import logging
-
-    return logging.getLogger(__name__)
 
 
 # --- shared config / credentials files (botocore.configloader) -----------------------------
@@ -924,6 +927,7 @@ class EnvProvider(CredentialProvider):
     def load(self):
         if not self.environ.get(self._mapping["access_key"], ""):
             return None
+        _log.info(_log.CREDENTIALS, "Found credentials in environment variables.")
         fetcher = self._create_credentials_fetcher()
         credentials = fetcher(require_expiry=False)
         expiry_time = credentials["expiry_time"]
@@ -1019,6 +1023,11 @@ class SharedCredentialProvider(CredentialProvider):
             return None
         config = available[self._profile_name]
         if "aws_access_key_id" in config:
+            _log.info(
+                _log.CREDENTIALS,
+                "Found credentials in shared credentials file: %s",
+                self._creds_filename,
+            )
             return _profile_credentials(self, config)
         return None
 
@@ -1041,6 +1050,9 @@ class ConfigProvider(CredentialProvider):
         if self._profile_name in profiles:
             profile_config = profiles[self._profile_name]
             if "aws_access_key_id" in profile_config:
+                _log.info(
+                    _log.CREDENTIALS, "Credentials found in config file: %s", self._config_filename
+                )
                 return _profile_credentials(self, profile_config)
         return None
 
@@ -1075,6 +1087,7 @@ class CredentialResolver:
 
     def load_credentials(self):
         for provider in self.providers:
+            _log.debug(_log.CREDENTIALS, "Looking for credentials via: %s", provider.METHOD)
             creds = provider.load()
             if creds is not None:
                 return creds
@@ -1106,6 +1119,9 @@ class _DefaultChainResolver(CredentialResolver):
     def load_credentials(self):
         tried = None
         if self._providers is None and self._env_provider is not None:
+            _log.debug(
+                _log.CREDENTIALS, "Looking for credentials via: %s", self._env_provider.METHOD
+            )
             creds = self._env_provider.load()
             if creds is not None:
                 return creds
@@ -1113,6 +1129,7 @@ class _DefaultChainResolver(CredentialResolver):
         for provider in self.providers:
             if provider is tried:
                 continue
+            _log.debug(_log.CREDENTIALS, "Looking for credentials via: %s", provider.METHOD)
             creds = provider.load()
             if creds is not None:
                 return creds
@@ -1166,6 +1183,12 @@ def create_credential_resolver(session, cache=None, region_name=None):
     profile_name = session._get_config_variable("profile") or "default"
     imds_config = _imds_config(session)
     disable_env_vars = session._instance_vars.get("profile") is not None
+    if disable_env_vars:
+        _log.debug(
+            _log.CREDENTIALS,
+            "Skipping environment variable credential check because profile name was "
+            "explicitly set.",
+        )
     if cache is None:
         cache = {}
     env_provider = EnvProvider()

@@ -19,7 +19,6 @@ import re
 import sys
 import threading
 import time
-import types
 
 from servers import ScriptedServer
 
@@ -480,9 +479,7 @@ def uninitialised_objects(server_url):
     check_uninitialised(cls.__new__(cls))
     bare = cls.__new__(cls)
     # what generate_presigned_url reads before the C part
-    bare._unsigned = False
-    bare._call_error_info = None
-    bare._endpoint = types.SimpleNamespace(plain=True)
+    bare._presign_in_c = True
     expect(RuntimeError, not_init, bare.generate_presigned_url, "invoke_endpoint", params)
     client = make_client(server_url)
     expect(RuntimeError, "already initialised", client.__init__, client._settings)

@@ -3,6 +3,10 @@
 A test queues actions (``Reply``, ``Reset``, ``Close``, ``Delay``, ``Partial``); each request
 the server reads takes the next action, or ``default`` when the queue is empty. Every request
 is recorded with its raw bytes, so a test can compare what two clients put on the wire.
+
+``tls`` (an ``ssl.SSLContext``) makes it an HTTPS server; ``relay_connect`` makes it a proxy
+that answers ``CONNECT host:port`` with 200 and then relays bytes to that address (other
+requests, absolute-form ones included, still take the scripted actions).
 """
 
 from __future__ import annotations
@@ -107,8 +111,12 @@ class Trickle:
 
 
 class ScriptedServer:
-    def __init__(self, default=None):
+    def __init__(self, default=None, tls=None, relay_connect=False):
         self.default = default if default is not None else Reply(200, [], b"{}")
+        self.tls = tls
+        self.relay_connect = relay_connect
+        self.tls_errors = []  # handshakes that failed, as the ssl module words them
+        self.peer_certs = []  # the client certificate of each TLS connection (or None)
         self.actions = collections.deque()
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -117,7 +125,7 @@ class ScriptedServer:
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(256)
         self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._stop = False
         self._conn_seq = 0
         self._clients = set()
@@ -181,9 +189,26 @@ class ScriptedServer:
     def _serve(self, conn, cid):
         buf = b""
         try:
+            if self.tls is not None:
+                import ssl
+
+                try:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                except (ssl.SSLError, OSError) as e:
+                    with self._lock:
+                        self.tls_errors.append(str(e))
+                    return
+                with self._lock:
+                    self._clients.add(conn)
+                    self.peer_certs.append(conn.getpeercert() or None)
             while not self._stop:
                 req, buf = self._read_request(conn, buf, cid)
                 if req is None:
+                    return
+                if self.relay_connect and req.method == "CONNECT":
+                    with self._lock:
+                        self.requests.append(req)
+                    self._relay(conn, req.path, buf)
                     return
                 action = self._next_action()
                 with self._lock:
@@ -226,6 +251,41 @@ class ScriptedServer:
                 conn.close()
             except OSError:
                 pass
+
+    def _relay(self, conn, authority, pending):
+        host, _, port = authority.rpartition(":")
+        try:
+            upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=5)
+        except OSError:
+            conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            return
+        with self._lock:
+            self._clients.add(upstream)
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        if pending:
+            upstream.sendall(pending)
+
+        def pump(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (src, dst):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        back = threading.Thread(target=pump, args=(upstream, conn), daemon=True)
+        back.start()
+        pump(conn, upstream)
+        back.join(5)
+        upstream.close()
 
     @staticmethod
     def _recv_more(conn, buf):

@@ -127,48 +127,20 @@ static int check_ready(ClientObject *self)
 
 /* ---- parameters --------------------------------------------------------------------------- */
 
-enum {
-    P_EndpointName,
-    P_Body,
-    P_ContentType,
-    P_Accept,
-    P_CustomAttributes,
-    P_TargetModel,
-    P_TargetVariant,
-    P_TargetContainerHostname,
-    P_InferenceId,
-    P_EnableExplanations,
-    P_InferenceComponentName,
-    P_SessionId,
-    P_PrefixAwareId,
-    P_COUNT
-};
-
-typedef struct header_param {
-    const char *wire; /* as botocore sends it */
-    size_t wire_len;
-    int min_len;
-} header_param;
-
-#define HP(name, min) {name, sizeof(name) - 1, min}
-/* Indexed by P_*; EndpointName and Body are not headers. Order = botocore's wire order. */
-static const header_param HEADER_PARAMS[P_COUNT] = {
-    [P_ContentType] = HP("Content-Type", 0),
-    [P_Accept] = HP("Accept", 0),
-    [P_CustomAttributes] = HP("X-Amzn-SageMaker-Custom-Attributes", 0),
-    [P_TargetModel] = HP("X-Amzn-SageMaker-Target-Model", 1),
-    [P_TargetVariant] = HP("X-Amzn-SageMaker-Target-Variant", 0),
-    [P_TargetContainerHostname] = HP("X-Amzn-SageMaker-Target-Container-Hostname", 0),
-    [P_InferenceId] = HP("X-Amzn-SageMaker-Inference-Id", 1),
-    [P_EnableExplanations] = HP("X-Amzn-SageMaker-Enable-Explanations", 1),
-    [P_InferenceComponentName] = HP("X-Amzn-SageMaker-Inference-Component", 0),
-    [P_SessionId] = HP("X-Amzn-SageMaker-Session-Id", 0),
-    [P_PrefixAwareId] = HP("X-Amzn-SageMaker-Prefix-Aware-Id", 1),
-};
-#undef HP
+/* InvokeEndpoint as operations.h describes it (generated from botocore's model by
+ * tools/gen_operations.py): its input members are the parameters, indexed by P(Member), in the
+ * model's order, the order header parameters are written in. */
+#define OP (&SMRT_OPERATIONS[SMRT_OP_InvokeEndpoint])
+#define PARAMS SMRT_InvokeEndpoint_IN
+#define P(member) SMRT_InvokeEndpoint_IN_##member
+#define P_COUNT SMRT_InvokeEndpoint_IN_COUNT
+/* Each member index j set in `mask`, in increasing order (the model's). */
+#define FOR_EACH_MEMBER(j, mask)                                                                                       \
+    for (unsigned m_ = (mask), j; m_ && (j = (unsigned)__builtin_ctz(m_), 1); m_ &= m_ - 1)
 
 /* One call's arguments, converted. Pointers borrow from objects the call keeps alive. */
 typedef struct call_args {
+    unsigned present;          /* bit j: parameter j was given */
     PyObject *values[P_COUNT]; /* borrowed from the caller */
     const char *str[P_COUNT];  /* UTF-8 of str parameters */
     Py_ssize_t len[P_COUNT];
@@ -186,40 +158,6 @@ static void call_args_release(call_args *a)
         a->have_view = 0;
     }
     Py_CLEAR(a->body_owner);
-}
-
-static PyObject *kw_name(smrt_state *st, int i)
-{
-    switch (i) {
-    case P_EndpointName:
-        return st->s_EndpointName;
-    case P_Body:
-        return st->s_Body;
-    case P_ContentType:
-        return st->s_ContentType;
-    case P_Accept:
-        return st->s_Accept;
-    case P_CustomAttributes:
-        return st->s_CustomAttributes;
-    case P_TargetModel:
-        return st->s_TargetModel;
-    case P_TargetVariant:
-        return st->s_TargetVariant;
-    case P_TargetContainerHostname:
-        return st->s_TargetContainerHostname;
-    case P_InferenceId:
-        return st->s_InferenceId;
-    case P_EnableExplanations:
-        return st->s_EnableExplanations;
-    case P_InferenceComponentName:
-        return st->s_InferenceComponentName;
-    case P_SessionId:
-        return st->s_SessionId;
-    case P_PrefixAwareId:
-        return st->s_PrefixAwareId;
-    default:
-        return NULL;
-    }
 }
 
 /* The slow path: let the Python validator (botocore's messages) explain what is wrong.
@@ -269,7 +207,7 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
         PyObject *name = PyTuple_GET_ITEM(kwnames, i);
         int found = -1;
         for (int j = 0; j < P_COUNT; j++) {
-            if (name == kw_name(st, j)) {
+            if (name == st->invoke_params[j]) {
                 found = j;
                 break;
             }
@@ -277,7 +215,7 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
         if (found < 0) {
             /* Not the interned object: compare by value (e.g. a **kwargs dict built at run time). */
             for (int j = 0; j < P_COUNT; j++) {
-                int eq = PyUnicode_Compare(name, kw_name(st, j));
+                int eq = PyUnicode_Compare(name, st->invoke_params[j]);
                 if (eq == -1 && PyErr_Occurred()) {
                     return -1;
                 }
@@ -291,15 +229,16 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
             return validation_failed(self, args, kwnames, "unknown parameter");
         }
         a->values[found] = args[i];
+        a->present |= 1u << found;
     }
-    if (a->values[P_EndpointName] == NULL || a->values[P_Body] == NULL) {
+    if ((a->present & OP->required_mask) != OP->required_mask) {
         return validation_failed(self, args, kwnames, "missing required parameter");
     }
-    for (int j = 0; j < P_COUNT; j++) {
+    /* Every member but the payload is a string: a URI label or a header
+     * (tests/test_operations_gen.py checks that the model says so). */
+    FOR_EACH_MEMBER(j, a->present & ~(1u << OP->payload))
+    {
         PyObject *v = a->values[j];
-        if (v == NULL || j == P_Body) {
-            continue;
-        }
         if (!PyUnicode_Check(v)) {
             return validation_failed(self, args, kwnames, "invalid type");
         }
@@ -309,19 +248,20 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
             PyErr_Clear();
             return validation_failed(self, args, kwnames, "value cannot be encoded as UTF-8");
         }
-        if (j == P_EndpointName) {
+        if (!(OP->header_mask >> j & 1)) {
             continue;
         }
         if (!header_value_ok(a->str[j], a->len[j])) {
             return validation_failed(self, args, kwnames, "invalid header value");
         }
-        if (self->parameter_validation && a->len[j] < HEADER_PARAMS[j].min_len) {
+        /* Printable ASCII: its UTF-8 length is botocore's len(). */
+        if (self->parameter_validation && PARAMS[j].has_min && a->len[j] < PARAMS[j].min) {
             return validation_failed(self, args, kwnames, "invalid length");
         }
     }
     /* Body: bytes, bytearray, str and file-like objects as botocore; any contiguous buffer
      * beyond it. Bytes-like bodies are sent in place, never copied. */
-    PyObject *body = a->values[P_Body];
+    PyObject *body = a->values[OP->payload];
     if (PyBytes_Check(body)) {
         a->body = PyBytes_AS_STRING(body);
         a->body_len = PyBytes_GET_SIZE(body);
@@ -468,17 +408,19 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
     smrt_creds *cr = ctx->creds;
     smrt_buf *path = &conn->scratch;
 
-    /* URL path: the endpoint's base path + /endpoints/{EndpointName}/invocations, with the
-     * name percent-encoded as botocore does (nothing but unreserved characters kept). */
+    /* URL path: the endpoint's base path + the request URI (/endpoints/{EndpointName}/invocations),
+     * with the label percent-encoded as botocore does (nothing but unreserved characters kept). */
+    const char *label = a->str[OP->uri_label];
+    size_t label_len = (size_t)a->len[OP->uri_label];
     smrt_buf_clear(path);
     const char *sign_path, *sign_query = self->url_query;
     size_t sign_path_len, sign_query_len = self->url_query_len;
     if (self->wire_prefix == NULL) {
         TRY(smrt_buf_append(path, self->url_prefix, self->url_prefix_len));
         size_t path_start = self->url_prefix_len - self->base_path_len;
-        TRY(smrt_buf_append(path, "/endpoints/", 11));
-        TRY(smrt_uri_encode(path, a->str[P_EndpointName], (size_t)a->len[P_EndpointName], 0));
-        TRY(smrt_buf_append(path, "/invocations", 12));
+        TRY(smrt_buf_append(path, OP->uri_before, OP->uri_before_len));
+        TRY(smrt_uri_encode(path, label, label_len, 0));
+        TRY(smrt_buf_append(path, OP->uri_after, OP->uri_after_len));
         sign_path = path->data + path_start;
         sign_path_len = path->len - path_start;
         if (self->url_query) {
@@ -490,20 +432,20 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
         smrt_buf *sp = &conn->sign_path;
         smrt_buf_clear(sp);
         TRY(smrt_buf_append(sp, self->base_path, self->base_path_len));
-        TRY(smrt_buf_append(sp, "/endpoints/", 11));
+        TRY(smrt_buf_append(sp, OP->uri_before, OP->uri_before_len));
         size_t label_start = sp->len;
-        TRY(smrt_uri_encode(sp, a->str[P_EndpointName], (size_t)a->len[P_EndpointName], 0));
+        TRY(smrt_uri_encode(sp, label, label_len, 0));
         size_t label_end = sp->len;
-        TRY(smrt_buf_append(sp, "/invocations", 12));
+        TRY(smrt_buf_append(sp, OP->uri_after, OP->uri_after_len));
         TRY(smrt_buf_append(path, self->wire_prefix, self->wire_prefix_len));
-        TRY(smrt_buf_append(path, "/endpoints/", 11));
+        TRY(smrt_buf_append(path, OP->uri_before, OP->uri_before_len));
         for (size_t i = label_start; i < label_end; i++) {
             TRY(smrt_buf_append_char(path, sp->data[i]));
             if (sp->data[i] == '%' && self->wire_label_escape) {
                 TRY(smrt_buf_append(path, "25", 2));
             }
         }
-        TRY(smrt_buf_append(path, "/invocations", 12));
+        TRY(smrt_buf_append(path, OP->uri_after, OP->uri_after_len));
         if (self->wire_query) {
             TRY(smrt_buf_append_char(path, '?'));
             TRY(smrt_buf_append(path, self->wire_query, self->wire_query_len));
@@ -523,17 +465,16 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
     smrt_header sh[P_COUNT + 1];
     size_t nsh = 0;
     sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
-    for (int j = P_ContentType; j < P_COUNT; j++) {
-        if (a->str[j]) {
-            sh[nsh++] = (smrt_header){HEADER_PARAMS[j].wire, HEADER_PARAMS[j].wire_len, a->str[j], (size_t)a->len[j]};
-        }
+    FOR_EACH_MEMBER(j, a->present & OP->header_mask)
+    {
+        sh[nsh++] = (smrt_header){PARAMS[j].wire, PARAMS[j].wire_len, a->str[j], (size_t)a->len[j]};
     }
     const smrt_sigv4_creds sc = {cr->access_key, cr->access_key_len, cr->secret_key, cr->secret_key_len,
                                  cr->token,      cr->token_len,      cr->gen};
     const smrt_sigv4_request rq = {
         .mode = SMRT_SIGV4_HEADERS,
         .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
-        .method = "POST",
+        .method = OP->http_method,
         .path = sign_path,
         .path_len = sign_path_len,
         .query = sign_query,
@@ -561,16 +502,14 @@ headers:;
         TRY(smrt_conn_header_add(conn, "Host", 4, self->host, self->host_len));
     }
     TRY(smrt_conn_header_add(conn, "Accept-Encoding", 15, "identity", 8));
-    for (int j = P_ContentType; j < P_COUNT; j++) {
-        if (a->str[j]) {
-            TRY(smrt_conn_header_add(conn, HEADER_PARAMS[j].wire, HEADER_PARAMS[j].wire_len, a->str[j],
-                                     (size_t)a->len[j]));
-        }
+    FOR_EACH_MEMBER(j, a->present & OP->header_mask)
+    {
+        TRY(smrt_conn_header_add(conn, PARAMS[j].wire, PARAMS[j].wire_len, a->str[j], (size_t)a->len[j]));
     }
-    if (!a->str[P_ContentType]) {
+    if (!a->str[P(ContentType)]) {
         TRY(smrt_conn_header_add(conn, "Content-Type", 12, NULL, 0));
     }
-    if (!a->str[P_Accept]) {
+    if (!a->str[P(Accept)]) {
         TRY(smrt_conn_header_add(conn, "Accept", 6, NULL, 0));
     }
     TRY(smrt_conn_header_add(conn, "User-Agent", 10, self->user_agent, self->user_agent_len));
@@ -586,7 +525,7 @@ headers:;
     TRY(smrt_conn_header_add(conn, "Expect", 6, NULL, 0));
 
     /* The URL is the start of `path` (prefix + path + query). */
-    return smrt_conn_perform(conn, "POST", path->data, path->len, a->body, (size_t)a->body_len);
+    return smrt_conn_perform(conn, OP->http_method, path->data, path->len, a->body, (size_t)a->body_len);
 }
 
 #undef TRY
@@ -1016,8 +955,8 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
     if (self->call_error) {
         /* No request can be made: botocore gets this far (parameters checked), then fails.
          * The hook raises its exception, credentials checked where botocore checks them. */
-        PyObject *r = PyObject_CallMethod((PyObject *)self, "_call_error", "s#", a.str[P_EndpointName],
-                                          a.len[P_EndpointName]);
+        PyObject *r = PyObject_CallMethod((PyObject *)self, "_call_error", "s#", a.str[OP->uri_label],
+                                          a.len[OP->uri_label]);
         call_args_release(&a);
         if (r != NULL) {
             Py_DECREF(r);
@@ -1265,7 +1204,7 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
         PyErr_Clear();
         Py_RETURN_NONE;
     }
-    const char *method = "POST";
+    const char *method = OP->http_method;
     if (method_obj != Py_None) {
         if (!PyUnicode_Check(method_obj) || !(method = PyUnicode_AsUTF8(method_obj))) {
             PyErr_Clear();
@@ -1351,10 +1290,9 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     smrt_header sh[P_COUNT + 1];
     size_t nsh = 0;
     sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
-    for (int j = P_ContentType; j < P_COUNT; j++) {
-        if (str[j]) {
-            sh[nsh++] = (smrt_header){HEADER_PARAMS[j].wire, HEADER_PARAMS[j].wire_len, str[j], (size_t)len[j]};
-        }
+    FOR_EACH_MEMBER(j, a.present & OP->header_mask)
+    {
+        sh[nsh++] = (smrt_header){PARAMS[j].wire, PARAMS[j].wire_len, str[j], (size_t)len[j]};
     }
     /* The URL: scheme://netloc, the path (signed), '?', the signer's query string. */
     smrt_buf *url = &self->presign_url;
@@ -1362,9 +1300,9 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     size_t prefix_len = self->url_prefix_len - self->base_path_len;
     if ((rc = smrt_buf_append(url, self->url_prefix, prefix_len)) != SMRT_OK ||
         (rc = smrt_buf_append(url, self->base_path, self->base_path_len)) != SMRT_OK ||
-        (rc = smrt_buf_append(url, "/endpoints/", 11)) != SMRT_OK ||
-        (rc = smrt_uri_encode(url, str[P_EndpointName], (size_t)len[P_EndpointName], 0)) != SMRT_OK ||
-        (rc = smrt_buf_append(url, "/invocations", 12)) != SMRT_OK) {
+        (rc = smrt_buf_append(url, OP->uri_before, OP->uri_before_len)) != SMRT_OK ||
+        (rc = smrt_uri_encode(url, str[OP->uri_label], (size_t)len[OP->uri_label], 0)) != SMRT_OK ||
+        (rc = smrt_buf_append(url, OP->uri_after, OP->uri_after_len)) != SMRT_OK) {
         smrt_raise_status(rc, "presigning");
         goto done;
     }

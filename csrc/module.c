@@ -652,6 +652,8 @@ static PyObject *mod_wait_at_exit(PyObject *module, PyObject *Py_UNUSED(ignored)
 
 static PyMethodDef module_methods[] = {
     {"_wait_at_exit", mod_wait_at_exit, METH_NOARGS, NULL},
+    {"_operations", smrt_operations_dump, METH_NOARGS,
+     "_operations()\n--\n\nThe generated operation tables (csrc/operations.h) as Python data."},
     {"versions", mod_versions, METH_NOARGS, "versions()\n--\n\nThe libcurl and OpenSSL versions in use."},
     {"wait_loaded", mod_wait_loaded, METH_NOARGS,
      "wait_loaded()\n--\n\nWait until libcurl and OpenSSL are loaded (they load in the background)."},
@@ -681,6 +683,11 @@ static int module_exec(PyObject *module)
         return -1;
     SMRT_INTERNED(SMRT_INIT_STR)
 #undef SMRT_INIT_STR
+    for (int i = 0; i < SMRT_InvokeEndpoint_IN_COUNT; i++) {
+        if ((st->invoke_params[i] = PyUnicode_InternFromString(SMRT_InvokeEndpoint_IN[i].name)) == NULL) {
+            return -1;
+        }
+    }
     static const char *const known[] = {
 #define SMRT_KNOWN_TEXT(id, text) text,
         SMRT_KNOWN_HEADERS(SMRT_KNOWN_TEXT)
@@ -763,6 +770,9 @@ static int module_clear(PyObject *module)
 #define SMRT_CLEAR_STR(name) Py_CLEAR(st->s_##name);
     SMRT_INTERNED(SMRT_CLEAR_STR)
 #undef SMRT_CLEAR_STR
+    for (int i = 0; i < SMRT_InvokeEndpoint_IN_COUNT; i++) {
+        Py_CLEAR(st->invoke_params[i]);
+    }
     return 0;
 }
 

@@ -12,21 +12,6 @@ from ._client import _PY_TO_OP_NAME
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-# InvokeEndpoint's header members, in the model's order (botocore serialises in this order).
-_HEADERS = (
-    ("ContentType", "Content-Type"),
-    ("Accept", "Accept"),
-    ("CustomAttributes", "X-Amzn-SageMaker-Custom-Attributes"),
-    ("TargetModel", "X-Amzn-SageMaker-Target-Model"),
-    ("TargetVariant", "X-Amzn-SageMaker-Target-Variant"),
-    ("TargetContainerHostname", "X-Amzn-SageMaker-Target-Container-Hostname"),
-    ("InferenceId", "X-Amzn-SageMaker-Inference-Id"),
-    ("EnableExplanations", "X-Amzn-SageMaker-Enable-Explanations"),
-    ("InferenceComponentName", "X-Amzn-SageMaker-Inference-Component"),
-    ("SessionId", "X-Amzn-SageMaker-Session-Id"),
-    ("PrefixAwareId", "X-Amzn-SageMaker-Prefix-Aware-Id"),
-)
-
 
 def _percent_encode(value):
     # botocore.utils.percent_encode: non-strings go through str(), then UTF-8.
@@ -87,12 +72,22 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
     # Without parameter_validation, only what can't be serialised (and unsafe header values).
     validate(operation_name, params, lengths=bool(settings.parameter_validation))
 
-    # Serialise as botocore's rest-json serializer does.
-    method = "POST" if http_method is None else http_method
-    name = params.get("EndpointName")
-    path = "/endpoints/" + _percent_encode(name) + "/invocations"
-    headers = [(wire, params[member]) for member, wire in _HEADERS if member in params]
-    body = params.get("Body", b"")
+    # Serialise as botocore's rest-json serializer does, from the operation's model
+    # (_operations.py): URI labels percent-encoded into the request URI, header members in the
+    # model's order, the payload member as the body.
+    from ._operations import OPERATIONS
+
+    operation = OPERATIONS[operation_name]
+    method = operation["http_method"] if http_method is None else http_method
+    path = operation["request_uri"]
+    headers = []
+    for member in operation["members"]:
+        name = member["name"]
+        if member["location"] == "uri":
+            path = path.replace("{" + member["wire_name"] + "}", _percent_encode(params.get(name)))
+        elif member["location"] == "header" and name in params:
+            headers.append((member["wire_name"], params[name]))
+    body = params.get(operation["payload"], b"")
     if isinstance(body, str):
         body = body.encode("utf-8")  # botocore's serializer (a lone surrogate fails here)
 

@@ -6,7 +6,7 @@ import random
 import time
 
 import pytest
-from conftest import make_boto3, make_ours
+from conftest import INVOKE_HEADER_MIN, make_boto3, make_ours
 
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 
@@ -45,15 +45,7 @@ def random_params(rng):
         params["Body"] = body if rng.random() < 0.5 else body.encode()
     else:
         params["Body"] = "{}"
-    for name, minimum in (
-        ("ContentType", 0),
-        ("Accept", 0),
-        ("CustomAttributes", 0),
-        ("TargetModel", 1),
-        ("InferenceId", 1),
-        ("SessionId", 0),
-        ("PrefixAwareId", 1),
-    ):
+    for name, minimum in INVOKE_HEADER_MIN.items():
         if rng.random() < 0.4:
             params[name] = "x" * minimum + "".join(
                 rng.choice(PRINTABLE) for _ in range(rng.randint(0, 15))

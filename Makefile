@@ -9,7 +9,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := pkg-config libcurl4-openssl-dev libssl-dev openssl clang nginx-light
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all test build deps system-deps demo bench test-asan lint clean fuzz
+.PHONY: all test build deps system-deps demo bench test-asan lint clean fuzz operations
 
 all: test
 
@@ -34,11 +34,16 @@ build: deps
 	@SMRT_WERROR=1 $(VPY) setup.py -q build_ext --inplace >build/build.log 2>&1 || { cat build/build.log; exit 1; }
 
 test: build
-	$(VENV)/bin/ruff check sagemaker_rt_c tests bench demo
+	$(VENV)/bin/ruff check sagemaker_rt_c tests bench demo tools
 	$(PYTEST) -q tests
 
 lint: deps
-	$(VENV)/bin/ruff check sagemaker_rt_c tests bench demo
+	$(VENV)/bin/ruff check sagemaker_rt_c tests bench demo tools
+
+# Regenerate sagemaker_rt_c/_operations.py and csrc/operations.h from botocore's model (the
+# pinned botocore in .venv; tests/test_operations_gen.py fails when they are out of date).
+operations: deps
+	$(VPY) tools/gen_operations.py
 
 # The extension built with AddressSanitizer and UndefinedBehaviorSanitizer, in build-asan/,
 # and the whole suite run against it (the interpreter itself is not instrumented).

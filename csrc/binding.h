@@ -1,4 +1,5 @@
-/* Shared declarations of the CPython binding (module.c, client.c, body.c, errors.c).
+/* Shared declarations of the CPython binding (module.c, client.c, body.c, errors.c,
+ * operations.c).
  * These are the only C files that include Python.h. Unless a comment says otherwise,
  * every function here needs the GIL, and a function returning NULL or -1 has set a
  * Python exception. */
@@ -8,6 +9,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "operations.h"
 #include "http.h"
 #include "retry.h"
 
@@ -22,18 +24,8 @@
     X(MaxAttemptsReached)                                                                                              \
     X(RetryQuotaReached)                                                                                               \
     X(Body)                                                                                                            \
-    X(EndpointName)                                                                                                    \
     X(ContentType)                                                                                                     \
-    X(Accept)                                                                                                          \
     X(CustomAttributes)                                                                                                \
-    X(TargetModel)                                                                                                     \
-    X(TargetVariant)                                                                                                   \
-    X(TargetContainerHostname)                                                                                         \
-    X(InferenceId)                                                                                                     \
-    X(EnableExplanations)                                                                                              \
-    X(InferenceComponentName)                                                                                          \
-    X(SessionId)                                                                                                       \
-    X(PrefixAwareId)                                                                                                   \
     X(InvokedProductionVariant)                                                                                        \
     X(NewSessionId)                                                                                                    \
     X(ClosedSessionId)                                                                                                 \
@@ -98,12 +90,18 @@ typedef struct smrt_state {
 #define SMRT_DECLARE_STR(name) PyObject *s_##name;
     SMRT_INTERNED(SMRT_DECLARE_STR)
 #undef SMRT_DECLARE_STR
+    /* InvokeEndpoint's parameter names (keyword names), interned, indexed as its member
+     * table in operations.h (SMRT_InvokeEndpoint_IN_*). */
+    PyObject *invoke_params[SMRT_InvokeEndpoint_IN_COUNT];
 } smrt_state;
 
 /* module.c */
 extern PyModuleDef smrt_module_def;
 /* The state of our module, found from a type (ours or a Python subclass of ours). */
 smrt_state *smrt_state_from_type(PyTypeObject *type);
+
+/* operations.c: _core._operations(), the generated tables as Python data (for tests). */
+PyObject *smrt_operations_dump(PyObject *module, PyObject *ignored);
 
 /* client.c */
 int smrt_client_type_add(PyObject *module, smrt_state *st);

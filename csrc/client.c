@@ -90,14 +90,12 @@ typedef struct {
     double read_timeout_s;
     double clock_offset; /* seconds a test's _sleep hook "slept": the limiter's clock counts them */
     double refresh_at;   /* wall-clock time from which calls first run _refresh_credentials (0: never) */
-    /* Presigning runs with the GIL held: one crypto context and signing-key cache suffice.
-     * The context is made at the first presign, with the GIL held (client_presign). */
-    smrt_crypto presign_crypto;
-    int presign_crypto_ready;
-    unsigned char presign_key[SMRT_SHA256_LEN];
-    char presign_key_date[9];
-    uint64_t presign_key_gen;
-    int presign_key_valid;
+    /* Presigning runs with the GIL held: one signer (crypto context, signing-key cache,
+     * buffers) and one URL buffer suffice, used with the GIL held only. The signer is made
+     * at the first presign (client_presign). */
+    smrt_signer presigner;
+    int presigner_ready;
+    smrt_buf presign_url;
     PyObject *weakrefs;
 } ClientObject;
 
@@ -129,48 +127,20 @@ static int check_ready(ClientObject *self)
 
 /* ---- parameters --------------------------------------------------------------------------- */
 
-enum {
-    P_EndpointName,
-    P_Body,
-    P_ContentType,
-    P_Accept,
-    P_CustomAttributes,
-    P_TargetModel,
-    P_TargetVariant,
-    P_TargetContainerHostname,
-    P_InferenceId,
-    P_EnableExplanations,
-    P_InferenceComponentName,
-    P_SessionId,
-    P_PrefixAwareId,
-    P_COUNT
-};
-
-typedef struct header_param {
-    const char *wire; /* as botocore sends it */
-    size_t wire_len;
-    int min_len;
-} header_param;
-
-#define HP(name, min) {name, sizeof(name) - 1, min}
-/* Indexed by P_*; EndpointName and Body are not headers. Order = botocore's wire order. */
-static const header_param HEADER_PARAMS[P_COUNT] = {
-    [P_ContentType] = HP("Content-Type", 0),
-    [P_Accept] = HP("Accept", 0),
-    [P_CustomAttributes] = HP("X-Amzn-SageMaker-Custom-Attributes", 0),
-    [P_TargetModel] = HP("X-Amzn-SageMaker-Target-Model", 1),
-    [P_TargetVariant] = HP("X-Amzn-SageMaker-Target-Variant", 0),
-    [P_TargetContainerHostname] = HP("X-Amzn-SageMaker-Target-Container-Hostname", 0),
-    [P_InferenceId] = HP("X-Amzn-SageMaker-Inference-Id", 1),
-    [P_EnableExplanations] = HP("X-Amzn-SageMaker-Enable-Explanations", 1),
-    [P_InferenceComponentName] = HP("X-Amzn-SageMaker-Inference-Component", 0),
-    [P_SessionId] = HP("X-Amzn-SageMaker-Session-Id", 0),
-    [P_PrefixAwareId] = HP("X-Amzn-SageMaker-Prefix-Aware-Id", 1),
-};
-#undef HP
+/* InvokeEndpoint as operations.h describes it (generated from botocore's model by
+ * tools/gen_operations.py): its input members are the parameters, indexed by P(Member), in the
+ * model's order, the order header parameters are written in. */
+#define OP (&SMRT_OPERATIONS[SMRT_OP_InvokeEndpoint])
+#define PARAMS SMRT_InvokeEndpoint_IN
+#define P(member) SMRT_InvokeEndpoint_IN_##member
+#define P_COUNT SMRT_InvokeEndpoint_IN_COUNT
+/* Each member index j set in `mask`, in increasing order (the model's). */
+#define FOR_EACH_MEMBER(j, mask)                                                                                       \
+    for (unsigned m_ = (mask), j; m_ && (j = (unsigned)__builtin_ctz(m_), 1); m_ &= m_ - 1)
 
 /* One call's arguments, converted. Pointers borrow from objects the call keeps alive. */
 typedef struct call_args {
+    unsigned present;          /* bit j: parameter j was given */
     PyObject *values[P_COUNT]; /* borrowed from the caller */
     const char *str[P_COUNT];  /* UTF-8 of str parameters */
     Py_ssize_t len[P_COUNT];
@@ -188,40 +158,6 @@ static void call_args_release(call_args *a)
         a->have_view = 0;
     }
     Py_CLEAR(a->body_owner);
-}
-
-static PyObject *kw_name(smrt_state *st, int i)
-{
-    switch (i) {
-    case P_EndpointName:
-        return st->s_EndpointName;
-    case P_Body:
-        return st->s_Body;
-    case P_ContentType:
-        return st->s_ContentType;
-    case P_Accept:
-        return st->s_Accept;
-    case P_CustomAttributes:
-        return st->s_CustomAttributes;
-    case P_TargetModel:
-        return st->s_TargetModel;
-    case P_TargetVariant:
-        return st->s_TargetVariant;
-    case P_TargetContainerHostname:
-        return st->s_TargetContainerHostname;
-    case P_InferenceId:
-        return st->s_InferenceId;
-    case P_EnableExplanations:
-        return st->s_EnableExplanations;
-    case P_InferenceComponentName:
-        return st->s_InferenceComponentName;
-    case P_SessionId:
-        return st->s_SessionId;
-    case P_PrefixAwareId:
-        return st->s_PrefixAwareId;
-    default:
-        return NULL;
-    }
 }
 
 /* The slow path: let the Python validator (botocore's messages) explain what is wrong.
@@ -271,7 +207,7 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
         PyObject *name = PyTuple_GET_ITEM(kwnames, i);
         int found = -1;
         for (int j = 0; j < P_COUNT; j++) {
-            if (name == kw_name(st, j)) {
+            if (name == st->invoke_params[j]) {
                 found = j;
                 break;
             }
@@ -279,7 +215,7 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
         if (found < 0) {
             /* Not the interned object: compare by value (e.g. a **kwargs dict built at run time). */
             for (int j = 0; j < P_COUNT; j++) {
-                int eq = PyUnicode_Compare(name, kw_name(st, j));
+                int eq = PyUnicode_Compare(name, st->invoke_params[j]);
                 if (eq == -1 && PyErr_Occurred()) {
                     return -1;
                 }
@@ -293,15 +229,16 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
             return validation_failed(self, args, kwnames, "unknown parameter");
         }
         a->values[found] = args[i];
+        a->present |= 1u << found;
     }
-    if (a->values[P_EndpointName] == NULL || a->values[P_Body] == NULL) {
+    if ((a->present & OP->required_mask) != OP->required_mask) {
         return validation_failed(self, args, kwnames, "missing required parameter");
     }
-    for (int j = 0; j < P_COUNT; j++) {
+    /* Every member but the payload is a string: a URI label or a header
+     * (tests/test_operations_gen.py checks that the model says so). */
+    FOR_EACH_MEMBER(j, a->present & ~(1u << OP->payload))
+    {
         PyObject *v = a->values[j];
-        if (v == NULL || j == P_Body) {
-            continue;
-        }
         if (!PyUnicode_Check(v)) {
             return validation_failed(self, args, kwnames, "invalid type");
         }
@@ -311,19 +248,20 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
             PyErr_Clear();
             return validation_failed(self, args, kwnames, "value cannot be encoded as UTF-8");
         }
-        if (j == P_EndpointName) {
+        if (!(OP->header_mask >> j & 1)) {
             continue;
         }
         if (!header_value_ok(a->str[j], a->len[j])) {
             return validation_failed(self, args, kwnames, "invalid header value");
         }
-        if (self->parameter_validation && a->len[j] < HEADER_PARAMS[j].min_len) {
+        /* Printable ASCII: its UTF-8 length is botocore's len(). */
+        if (self->parameter_validation && PARAMS[j].has_min && a->len[j] < PARAMS[j].min) {
             return validation_failed(self, args, kwnames, "invalid length");
         }
     }
     /* Body: bytes, bytearray, str and file-like objects as botocore; any contiguous buffer
      * beyond it. Bytes-like bodies are sent in place, never copied. */
-    PyObject *body = a->values[P_Body];
+    PyObject *body = a->values[OP->payload];
     if (PyBytes_Check(body)) {
         a->body = PyBytes_AS_STRING(body);
         a->body_len = PyBytes_GET_SIZE(body);
@@ -470,17 +408,19 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
     smrt_creds *cr = ctx->creds;
     smrt_buf *path = &conn->scratch;
 
-    /* URL path: the endpoint's base path + /endpoints/{EndpointName}/invocations, with the
-     * name percent-encoded as botocore does (nothing but unreserved characters kept). */
+    /* URL path: the endpoint's base path + the request URI (/endpoints/{EndpointName}/invocations),
+     * with the label percent-encoded as botocore does (nothing but unreserved characters kept). */
+    const char *label = a->str[OP->uri_label];
+    size_t label_len = (size_t)a->len[OP->uri_label];
     smrt_buf_clear(path);
     const char *sign_path, *sign_query = self->url_query;
     size_t sign_path_len, sign_query_len = self->url_query_len;
     if (self->wire_prefix == NULL) {
         TRY(smrt_buf_append(path, self->url_prefix, self->url_prefix_len));
         size_t path_start = self->url_prefix_len - self->base_path_len;
-        TRY(smrt_buf_append(path, "/endpoints/", 11));
-        TRY(smrt_uri_encode(path, a->str[P_EndpointName], (size_t)a->len[P_EndpointName], 0));
-        TRY(smrt_buf_append(path, "/invocations", 12));
+        TRY(smrt_buf_append(path, OP->uri_before, OP->uri_before_len));
+        TRY(smrt_uri_encode(path, label, label_len, 0));
+        TRY(smrt_buf_append(path, OP->uri_after, OP->uri_after_len));
         sign_path = path->data + path_start;
         sign_path_len = path->len - path_start;
         if (self->url_query) {
@@ -488,25 +428,24 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
             TRY(smrt_buf_append(path, self->url_query, self->url_query_len));
         }
     } else {
-        /* botocore signs its URL's path; urllib3 sends it percent-encoded. The signed path is
-         * built in the string-to-sign buffer, unused until the canonical request is made. */
-        smrt_buf *sp = &conn->sts;
+        /* botocore signs its URL's path; urllib3 sends it percent-encoded. */
+        smrt_buf *sp = &conn->sign_path;
         smrt_buf_clear(sp);
         TRY(smrt_buf_append(sp, self->base_path, self->base_path_len));
-        TRY(smrt_buf_append(sp, "/endpoints/", 11));
+        TRY(smrt_buf_append(sp, OP->uri_before, OP->uri_before_len));
         size_t label_start = sp->len;
-        TRY(smrt_uri_encode(sp, a->str[P_EndpointName], (size_t)a->len[P_EndpointName], 0));
+        TRY(smrt_uri_encode(sp, label, label_len, 0));
         size_t label_end = sp->len;
-        TRY(smrt_buf_append(sp, "/invocations", 12));
+        TRY(smrt_buf_append(sp, OP->uri_after, OP->uri_after_len));
         TRY(smrt_buf_append(path, self->wire_prefix, self->wire_prefix_len));
-        TRY(smrt_buf_append(path, "/endpoints/", 11));
+        TRY(smrt_buf_append(path, OP->uri_before, OP->uri_before_len));
         for (size_t i = label_start; i < label_end; i++) {
             TRY(smrt_buf_append_char(path, sp->data[i]));
             if (sp->data[i] == '%' && self->wire_label_escape) {
                 TRY(smrt_buf_append(path, "25", 2));
             }
         }
-        TRY(smrt_buf_append(path, "/invocations", 12));
+        TRY(smrt_buf_append(path, OP->uri_after, OP->uri_after_len));
         if (self->wire_query) {
             TRY(smrt_buf_append_char(path, '?'));
             TRY(smrt_buf_append(path, self->wire_query, self->wire_query_len));
@@ -523,29 +462,19 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
         goto headers; /* unsigned requests (signature_version=UNSIGNED) */
     }
 
-    if (!conn->key_valid || conn->key_cred_gen != cr->gen || memcmp(conn->key_date, amz_date, 8) != 0) {
-        TRY(smrt_sigv4_derive_key(&conn->crypto, cr->secret_key, cr->secret_key_len, amz_date, self->region,
-                                  self->service, conn->key));
-        memcpy(conn->key_date, amz_date, 8);
-        conn->key_date[8] = '\0';
-        conn->key_cred_gen = cr->gen;
-        conn->key_valid = 1;
-    }
-
-    smrt_header sh[P_COUNT + 3];
+    smrt_header sh[P_COUNT + 1];
     size_t nsh = 0;
     sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
-    sh[nsh++] = (smrt_header){"x-amz-date", 10, amz_date, SMRT_AMZ_DATE_LEN};
-    if (cr->token && cr->token_len) { /* botocore's header signer: `if credentials.token:` */
-        sh[nsh++] = (smrt_header){"x-amz-security-token", 20, cr->token, cr->token_len};
+    FOR_EACH_MEMBER(j, a->present & OP->header_mask)
+    {
+        sh[nsh++] = (smrt_header){PARAMS[j].wire, PARAMS[j].wire_len, a->str[j], (size_t)a->len[j]};
     }
-    for (int j = P_ContentType; j < P_COUNT; j++) {
-        if (a->str[j]) {
-            sh[nsh++] = (smrt_header){HEADER_PARAMS[j].wire, HEADER_PARAMS[j].wire_len, a->str[j], (size_t)a->len[j]};
-        }
-    }
-    smrt_sign_input in = {
-        .method = "POST",
+    const smrt_sigv4_creds sc = {cr->access_key, cr->access_key_len, cr->secret_key, cr->secret_key_len,
+                                 cr->token,      cr->token_len,      cr->gen};
+    const smrt_sigv4_request rq = {
+        .mode = SMRT_SIGV4_HEADERS,
+        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
+        .method = OP->http_method,
         .path = sign_path,
         .path_len = sign_path_len,
         .query = sign_query,
@@ -553,31 +482,12 @@ static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry 
         .headers = sh,
         .n_headers = nsh,
         .payload_hash = ctx->payload_hash,
-        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
+        .creds = &sc,
+        .region = self->region,
+        .service = self->service,
+        .amz_date = amz_date,
     };
-    TRY(smrt_sigv4_canonical_request(&in, &conn->canonical, &conn->signed_headers));
-    char scope[160];
-    int scope_len = snprintf(scope, sizeof(scope), "%.8s/%s/%s/aws4_request", amz_date, self->region, self->service);
-    if (scope_len < 0 || (size_t)scope_len >= sizeof(scope)) {
-        ctx->status = SMRT_EINVAL;
-        return SMRT_XFER_NOMEM;
-    }
-    TRY(smrt_sigv4_string_to_sign(&conn->crypto, &conn->sts, amz_date, scope, (size_t)scope_len,
-                                  conn->canonical.data, conn->canonical.len));
-    char sig[SMRT_SHA256_HEX_LEN + 1];
-    TRY(smrt_sigv4_signature(&conn->crypto, conn->key, conn->sts.data, conn->sts.len, sig));
-
-    /* Authorization, built in the (now free) string-to-sign buffer. */
-    smrt_buf *auth = &conn->sts;
-    smrt_buf_clear(auth);
-    TRY(smrt_buf_append(auth, "AWS4-HMAC-SHA256 Credential=", 28));
-    TRY(smrt_buf_append(auth, cr->access_key, cr->access_key_len));
-    TRY(smrt_buf_append_char(auth, '/'));
-    TRY(smrt_buf_append(auth, scope, (size_t)scope_len));
-    TRY(smrt_buf_append(auth, ", SignedHeaders=", 16));
-    TRY(smrt_buf_append(auth, conn->signed_headers.data, conn->signed_headers.len));
-    TRY(smrt_buf_append(auth, ", Signature=", 12));
-    TRY(smrt_buf_append(auth, sig, SMRT_SHA256_HEX_LEN));
+    TRY(smrt_sigv4_sign(&conn->signer, &rq));
 
 headers:;
     char sdk_request[64];
@@ -592,32 +502,30 @@ headers:;
         TRY(smrt_conn_header_add(conn, "Host", 4, self->host, self->host_len));
     }
     TRY(smrt_conn_header_add(conn, "Accept-Encoding", 15, "identity", 8));
-    for (int j = P_ContentType; j < P_COUNT; j++) {
-        if (a->str[j]) {
-            TRY(smrt_conn_header_add(conn, HEADER_PARAMS[j].wire, HEADER_PARAMS[j].wire_len, a->str[j],
-                                     (size_t)a->len[j]));
-        }
+    FOR_EACH_MEMBER(j, a->present & OP->header_mask)
+    {
+        TRY(smrt_conn_header_add(conn, PARAMS[j].wire, PARAMS[j].wire_len, a->str[j], (size_t)a->len[j]));
     }
-    if (!a->str[P_ContentType]) {
+    if (!a->str[P(ContentType)]) {
         TRY(smrt_conn_header_add(conn, "Content-Type", 12, NULL, 0));
     }
-    if (!a->str[P_Accept]) {
+    if (!a->str[P(Accept)]) {
         TRY(smrt_conn_header_add(conn, "Accept", 6, NULL, 0));
     }
     TRY(smrt_conn_header_add(conn, "User-Agent", 10, self->user_agent, self->user_agent_len));
     if (cr != NULL) {
         TRY(smrt_conn_header_add(conn, "X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN));
-        if (cr->token && cr->token_len) {
+        if (conn->signer.send_token) {
             TRY(smrt_conn_header_add(conn, "X-Amz-Security-Token", 20, cr->token, cr->token_len));
         }
-        TRY(smrt_conn_header_add(conn, "Authorization", 13, conn->sts.data, conn->sts.len));
+        TRY(smrt_conn_header_add(conn, "Authorization", 13, conn->signer.result.data, conn->signer.result.len));
     }
     TRY(smrt_conn_header_add(conn, "amz-sdk-invocation-id", 21, ctx->invocation_id, 36));
     TRY(smrt_conn_header_add(conn, "amz-sdk-request", 15, sdk_request, strlen(sdk_request)));
     TRY(smrt_conn_header_add(conn, "Expect", 6, NULL, 0));
 
     /* The URL is the start of `path` (prefix + path + query). */
-    return smrt_conn_perform(conn, "POST", path->data, path->len, a->body, (size_t)a->body_len);
+    return smrt_conn_perform(conn, OP->http_method, path->data, path->len, a->body, (size_t)a->body_len);
 }
 
 #undef TRY
@@ -1047,8 +955,8 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
     if (self->call_error) {
         /* No request can be made: botocore gets this far (parameters checked), then fails.
          * The hook raises its exception, credentials checked where botocore checks them. */
-        PyObject *r = PyObject_CallMethod((PyObject *)self, "_call_error", "s#", a.str[P_EndpointName],
-                                          a.len[P_EndpointName]);
+        PyObject *r = PyObject_CallMethod((PyObject *)self, "_call_error", "s#", a.str[OP->uri_label],
+                                          a.len[OP->uri_label]);
         call_args_release(&a);
         if (r != NULL) {
             Py_DECREF(r);
@@ -1104,7 +1012,7 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
             conn->interrupt_ud = &ctx;
             if (!hashed) {
                 /* Hash the body once, in place, without the GIL (6 MiB takes milliseconds). */
-                ctx.status = smrt_sha256_hex(&conn->crypto, a.body, (size_t)a.body_len, ctx.payload_hash);
+                ctx.status = smrt_sha256_hex(&conn->signer.crypto, a.body, (size_t)a.body_len, ctx.payload_hash);
                 format_uuid4(conn, ctx.invocation_id);
                 hashed = ctx.status == SMRT_OK;
             }
@@ -1278,15 +1186,6 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
 
 /* ---- presigning: the common case in C ------------------------------------------------------ */
 
-static int append_query_param(smrt_buf *q, const char *name, const char *value, size_t value_len)
-{
-    if ((q->len && smrt_buf_append_char(q, '&') != SMRT_OK) || smrt_buf_append_str(q, name) != SMRT_OK ||
-        smrt_buf_append_char(q, '=') != SMRT_OK || smrt_uri_encode(q, value, value_len, 0) != SMRT_OK) {
-        return SMRT_ENOMEM;
-    }
-    return SMRT_OK;
-}
-
 /* generate_presigned_url('invoke_endpoint', ...) when botocore's path is simple: valid
  * parameters, an empty Body (a JSON body moves into the query string: Python does that),
  * no query in the endpoint URL, credentials at hand. Returns the URL, or None when the
@@ -1305,7 +1204,7 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
         PyErr_Clear();
         Py_RETURN_NONE;
     }
-    const char *method = "POST";
+    const char *method = OP->http_method;
     if (method_obj != Py_None) {
         if (!PyUnicode_Check(method_obj) || !(method = PyUnicode_AsUTF8(method_obj))) {
             PyErr_Clear();
@@ -1367,19 +1266,18 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     }
     PyObject *result = NULL;
     int rc = SMRT_OK;
-    smrt_buf path = {0}, query = {0}, canonical = {0}, signed_headers = {0}, sts = {0}, url = {0};
-    if (!self->presign_crypto_ready) {
+    if (!self->presigner_ready) {
         /* The libraries may still be loading: wait without the GIL. Other threads may get
-         * here meanwhile; the first to hold the GIL again makes the context, once. */
+         * here meanwhile; the first to hold the GIL again makes the signer, once. */
         Py_BEGIN_ALLOW_THREADS
         rc = smrt_dyn_wait();
         Py_END_ALLOW_THREADS
-        if (rc == SMRT_OK && !self->presign_crypto_ready) {
-            rc = smrt_crypto_init(&self->presign_crypto); /* quick, and never waits now */
+        if (rc == SMRT_OK && !self->presigner_ready) {
+            rc = smrt_signer_init(&self->presigner); /* quick, and never waits now */
             if (rc == SMRT_OK) {
-                self->presign_crypto_ready = 1;
+                self->presigner_ready = 1;
             } else {
-                smrt_crypto_destroy(&self->presign_crypto);
+                smrt_signer_destroy(&self->presigner);
             }
         }
         if (rc != SMRT_OK) {
@@ -1389,111 +1287,64 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     }
     char amz_date[SMRT_AMZ_DATE_LEN + 1];
     smrt_amz_date((long long)realtime_now(), amz_date);
-    if (!self->presign_key_valid || self->presign_key_gen != cr->gen || memcmp(self->presign_key_date, amz_date, 8)) {
-        rc = smrt_sigv4_derive_key(&self->presign_crypto, cr->secret_key, cr->secret_key_len, amz_date, self->region,
-                                   self->service, self->presign_key);
-        if (rc != SMRT_OK) {
-            smrt_raise_status(rc, "presigning");
-            goto done;
-        }
-        memcpy(self->presign_key_date, amz_date, 8);
-        self->presign_key_gen = cr->gen;
-        self->presign_key_valid = 1;
-    }
     smrt_header sh[P_COUNT + 1];
     size_t nsh = 0;
     sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
-    for (int j = P_ContentType; j < P_COUNT; j++) {
-        if (str[j]) {
-            sh[nsh++] = (smrt_header){HEADER_PARAMS[j].wire, HEADER_PARAMS[j].wire_len, str[j], (size_t)len[j]};
-        }
+    FOR_EACH_MEMBER(j, a.present & OP->header_mask)
+    {
+        sh[nsh++] = (smrt_header){PARAMS[j].wire, PARAMS[j].wire_len, str[j], (size_t)len[j]};
     }
-    /* SignedHeaders first (botocore lists it in the query): host and the parameters' header
-     * names, lower-cased and sorted; "host" sorts after "accept" and "content-type" only. */
-    for (size_t x = 0; x < nsh; x++) {
-        size_t best = x;
-        for (size_t y = x + 1; y < nsh; y++) {
-            if (strcasecmp(sh[y].name, sh[best].name) < 0) {
-                best = y;
-            }
-        }
-        smrt_header tmp = sh[x];
-        sh[x] = sh[best];
-        sh[best] = tmp;
-    }
-    for (size_t x = 0; x < nsh; x++) {
-        if ((x && smrt_buf_append_char(&signed_headers, ';') != SMRT_OK) ||
-            smrt_buf_append(&signed_headers, sh[x].name, sh[x].name_len) != SMRT_OK) {
-            PyErr_NoMemory();
-            goto done;
-        }
-    }
-    for (size_t x = 0; x < signed_headers.len; x++) {
-        char ch = signed_headers.data[x];
-        signed_headers.data[x] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-    }
-    char scope[160], credential[400], expires_s[32];
-    int scope_len = snprintf(scope, sizeof(scope), "%.8s/%s/%s/aws4_request", amz_date, self->region, self->service);
-    int cred_len = snprintf(credential, sizeof(credential), "%s/%s", cr->access_key, scope);
-    int exp_len = snprintf(expires_s, sizeof(expires_s), "%lld", expires);
-    if (scope_len < 0 || (size_t)scope_len >= sizeof(scope) || cred_len < 0 || (size_t)cred_len >= sizeof(credential)) {
-        result = Py_NewRef(Py_None); /* unusually long names: the Python path copes */
-        goto done;
-    }
-    if ((rc = append_query_param(&query, "X-Amz-Algorithm", "AWS4-HMAC-SHA256", 16)) != SMRT_OK ||
-        (rc = append_query_param(&query, "X-Amz-Credential", credential, (size_t)cred_len)) != SMRT_OK ||
-        (rc = append_query_param(&query, "X-Amz-Date", amz_date, SMRT_AMZ_DATE_LEN)) != SMRT_OK ||
-        (rc = append_query_param(&query, "X-Amz-Expires", expires_s, (size_t)exp_len)) != SMRT_OK ||
-        (rc = append_query_param(&query, "X-Amz-SignedHeaders", signed_headers.data, signed_headers.len)) != SMRT_OK ||
-        (cr->token && (rc = append_query_param(&query, "X-Amz-Security-Token", cr->token, cr->token_len)) != SMRT_OK)) {
+    /* The URL: scheme://netloc, the path (signed), '?', the signer's query string. */
+    smrt_buf *url = &self->presign_url;
+    smrt_buf_clear(url);
+    size_t prefix_len = self->url_prefix_len - self->base_path_len;
+    if ((rc = smrt_buf_append(url, self->url_prefix, prefix_len)) != SMRT_OK ||
+        (rc = smrt_buf_append(url, self->base_path, self->base_path_len)) != SMRT_OK ||
+        (rc = smrt_buf_append(url, OP->uri_before, OP->uri_before_len)) != SMRT_OK ||
+        (rc = smrt_uri_encode(url, str[OP->uri_label], (size_t)len[OP->uri_label], 0)) != SMRT_OK ||
+        (rc = smrt_buf_append(url, OP->uri_after, OP->uri_after_len)) != SMRT_OK) {
         smrt_raise_status(rc, "presigning");
         goto done;
     }
-    if ((rc = smrt_buf_append(&path, self->base_path, self->base_path_len)) != SMRT_OK ||
-        (rc = smrt_buf_append(&path, "/endpoints/", 11)) != SMRT_OK ||
-        (rc = smrt_uri_encode(&path, str[P_EndpointName], (size_t)len[P_EndpointName], 0)) != SMRT_OK ||
-        (rc = smrt_buf_append(&path, "/invocations", 12)) != SMRT_OK) {
-        smrt_raise_status(rc, "presigning");
-        goto done;
+    /* str(ExpiresIn), without printf's machinery. */
+    char expires_s[24];
+    char *e = expires_s + sizeof(expires_s);
+    unsigned long long mag = expires < 0 ? 0ULL - (unsigned long long)expires : (unsigned long long)expires;
+    do {
+        *--e = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag);
+    if (expires < 0) {
+        *--e = '-';
     }
-    smrt_sign_input in = {
+    const smrt_sigv4_creds sc = {cr->access_key, cr->access_key_len, cr->secret_key, cr->secret_key_len,
+                                 cr->token,      cr->token_len,      cr->gen};
+    const smrt_sigv4_request rq = {
+        .mode = SMRT_SIGV4_QUERY,
+        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
         .method = method,
-        .path = path.data,
-        .path_len = path.len,
-        .query = query.data,
-        .query_len = query.len,
+        .path = url->data + prefix_len,
+        .path_len = url->len - prefix_len,
         .headers = sh,
         .n_headers = nsh,
         .payload_hash = SMRT_EMPTY_SHA256_HEX,
-        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
+        .creds = &sc,
+        .region = self->region,
+        .service = self->service,
+        .amz_date = amz_date,
+        .expires = &(const smrt_span){e, (size_t)(expires_s + sizeof(expires_s) - e)},
+        .n_expires = 1,
     };
-    char sig[SMRT_SHA256_HEX_LEN + 1];
-    if ((rc = smrt_sigv4_canonical_request(&in, &canonical, &signed_headers)) != SMRT_OK ||
-        (rc = smrt_sigv4_string_to_sign(&self->presign_crypto, &sts, amz_date, scope, (size_t)scope_len,
-                                        canonical.data, canonical.len)) != SMRT_OK ||
-        (rc = smrt_sigv4_signature(&self->presign_crypto, self->presign_key, sts.data, sts.len, sig)) != SMRT_OK) {
+    if ((rc = smrt_sigv4_sign(&self->presigner, &rq)) != SMRT_OK ||
+        (rc = smrt_buf_append_char(url, '?')) != SMRT_OK ||
+        (rc = smrt_buf_append(url, self->presigner.result.data, self->presigner.result.len)) != SMRT_OK) {
         smrt_raise_status(rc, "presigning");
         goto done;
     }
-    size_t prefix_len = self->url_prefix_len - self->base_path_len;
-    if (smrt_buf_append(&url, self->url_prefix, prefix_len) != SMRT_OK ||
-        smrt_buf_append(&url, path.data, path.len) != SMRT_OK || smrt_buf_append_char(&url, '?') != SMRT_OK ||
-        smrt_buf_append(&url, query.data, query.len) != SMRT_OK ||
-        smrt_buf_append(&url, "&X-Amz-Signature=", 17) != SMRT_OK ||
-        smrt_buf_append(&url, sig, SMRT_SHA256_HEX_LEN) != SMRT_OK) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    result = PyUnicode_FromStringAndSize(url.data, (Py_ssize_t)url.len);
+    result = PyUnicode_FromStringAndSize(url->data, (Py_ssize_t)url->len);
 done:
     creds_release(cr);
     call_args_release(&a);
-    smrt_buf_destroy(&path);
-    smrt_buf_destroy(&query);
-    smrt_buf_destroy(&canonical);
-    smrt_buf_destroy(&signed_headers);
-    smrt_buf_destroy(&sts);
-    smrt_buf_destroy(&url);
     return result;
 }
 
@@ -1802,8 +1653,8 @@ static void client_dealloc(ClientObject *self)
     client_free_config(self);
     creds_release(self->creds);
     self->creds = NULL;
-    smrt_crypto_destroy(&self->presign_crypto);
-    memset(self->presign_key, 0, sizeof(self->presign_key));
+    smrt_signer_destroy(&self->presigner);
+    smrt_buf_destroy(&self->presign_url);
     if (self->creds_lock_ready) {
         pthread_mutex_destroy(&self->creds_lock);
     }

@@ -288,21 +288,17 @@ static void conn_destroy(smrt_conn *c)
     if (c->multi) {
         curl_multi_cleanup(c->multi);
     }
-    smrt_crypto_destroy(&c->crypto);
+    smrt_signer_destroy(&c->signer); /* wipes the cached signing key */
     smrt_buf_destroy(&c->url);
     smrt_buf_destroy(&c->origin);
     smrt_buf_destroy(&c->req);
     smrt_buf_destroy(&c->hdr_buf);
-    smrt_buf_destroy(&c->canonical);
-    smrt_buf_destroy(&c->signed_headers);
-    smrt_buf_destroy(&c->sts);
     smrt_buf_destroy(&c->scratch);
+    smrt_buf_destroy(&c->sign_path);
     smrt_buf_destroy(&c->resp_headers);
     smrt_buf_destroy(&c->body);
     smrt_buf_destroy(&c->tls_names);
     smrt_buf_destroy(&c->fwd_url);
-    /* The cached signing key is secret-derived. */
-    memset(c->key, 0, sizeof(c->key));
     free(c);
 }
 
@@ -414,7 +410,7 @@ static smrt_conn *conn_new(const smrt_http_config *cfg)
     c->have_proxy = cfg->proxy != NULL || cfg->proxy_forwarding != NULL;
     c->direct = !c->have_proxy;
     c->sock = CURL_SOCKET_BAD;
-    if (smrt_crypto_init(&c->crypto) != SMRT_OK) {
+    if (smrt_signer_init(&c->signer) != SMRT_OK) {
         goto error;
     }
     c->multi = curl_multi_init();

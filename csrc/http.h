@@ -79,12 +79,9 @@ typedef struct smrt_conn {
     const smrt_http_config *cfg; /* the pool's */
     CURLM *multi; /* drives the transfer so the read timeout is exact */
     int have_proxy;
-    smrt_crypto crypto;
-    /* Signing-key cache: derived once per day per credentials generation. */
-    char key_date[9];
-    uint64_t key_cred_gen;
-    unsigned char key[SMRT_SHA256_LEN];
-    int key_valid;
+    /* The connection's signer (sigv4.h): its crypto context (the body's hash too), signing-key
+     * cache and buffers, used by the thread that borrowed the connection, without the GIL. */
+    smrt_signer signer;
     /* Request scratch, reused across calls. */
     smrt_buf url;     /* the URL last given to libcurl */
     smrt_buf fwd_url; /* proxy_forwarding: the proxy's origin and the request's path */
@@ -101,7 +98,8 @@ typedef struct smrt_conn {
     smrt_buf origin; /* scheme://host[:port] of the open connection */
     smrt_buf req;    /* the request head (and a small body) as sent */
     struct curl_slist slist[SMRT_MAX_REQUEST_HEADERS];
-    smrt_buf canonical, signed_headers, sts, scratch;
+    smrt_buf scratch;   /* the request's URL (client.c run_attempt) */
+    smrt_buf sign_path; /* the path signed, when it is not the one sent */
     /* Response. */
     long status;
     long header_status;      /* status line of the response whose headers are being read */

@@ -109,7 +109,7 @@ int smrt_log_attempt(smrt_state *st, PyObject *client, smrt_conn *conn, const sm
     PyObject *headers = response ? buf_bytes(&conn->resp_headers) : Py_NewRef(Py_None);
     PyObject *body = response ? buf_bytes(&conn->body) : Py_NewRef(Py_None);
     PyObject *url = buf_str(&conn->url);
-    PyObject *canonical = buf_bytes(&conn->canonical);
+    PyObject *canonical = buf_bytes(&conn->signer.canonical);
     if (headers == NULL || body == NULL || url == NULL || canonical == NULL) {
         Py_XDECREF(headers);
         Py_XDECREF(body);
@@ -127,7 +127,7 @@ int smrt_log_response(smrt_state *st, PyObject *client, smrt_conn *conn, PyObjec
 {
     PyObject *headers = buf_bytes(&conn->resp_headers);
     PyObject *url = buf_str(&conn->url);
-    PyObject *canonical = buf_bytes(&conn->canonical);
+    PyObject *canonical = buf_bytes(&conn->signer.canonical);
     if (headers == NULL || url == NULL || canonical == NULL) {
         Py_XDECREF(headers);
         Py_XDECREF(url);

@@ -72,7 +72,7 @@ static PyObject *mod_install(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* ---- signing entry points (module-level crypto context: used with the GIL held) ------------ */
+/* ---- signing entry points (the module's signer: used with the GIL held) -------------------- */
 
 /* Wait (without the GIL) for the background load of libcurl and libcrypto: 0, or -1 with
  * an ImportError set. */
@@ -89,32 +89,36 @@ static int wait_loaded(void)
     return 0;
 }
 
-/* The crypto context of the signing entry points, made at their first use. Read and written
- * with the GIL held only (and smrt_crypto_init, once the libraries are loaded, does not
- * release it): the first callers of several threads find it made once. */
-static smrt_crypto module_crypto;
-static int module_crypto_ready;
+/* The signer of the entry points (sigv4.h: its crypto context, its one-entry signing-key
+ * cache, keyed by a digest of the secret since these callers have no credentials
+ * generation, and its buffers), made at their first use. Read and written with the GIL
+ * held only (and smrt_signer_init, once the libraries are loaded, does not release it): the
+ * first callers of several threads find it made once. Never freed: the process keeps it as
+ * it keeps the libraries. */
+static smrt_signer module_signer_storage;
+static int module_signer_ready;
 
-static smrt_crypto *crypto(void)
+/* The module's signer, or NULL with an exception set. */
+static smrt_signer *module_signer(void)
 {
-    if (module_crypto_ready) {
-        return &module_crypto;
+    if (module_signer_ready) {
+        return &module_signer_storage;
     }
     /* The loader thread may still be at work: wait for it without the GIL. Other threads
-     * may get here meanwhile; whoever holds the GIL first after the wait makes the context. */
+     * may get here meanwhile; whoever holds the GIL first after the wait makes the signer. */
     if (wait_loaded() < 0) {
         return NULL;
     }
-    if (!module_crypto_ready) {
-        int rc = smrt_crypto_init(&module_crypto);
+    if (!module_signer_ready) {
+        int rc = smrt_signer_init(&module_signer_storage);
         if (rc != SMRT_OK) {
-            smrt_crypto_destroy(&module_crypto);
+            smrt_signer_destroy(&module_signer_storage);
             smrt_raise_status(rc, "initialising OpenSSL");
             return NULL;
         }
-        module_crypto_ready = 1;
+        module_signer_ready = 1;
     }
-    return &module_crypto;
+    return &module_signer_storage;
 }
 
 static PyObject *mod_sha256_hex(PyObject *module, PyObject *arg)
@@ -137,50 +141,18 @@ static PyObject *mod_sha256_hex(PyObject *module, PyObject *arg)
         smrt_crypto_destroy(&c);
         Py_END_ALLOW_THREADS
     } else {
-        smrt_crypto *c = crypto();
-        if (c == NULL) {
+        smrt_signer *signer = module_signer();
+        if (signer == NULL) {
             PyBuffer_Release(&view);
             return NULL;
         }
-        rc = smrt_sha256_hex(c, view.buf, (size_t)view.len, hex);
+        rc = smrt_sha256_hex(&signer->crypto, view.buf, (size_t)view.len, hex);
     }
     PyBuffer_Release(&view);
     if (rc != SMRT_OK) {
         return smrt_raise_status(rc, "sha256");
     }
     return PyUnicode_FromStringAndSize(hex, SMRT_SHA256_HEX_LEN);
-}
-
-/* One-entry signing-key cache for the module-level signer (presign, auth.sign). It keys on a
- * digest of the secret, never the secret itself. */
-static unsigned char cache_secret_digest[SMRT_SHA256_LEN];
-static char cache_scope[256];
-static unsigned char cache_key[SMRT_SHA256_LEN];
-static int cache_valid;
-
-static int signing_key(smrt_crypto *c, const char *secret, Py_ssize_t secret_len, const char *date8,
-                       const char *region, const char *service, unsigned char key[SMRT_SHA256_LEN])
-{
-    unsigned char digest[SMRT_SHA256_LEN];
-    char scope[256];
-    int n = snprintf(scope, sizeof(scope), "%.8s/%s/%s", date8, region, service);
-    int rc = smrt_sha256(c, secret, (size_t)secret_len, digest);
-    if (rc != SMRT_OK) {
-        return rc;
-    }
-    if (n > 0 && (size_t)n < sizeof(scope) && cache_valid && strcmp(scope, cache_scope) == 0 &&
-        CRYPTO_memcmp(digest, cache_secret_digest, sizeof(digest)) == 0) {
-        memcpy(key, cache_key, SMRT_SHA256_LEN);
-        return SMRT_OK;
-    }
-    rc = smrt_sigv4_derive_key(c, secret, (size_t)secret_len, date8, region, service, key);
-    if (rc == SMRT_OK && n > 0 && (size_t)n < sizeof(scope)) {
-        memcpy(cache_scope, scope, (size_t)n + 1);
-        memcpy(cache_secret_digest, digest, sizeof(digest));
-        memcpy(cache_key, key, SMRT_SHA256_LEN);
-        cache_valid = 1;
-    }
-    return rc;
 }
 
 static int is_amz_date(const char *s, Py_ssize_t n)
@@ -241,23 +213,56 @@ static Py_ssize_t header_pairs(PyObject *seq, smrt_header *hs, int skip_unsigned
     return ns;
 }
 
+/* The outputs of the module signer's last call, as new str objects in out[] (0), or -1 with
+ * an exception set. Call it right after smrt_sigv4_sign, before making any object the
+ * garbage collector tracks (a tuple, a list): a collection can run finalizers, and one of
+ * them could sign again (or let another thread do it) and overwrite the signer's buffers.
+ * Making str objects never starts a collection. */
+enum { OUT_RESULT, OUT_CANONICAL, OUT_STS, OUT_SIGNATURE, OUT_SIGNED_HEADERS, SIGNER_OUTPUTS };
+
+static int signer_outputs(const smrt_signer *signer, PyObject *out[SIGNER_OUTPUTS])
+{
+    const smrt_buf *bufs[SIGNER_OUTPUTS] = {&signer->result, &signer->canonical, &signer->sts, NULL,
+                                            &signer->signed_headers};
+    for (int i = 0; i < SIGNER_OUTPUTS; i++) {
+        if (i == OUT_SIGNATURE) {
+            out[i] = PyUnicode_FromStringAndSize(signer->signature, SMRT_SHA256_HEX_LEN);
+        } else {
+            out[i] = PyUnicode_FromStringAndSize(bufs[i]->data ? bufs[i]->data : "", (Py_ssize_t)bufs[i]->len);
+        }
+        if (out[i] == NULL) {
+            for (int k = 0; k < i; k++) {
+                Py_DECREF(out[k]);
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
 PyDoc_STRVAR(mod_sigv4_doc,
-             "sigv4(method, path, query, headers, payload_hash, amz_date, region, service, secret_key, flags)\n"
+             "sigv4(query_mode, method, path, query, headers, payload_hash, amz_date, region, service,\n"
+             "      access_key, secret_key, session_token, flags, expires=None, /)\n"
              "--\n\n"
-             "Sign a request with AWS Signature Version 4.\n\n"
+             "Sign a request with AWS Signature Version 4 (the C core's one signer).\n\n"
              "headers is a sequence of (name, value) pairs to sign; flags combines NORMALIZE_PATH,\n"
-             "ENCODE_PATH and RAW_QUERY. Returns (canonical_request, string_to_sign, signature,\n"
-             "signed_headers).");
+             "ENCODE_PATH, RAW_QUERY, CONTENT_SHA256 and TOKEN_UNSIGNED. Header mode signs\n"
+             "X-Amz-Date, X-Amz-Content-Sha256 (CONTENT_SHA256) and a non-empty session token\n"
+             "besides the headers, and its result is the Authorization value; query mode (expires\n"
+             "given as text) adds the X-Amz-* parameters to the query (None: none of its own), and\n"
+             "its result is the query string to send, X-Amz-Signature last. Returns (result,\n"
+             "canonical_request, string_to_sign, signature, signed_headers).");
 
 static PyObject *mod_sigv4(PyObject *module, PyObject *args)
 {
     (void)module;
-    const char *method, *path, *query = NULL, *payload_hash, *amz_date, *region, *service, *secret;
-    Py_ssize_t path_len, query_len = 0, amz_len, secret_len;
-    PyObject *headers_obj;
-    int flags;
-    if (!PyArg_ParseTuple(args, "ss#z#Oss#sss#i:sigv4", &method, &path, &path_len, &query, &query_len, &headers_obj,
-                          &payload_hash, &amz_date, &amz_len, &region, &service, &secret, &secret_len, &flags)) {
+    const char *method, *path, *query = NULL, *payload_hash, *amz_date, *region, *service, *ak, *sk, *token = NULL;
+    Py_ssize_t path_len, query_len = 0, amz_len, ak_len, sk_len, token_len = 0;
+    PyObject *headers_obj, *expires_obj = Py_None;
+    int query_mode, flags;
+    if (!PyArg_ParseTuple(args, "pss#z#Oss#sss#s#z#i|O:sigv4", &query_mode, &method, &path, &path_len, &query,
+                          &query_len, &headers_obj, &payload_hash, &amz_date, &amz_len, &region, &service, &ak,
+                          &ak_len, &sk, &sk_len, &token, &token_len, &flags, &expires_obj)) {
         return NULL;
     }
     if (!is_amz_date(amz_date, amz_len)) {
@@ -268,27 +273,57 @@ static PyObject *mod_sigv4(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "region and service must be at most 64 characters");
         return NULL;
     }
-    PyObject *seq = PySequence_Fast(headers_obj, "headers must be a sequence of (name, value) pairs");
-    if (seq == NULL) {
+    /* X-Amz-Expires: a str, or a list of them (the parameter repeated, botocore's way). */
+    smrt_span one_expires, *expires = NULL;
+    size_t n_expires = 0;
+    if (PyUnicode_Check(expires_obj)) {
+        Py_ssize_t n;
+        if ((one_expires.data = PyUnicode_AsUTF8AndSize(expires_obj, &n)) == NULL) {
+            return NULL;
+        }
+        one_expires.len = (size_t)n;
+        expires = &one_expires;
+        n_expires = 1;
+    } else if (PyList_CheckExact(expires_obj)) {
+        n_expires = (size_t)PyList_GET_SIZE(expires_obj);
+        expires = PyMem_Calloc(n_expires ? n_expires : 1, sizeof(*expires));
+        if (expires == NULL) {
+            return PyErr_NoMemory();
+        }
+        for (size_t i = 0; i < n_expires; i++) {
+            PyObject *item = PyList_GET_ITEM(expires_obj, (Py_ssize_t)i);
+            Py_ssize_t n;
+            if (!PyUnicode_Check(item) || (expires[i].data = PyUnicode_AsUTF8AndSize(item, &n)) == NULL) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetString(PyExc_TypeError, "expires must be a str or a list of str");
+                }
+                PyMem_Free(expires);
+                return NULL;
+            }
+            expires[i].len = (size_t)n;
+        }
+    } else if (query_mode) {
+        PyErr_SetString(PyExc_TypeError, "query mode needs expires: a str or a list of str");
         return NULL;
+    }
+    PyObject *result = NULL, *seq = PySequence_Fast(headers_obj, "headers must be a sequence of (name, value) pairs");
+    if (seq == NULL) {
+        goto done;
     }
     Py_ssize_t nh = PySequence_Fast_GET_SIZE(seq);
     if (nh > SMRT_MAX_SIGNED_HEADERS) {
-        Py_DECREF(seq);
         PyErr_Format(PyExc_ValueError, "at most %d headers can be signed", SMRT_MAX_SIGNED_HEADERS);
-        return NULL;
+        goto done;
     }
     smrt_header hs[SMRT_MAX_SIGNED_HEADERS];
-    if (header_pairs(seq, hs, 0, NULL) < 0) {
-        Py_DECREF(seq);
-        return NULL;
+    smrt_signer *signer = NULL;
+    if (header_pairs(seq, hs, 0, NULL) < 0 || (signer = module_signer()) == NULL) {
+        goto done;
     }
-    smrt_crypto *c = crypto();
-    if (c == NULL) {
-        Py_DECREF(seq);
-        return NULL;
-    }
-    smrt_sign_input in = {
+    const smrt_sigv4_creds creds = {ak, (size_t)ak_len, sk, (size_t)sk_len, token, (size_t)token_len, 0};
+    const smrt_sigv4_request rq = {
+        .mode = query_mode ? SMRT_SIGV4_QUERY : SMRT_SIGV4_HEADERS,
+        .flags = flags,
         .method = method,
         .path = path,
         .path_len = (size_t)path_len,
@@ -297,38 +332,32 @@ static PyObject *mod_sigv4(PyObject *module, PyObject *args)
         .headers = hs,
         .n_headers = (size_t)nh,
         .payload_hash = payload_hash,
-        .flags = flags,
+        .creds = &creds,
+        .region = region,
+        .service = service,
+        .amz_date = amz_date,
+        .expires = expires,
+        .n_expires = n_expires,
     };
-    smrt_buf canonical = {0}, signed_headers = {0}, scope = {0}, sts = {0};
-    unsigned char key[SMRT_SHA256_LEN];
-    char sig[SMRT_SHA256_HEX_LEN + 1];
-    PyObject *result = NULL;
-    int rc = smrt_sigv4_canonical_request(&in, &canonical, &signed_headers);
-    Py_DECREF(seq); /* the header strings are no longer needed */
-    if (rc == SMRT_OK) {
-        rc = smrt_sigv4_scope(&scope, amz_date, region, service);
-    }
-    if (rc == SMRT_OK) {
-        rc = smrt_sigv4_string_to_sign(c, &sts, amz_date, scope.data, scope.len, canonical.data, canonical.len);
-    }
-    if (rc == SMRT_OK) {
-        rc = signing_key(c, secret, secret_len, amz_date, region, service, key);
-    }
-    if (rc == SMRT_OK) {
-        rc = smrt_sigv4_signature(c, key, sts.data, sts.len, sig);
-    }
-    if (rc == SMRT_OK) {
-        result = Py_BuildValue("(s#s#s#s#)", canonical.data, (Py_ssize_t)canonical.len, sts.data, (Py_ssize_t)sts.len,
-                               sig, (Py_ssize_t)SMRT_SHA256_HEX_LEN, signed_headers.data ? signed_headers.data : "",
-                               (Py_ssize_t)signed_headers.len);
-    } else {
+    int rc = smrt_sigv4_sign(signer, &rq);
+    if (rc != SMRT_OK) {
         smrt_raise_status(rc, "signing");
+        goto done;
     }
-    memset(key, 0, sizeof(key));
-    smrt_buf_destroy(&canonical);
-    smrt_buf_destroy(&signed_headers);
-    smrt_buf_destroy(&scope);
-    smrt_buf_destroy(&sts);
+    PyObject *out[SIGNER_OUTPUTS];
+    if (signer_outputs(signer, out) < 0) {
+        goto done;
+    }
+    result = PyTuple_Pack(SIGNER_OUTPUTS, out[OUT_RESULT], out[OUT_CANONICAL], out[OUT_STS], out[OUT_SIGNATURE],
+                          out[OUT_SIGNED_HEADERS]);
+    for (int i = 0; i < SIGNER_OUTPUTS; i++) {
+        Py_DECREF(out[i]);
+    }
+done:
+    Py_XDECREF(seq);
+    if (expires != &one_expires) {
+        PyMem_Free(expires);
+    }
     return result;
 }
 
@@ -484,17 +513,16 @@ static PyObject *mod_sign_request(PyObject *module, PyObject *const *args, Py_ss
         }
         hs[ns++] = (smrt_header){"Host", 4, host, host_len};
     }
-    hs[ns++] = (smrt_header){"X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN};
-    if (token) {
-        hs[ns++] = (smrt_header){"X-Amz-Security-Token", 20, token, (size_t)token_len};
-    }
-    smrt_crypto *c = crypto();
+    smrt_signer *signer = module_signer();
     char payload[SMRT_SHA256_HEX_LEN + 1];
-    if (c == NULL || body_hash(c, args[3], payload) < 0) {
+    if (signer == NULL || body_hash(&signer->crypto, args[3], payload) < 0) {
         Py_DECREF(seq);
         return NULL;
     }
-    smrt_sign_input in = {
+    const smrt_sigv4_creds creds = {ak, (size_t)ak_len, sk, (size_t)sk_len, token, (size_t)token_len, 0};
+    const smrt_sigv4_request rq = {
+        .mode = SMRT_SIGV4_HEADERS,
+        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH,
         .method = method,
         .path = path,
         .path_len = (size_t)(path_end - path),
@@ -503,37 +531,20 @@ static PyObject *mod_sign_request(PyObject *module, PyObject *const *args, Py_ss
         .headers = hs,
         .n_headers = ns,
         .payload_hash = payload,
-        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH,
+        .creds = &creds,
+        .region = region,
+        .service = service,
+        .amz_date = amz_date,
     };
-    smrt_buf canonical = {0}, signed_headers = {0}, scope = {0}, sts = {0}, auth = {0};
-    unsigned char key[SMRT_SHA256_LEN];
-    char sig[SMRT_SHA256_HEX_LEN + 1];
-    PyObject *result = NULL, *out_headers = NULL;
-    int rc = smrt_sigv4_canonical_request(&in, &canonical, &signed_headers);
-    if (rc == SMRT_OK) {
-        rc = smrt_sigv4_scope(&scope, amz_date, region, service);
-    }
-    if (rc == SMRT_OK) {
-        rc = smrt_sigv4_string_to_sign(c, &sts, amz_date, scope.data, scope.len, canonical.data, canonical.len);
-    }
-    if (rc == SMRT_OK) {
-        rc = signing_key(c, sk, sk_len, amz_date, region, service, key);
-    }
-    if (rc == SMRT_OK) {
-        rc = smrt_sigv4_signature(c, key, sts.data, sts.len, sig);
-    }
-    if (rc == SMRT_OK && (smrt_buf_append(&auth, "AWS4-HMAC-SHA256 Credential=", 28) != SMRT_OK ||
-                          smrt_buf_append(&auth, ak, (size_t)ak_len) != SMRT_OK ||
-                          smrt_buf_append_char(&auth, '/') != SMRT_OK ||
-                          smrt_buf_append(&auth, scope.data, scope.len) != SMRT_OK ||
-                          smrt_buf_append(&auth, ", SignedHeaders=", 16) != SMRT_OK ||
-                          smrt_buf_append(&auth, signed_headers.data, signed_headers.len) != SMRT_OK ||
-                          smrt_buf_append(&auth, ", Signature=", 12) != SMRT_OK ||
-                          smrt_buf_append(&auth, sig, SMRT_SHA256_HEX_LEN) != SMRT_OK)) {
-        rc = SMRT_ENOMEM;
-    }
+    PyObject *result = NULL, *out_headers = NULL, *out[SIGNER_OUTPUTS] = {NULL};
+    int rc = smrt_sigv4_sign(signer, &rq);
     if (rc != SMRT_OK) {
         smrt_raise_status(rc, "signing");
+        goto done;
+    }
+    int send_token = signer->send_token;
+    if (signer_outputs(signer, out) < 0) {
+        out[0] = NULL;
         goto done;
     }
     /* The headers to send: Host (when added) first, the caller's, then the signer's. */
@@ -556,10 +567,10 @@ static PyObject *mod_sign_request(PyObject *module, PyObject *const *args, Py_ss
     }
     PyObject *extra[3] = {
         Py_BuildValue("(ss)", "X-Amz-Date", amz_date),
-        token ? Py_BuildValue("(ss#)", "X-Amz-Security-Token", token, token_len) : NULL,
-        Py_BuildValue("(ss#)", "Authorization", auth.data, (Py_ssize_t)auth.len),
+        send_token ? Py_BuildValue("(ss#)", "X-Amz-Security-Token", token, token_len) : NULL,
+        Py_BuildValue("(sO)", "Authorization", out[OUT_RESULT]),
     };
-    int failed = extra[0] == NULL || extra[2] == NULL || (token && extra[1] == NULL);
+    int failed = extra[0] == NULL || extra[2] == NULL || (send_token && extra[1] == NULL);
     for (int i = 0; i < 3; i++) {
         if (!failed && extra[i] && PyList_Append(out_headers, extra[i]) < 0) {
             failed = 1;
@@ -569,17 +580,15 @@ static PyObject *mod_sign_request(PyObject *module, PyObject *const *args, Py_ss
     if (failed) {
         goto done;
     }
-    result = Py_BuildValue("(Os#s#s#s#)", out_headers, canonical.data, (Py_ssize_t)canonical.len, sts.data,
-                           (Py_ssize_t)sts.len, sig, (Py_ssize_t)SMRT_SHA256_HEX_LEN, auth.data, (Py_ssize_t)auth.len);
+    result = PyTuple_Pack(5, out_headers, out[OUT_CANONICAL], out[OUT_STS], out[OUT_SIGNATURE], out[OUT_RESULT]);
 done:
     Py_XDECREF(out_headers);
+    if (out[0] != NULL) {
+        for (int i = 0; i < SIGNER_OUTPUTS; i++) {
+            Py_DECREF(out[i]);
+        }
+    }
     Py_DECREF(seq);
-    memset(key, 0, sizeof(key));
-    smrt_buf_destroy(&canonical);
-    smrt_buf_destroy(&signed_headers);
-    smrt_buf_destroy(&scope);
-    smrt_buf_destroy(&sts);
-    smrt_buf_destroy(&auth);
     return result;
 }
 
@@ -643,6 +652,8 @@ static PyObject *mod_wait_at_exit(PyObject *module, PyObject *Py_UNUSED(ignored)
 
 static PyMethodDef module_methods[] = {
     {"_wait_at_exit", mod_wait_at_exit, METH_NOARGS, NULL},
+    {"_operations", smrt_operations_dump, METH_NOARGS,
+     "_operations()\n--\n\nThe generated operation tables (csrc/operations.h) as Python data."},
     {"versions", mod_versions, METH_NOARGS, "versions()\n--\n\nThe libcurl and OpenSSL versions in use."},
     {"wait_loaded", mod_wait_loaded, METH_NOARGS,
      "wait_loaded()\n--\n\nWait until libcurl and OpenSSL are loaded (they load in the background)."},
@@ -672,6 +683,11 @@ static int module_exec(PyObject *module)
         return -1;
     SMRT_INTERNED(SMRT_INIT_STR)
 #undef SMRT_INIT_STR
+    for (int i = 0; i < SMRT_InvokeEndpoint_IN_COUNT; i++) {
+        if ((st->invoke_params[i] = PyUnicode_InternFromString(SMRT_InvokeEndpoint_IN[i].name)) == NULL) {
+            return -1;
+        }
+    }
     static const char *const known[] = {
 #define SMRT_KNOWN_TEXT(id, text) text,
         SMRT_KNOWN_HEADERS(SMRT_KNOWN_TEXT)
@@ -707,7 +723,9 @@ static int module_exec(PyObject *module)
     Py_DECREF(r);
     if (PyModule_AddIntConstant(module, "NORMALIZE_PATH", SMRT_SIGN_NORMALIZE_PATH) < 0 ||
         PyModule_AddIntConstant(module, "ENCODE_PATH", SMRT_SIGN_ENCODE_PATH) < 0 ||
-        PyModule_AddIntConstant(module, "RAW_QUERY", SMRT_SIGN_RAW_QUERY) < 0) {
+        PyModule_AddIntConstant(module, "RAW_QUERY", SMRT_SIGN_RAW_QUERY) < 0 ||
+        PyModule_AddIntConstant(module, "CONTENT_SHA256", SMRT_SIGN_CONTENT_SHA256) < 0 ||
+        PyModule_AddIntConstant(module, "TOKEN_UNSIGNED", SMRT_SIGN_TOKEN_UNSIGNED) < 0) {
         return -1;
     }
     return 0;
@@ -752,6 +770,9 @@ static int module_clear(PyObject *module)
 #define SMRT_CLEAR_STR(name) Py_CLEAR(st->s_##name);
     SMRT_INTERNED(SMRT_CLEAR_STR)
 #undef SMRT_CLEAR_STR
+    for (int i = 0; i < SMRT_InvokeEndpoint_IN_COUNT; i++) {
+        Py_CLEAR(st->invoke_params[i]);
+    }
     return 0;
 }
 

@@ -6,6 +6,16 @@
 
 static const char HEX[] = "0123456789abcdef";
 
+/* Zero secret bytes in a way the compiler keeps. Needs no library: it runs on structs that
+ * are freed before libcrypto has loaded (OPENSSL_cleanse is reached through dyn.h). */
+static void wipe(void *p, size_t n)
+{
+    volatile unsigned char *v = p;
+    while (n--) {
+        *v++ = 0;
+    }
+}
+
 void smrt_hex_encode(const unsigned char *in, size_t len, char *out)
 {
     for (size_t i = 0; i < len; i++) {
@@ -51,6 +61,7 @@ void smrt_crypto_destroy(smrt_crypto *c)
         memset(c, 0, sizeof(*c));
         return; /* never initialised (perhaps the libraries never loaded) */
     }
+    wipe(c->sig_key, sizeof(c->sig_key)); /* a signing key */
     EVP_MAC_CTX_free(c->sig_ctx);
     EVP_MAC_CTX_free(c->mac_ctx);
     EVP_MAC_free(c->hmac);
@@ -98,8 +109,10 @@ int smrt_hmac_sha256(smrt_crypto *c, const void *key, size_t key_len, const void
     return mac_run(c->mac_ctx, key_len ? key : &empty, key_len, msg, msg_len, out);
 }
 
-int smrt_sigv4_derive_key(smrt_crypto *c, const char *secret, size_t secret_len, const char *date8,
-                          const char *region, const char *service, unsigned char key[SMRT_SHA256_LEN])
+/* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date8), region), service), "aws4_request").
+ * The copies of the secret and the intermediate keys are wiped. */
+static int derive_key(smrt_crypto *c, const char *secret, size_t secret_len, const char *date8, const char *region,
+                      size_t region_len, const char *service, size_t service_len, unsigned char key[SMRT_SHA256_LEN])
 {
     unsigned char k[SMRT_SHA256_LEN];
     smrt_buf seed = {0};
@@ -111,10 +124,10 @@ int smrt_sigv4_derive_key(smrt_crypto *c, const char *secret, size_t secret_len,
         rc = smrt_hmac_sha256(c, seed.data, seed.len, date8, 8, k);
     }
     if (rc == SMRT_OK) {
-        rc = smrt_hmac_sha256(c, k, sizeof(k), region, strlen(region), k);
+        rc = smrt_hmac_sha256(c, k, sizeof(k), region, region_len, k);
     }
     if (rc == SMRT_OK) {
-        rc = smrt_hmac_sha256(c, k, sizeof(k), service, strlen(service), k);
+        rc = smrt_hmac_sha256(c, k, sizeof(k), service, service_len, k);
     }
     if (rc == SMRT_OK) {
         rc = smrt_hmac_sha256(c, k, sizeof(k), "aws4_request", 12, key);
@@ -128,8 +141,10 @@ int smrt_sigv4_derive_key(smrt_crypto *c, const char *secret, size_t secret_len,
     return rc;
 }
 
-int smrt_sigv4_signature(smrt_crypto *c, const unsigned char key[SMRT_SHA256_LEN], const char *sts,
-                         size_t sts_len, char out[SMRT_SHA256_HEX_LEN + 1])
+/* Hex HMAC of `sts` under `key`. The key is kept in a pre-keyed context: signing again
+ * with the same key skips the key setup. */
+static int signature(smrt_crypto *c, const unsigned char key[SMRT_SHA256_LEN], const char *sts, size_t sts_len,
+                     char out[SMRT_SHA256_HEX_LEN + 1])
 {
     unsigned char md[SMRT_SHA256_LEN];
     const unsigned char *init_key = NULL;
@@ -150,11 +165,17 @@ int smrt_sigv4_signature(smrt_crypto *c, const unsigned char key[SMRT_SHA256_LEN
 
 /* ---- canonical request ---------------------------------------------------------------- */
 
-static int is_unreserved(unsigned char ch)
-{
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-           ch == '-' || ch == '.' || ch == '_' || ch == '~';
-}
+/* 1 for the unreserved bytes A-Z a-z 0-9 - . _ ~, 2 for '/'. */
+static const unsigned char URI_CLASS[256] = {
+    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['/'] = 2,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
 
 int smrt_uri_encode(smrt_buf *out, const char *s, size_t n, int keep_slash)
 {
@@ -163,9 +184,10 @@ int smrt_uri_encode(smrt_buf *out, const char *s, size_t n, int keep_slash)
         return SMRT_ENOMEM;
     }
     char *w = out->data + out->len;
+    const unsigned char keep = keep_slash ? 3 : 1;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (is_unreserved(ch) || (keep_slash && ch == '/')) {
+        if (URI_CLASS[ch] & keep) {
             *w++ = (char)ch;
         } else {
             *w++ = '%';
@@ -290,28 +312,29 @@ static int reencode(smrt_buf *out, smrt_buf *tmp, const char *s, size_t n)
     return smrt_uri_encode(out, tmp->data ? tmp->data : "", tmp->len, 0);
 }
 
-static int canonical_query(smrt_buf *out, const char *q, size_t n, int raw)
+/* The canonical query of q[0..n) appended to `out`; the pairs' array and the re-encoded
+ * pairs live in `sc` (reused across calls). */
+static int canonical_query(smrt_buf *out, smrt_sigv4_scratch *sc, const char *q, size_t n, int raw)
 {
     if (q == NULL || n == 0) {
         return SMRT_OK;
     }
     size_t count = 1;
-    for (size_t i = 0; i < n; i++) {
-        count += q[i] == '&';
+    for (const char *p = q, *end = q + n; (p = memchr(p, '&', (size_t)(end - p))) != NULL; p++) {
+        count++;
     }
-    int rc = SMRT_ENOMEM;
-    qpair *pairs = calloc(count, sizeof(*pairs));
-    smrt_buf enc = {0}, tmp = {0};
-    if (pairs == NULL) {
-        goto error;
+    smrt_buf_clear(&sc->pairs);
+    smrt_buf_clear(&sc->enc);
+    if (count > ((size_t)-1) / 4 / sizeof(qpair) || smrt_buf_reserve(&sc->pairs, count * sizeof(qpair)) != SMRT_OK) {
+        return SMRT_ENOMEM;
     }
+    qpair *pairs = (qpair *)(void *)sc->pairs.data; /* malloc'd: aligned for any type */
+    smrt_buf *enc = &sc->enc;
     /* Encoded pairs live in `enc`; take their base pointer only after it stops growing. */
     size_t np = 0, i = 0;
     while (i <= n) {
-        size_t j = i;
-        while (j < n && q[j] != '&') {
-            j++;
-        }
+        const char *amp = memchr(q + i, '&', n - i);
+        size_t j = amp ? (size_t)(amp - q) : n;
         const char *pair = q + i;
         size_t plen = j - i;
         const char *eq = memchr(pair, '=', plen);
@@ -326,40 +349,47 @@ static int canonical_query(smrt_buf *out, const char *q, size_t n, int raw)
             pairs[np].val_len = vlen;
             np++;
         } else if (plen > 0) {
-            pairs[np].key_off = enc.len;
-            if (reencode(&enc, &tmp, pair, klen) != SMRT_OK) {
-                goto error;
+            pairs[np].key_off = enc->len;
+            if (reencode(enc, &sc->tmp, pair, klen) != SMRT_OK) {
+                return SMRT_ENOMEM;
             }
-            pairs[np].key_len = enc.len - pairs[np].key_off;
-            pairs[np].val_off = enc.len;
-            if (reencode(&enc, &tmp, v, vlen) != SMRT_OK) {
-                goto error;
+            pairs[np].key_len = enc->len - pairs[np].key_off;
+            pairs[np].val_off = enc->len;
+            if (reencode(enc, &sc->tmp, v, vlen) != SMRT_OK) {
+                return SMRT_ENOMEM;
             }
-            pairs[np].val_len = enc.len - pairs[np].val_off;
+            pairs[np].val_len = enc->len - pairs[np].val_off;
             np++;
         }
         i = j + 1;
     }
     if (!raw) {
         for (size_t k = 0; k < np; k++) {
-            pairs[k].base = enc.data ? enc.data : "";
+            pairs[k].base = enc->data ? enc->data : "";
         }
     }
-    qsort(pairs, np, sizeof(*pairs), qpair_cmp);
+    if (np <= 16) { /* the usual few pairs: an insertion sort, without qsort's indirection */
+        for (size_t x = 1; x < np; x++) {
+            qpair t = pairs[x];
+            size_t y = x;
+            while (y > 0 && qpair_cmp(&pairs[y - 1], &t) > 0) {
+                pairs[y] = pairs[y - 1];
+                y--;
+            }
+            pairs[y] = t;
+        }
+    } else {
+        qsort(pairs, np, sizeof(*pairs), qpair_cmp);
+    }
     for (size_t k = 0; k < np; k++) {
         if ((k && smrt_buf_append_char(out, '&') != SMRT_OK) ||
             smrt_buf_append(out, pairs[k].base + pairs[k].key_off, pairs[k].key_len) != SMRT_OK ||
             smrt_buf_append_char(out, '=') != SMRT_OK ||
             smrt_buf_append(out, pairs[k].base + pairs[k].val_off, pairs[k].val_len) != SMRT_OK) {
-            goto error;
+            return SMRT_ENOMEM;
         }
     }
-    rc = SMRT_OK;
-error:
-    free(pairs);
-    smrt_buf_destroy(&enc);
-    smrt_buf_destroy(&tmp);
-    return rc;
+    return SMRT_OK;
 }
 
 static int is_space(char c)
@@ -389,9 +419,11 @@ static int append_lower(smrt_buf *out, const char *s, size_t n)
     if (smrt_buf_reserve(out, n) != SMRT_OK) {
         return SMRT_ENOMEM;
     }
+    char *w = out->data + out->len; /* a local pointer: no reload of out-> per byte */
     for (size_t i = 0; i < n; i++) {
-        out->data[out->len++] = lower(s[i]);
+        w[i] = lower(s[i]);
     }
+    out->len += n;
     out->data[out->len] = '\0';
     return SMRT_OK;
 }
@@ -402,6 +434,7 @@ static int append_trimmed(smrt_buf *out, const char *s, size_t n)
     if (smrt_buf_reserve(out, n) != SMRT_OK) {
         return SMRT_ENOMEM;
     }
+    char *w = out->data + out->len, *const start = w;
     int pending_space = 0, any = 0;
     for (size_t i = 0; i < n; i++) {
         if (is_space(s[i])) {
@@ -409,14 +442,111 @@ static int append_trimmed(smrt_buf *out, const char *s, size_t n)
             continue;
         }
         if (pending_space) {
-            out->data[out->len++] = ' ';
+            *w++ = ' ';
             pending_space = 0;
         }
-        out->data[out->len++] = s[i];
+        *w++ = s[i];
         any = 1;
     }
+    out->len += (size_t)(w - start);
     out->data[out->len] = '\0';
     return SMRT_OK;
+}
+
+/* Order the headers by lower-cased name (stable: same-named headers keep their order) into
+ * order[0..n), and write the ';'-joined lower-case names, each once, to `signed_headers`
+ * (cleared first). */
+static int sort_headers(const smrt_header *h, size_t n, size_t *order, smrt_buf *signed_headers)
+{
+    smrt_buf_clear(signed_headers);
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        while (j > 0 && name_cmp_ci(&h[order[j - 1]], &h[i]) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const smrt_header *x = &h[order[i]];
+        if (i > 0 && name_cmp_ci(&h[order[i - 1]], x) == 0) {
+            continue;
+        }
+        if ((signed_headers->len && smrt_buf_append_char(signed_headers, ';') != SMRT_OK) ||
+            append_lower(signed_headers, x->name, x->name_len) != SMRT_OK) {
+            return SMRT_ENOMEM;
+        }
+    }
+    return SMRT_OK;
+}
+
+/* Write the canonical request into `out` (cleared first), the headers in `order` and their
+ * names already in `signed_headers` (sort_headers). */
+static int write_canonical(smrt_buf *out, smrt_sigv4_scratch *sc, const smrt_sign_input *in, const size_t *order,
+                           const smrt_buf *signed_headers)
+{
+    smrt_buf_clear(out);
+    if (smrt_buf_append_str(out, in->method) != SMRT_OK || smrt_buf_append_char(out, '\n') != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    /* Path */
+    const char *p = in->path;
+    size_t pn = in->path_len;
+    if (in->flags & SMRT_SIGN_NORMALIZE_PATH) {
+        smrt_buf_clear(&sc->path);
+        if (normalize_path(&sc->path, p, pn) != SMRT_OK) {
+            return SMRT_ENOMEM;
+        }
+        p = sc->path.data;
+        pn = sc->path.len;
+    } else if (pn == 0) {
+        p = "/";
+        pn = 1;
+    }
+    if (in->flags & SMRT_SIGN_ENCODE_PATH) {
+        if (smrt_uri_encode(out, p, pn, 1) != SMRT_OK) {
+            return SMRT_ENOMEM;
+        }
+    } else if (smrt_buf_append(out, p, pn) != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    if (smrt_buf_append_char(out, '\n') != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    /* Query */
+    if (canonical_query(out, sc, in->query, in->query_len, in->flags & SMRT_SIGN_RAW_QUERY) != SMRT_OK ||
+        smrt_buf_append_char(out, '\n') != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    /* Headers, same names joined with ','. */
+    for (size_t i = 0; i < in->n_headers; i++) {
+        const smrt_header *h = &in->headers[order[i]];
+        if (i > 0 && name_cmp_ci(&in->headers[order[i - 1]], h) == 0) {
+            out->len--; /* drop the '\n' of the previous line */
+            if (smrt_buf_append_char(out, ',') != SMRT_OK) {
+                return SMRT_ENOMEM;
+            }
+        } else if (append_lower(out, h->name, h->name_len) != SMRT_OK || smrt_buf_append_char(out, ':') != SMRT_OK) {
+            return SMRT_ENOMEM;
+        }
+        if (append_trimmed(out, h->value, h->value_len) != SMRT_OK || smrt_buf_append_char(out, '\n') != SMRT_OK) {
+            return SMRT_ENOMEM;
+        }
+    }
+    if (smrt_buf_append_char(out, '\n') != SMRT_OK ||
+        smrt_buf_append(out, signed_headers->data ? signed_headers->data : "", signed_headers->len) != SMRT_OK ||
+        smrt_buf_append_char(out, '\n') != SMRT_OK || smrt_buf_append_str(out, in->payload_hash) != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    return SMRT_OK;
+}
+
+static void scratch_destroy(smrt_sigv4_scratch *sc)
+{
+    smrt_buf_destroy(&sc->path);
+    smrt_buf_destroy(&sc->enc);
+    smrt_buf_destroy(&sc->tmp);
+    smrt_buf_destroy(&sc->pairs);
 }
 
 int smrt_sigv4_canonical_request(const smrt_sign_input *in, smrt_buf *out, smrt_buf *signed_headers)
@@ -425,110 +555,217 @@ int smrt_sigv4_canonical_request(const smrt_sign_input *in, smrt_buf *out, smrt_
     if (in->n_headers > SMRT_MAX_SIGNED_HEADERS) {
         return SMRT_EINVAL;
     }
-    smrt_buf_clear(out);
-    smrt_buf_clear(signed_headers);
-
-    if (smrt_buf_append_str(out, in->method) != SMRT_OK || smrt_buf_append_char(out, '\n') != SMRT_OK) {
-        return SMRT_ENOMEM;
+    smrt_sigv4_scratch sc = {0};
+    int rc = sort_headers(in->headers, in->n_headers, order, signed_headers);
+    if (rc == SMRT_OK) {
+        rc = write_canonical(out, &sc, in, order, signed_headers);
     }
-    /* Path */
-    smrt_buf path = {0};
-    const char *p = in->path;
-    size_t pn = in->path_len;
-    int rc = SMRT_ENOMEM;
-    if (in->flags & SMRT_SIGN_NORMALIZE_PATH) {
-        if (normalize_path(&path, p, pn) != SMRT_OK) {
-            goto error;
-        }
-        p = path.data;
-        pn = path.len;
-    } else if (pn == 0) {
-        p = "/";
-        pn = 1;
-    }
-    if (in->flags & SMRT_SIGN_ENCODE_PATH) {
-        if (smrt_uri_encode(out, p, pn, 1) != SMRT_OK) {
-            goto error;
-        }
-    } else if (smrt_buf_append(out, p, pn) != SMRT_OK) {
-        goto error;
-    }
-    if (smrt_buf_append_char(out, '\n') != SMRT_OK) {
-        goto error;
-    }
-    /* Query */
-    if (canonical_query(out, in->query, in->query_len, in->flags & SMRT_SIGN_RAW_QUERY) != SMRT_OK ||
-        smrt_buf_append_char(out, '\n') != SMRT_OK) {
-        goto error;
-    }
-    /* Headers: stable insertion sort by lower-cased name, same names joined with ','. */
-    for (size_t i = 0; i < in->n_headers; i++) {
-        size_t j = i;
-        while (j > 0 && name_cmp_ci(&in->headers[order[j - 1]], &in->headers[i]) > 0) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = i;
-    }
-    for (size_t i = 0; i < in->n_headers; i++) {
-        const smrt_header *h = &in->headers[order[i]];
-        int same_as_prev = i > 0 && name_cmp_ci(&in->headers[order[i - 1]], h) == 0;
-        if (same_as_prev) {
-            out->len--; /* drop the '\n' of the previous line */
-            if (smrt_buf_append_char(out, ',') != SMRT_OK) {
-                goto error;
-            }
-        } else {
-            if (signed_headers->len && smrt_buf_append_char(signed_headers, ';') != SMRT_OK) {
-                goto error;
-            }
-            if (append_lower(signed_headers, h->name, h->name_len) != SMRT_OK ||
-                append_lower(out, h->name, h->name_len) != SMRT_OK || smrt_buf_append_char(out, ':') != SMRT_OK) {
-                goto error;
-            }
-        }
-        if (append_trimmed(out, h->value, h->value_len) != SMRT_OK || smrt_buf_append_char(out, '\n') != SMRT_OK) {
-            goto error;
-        }
-    }
-    if (smrt_buf_append_char(out, '\n') != SMRT_OK ||
-        smrt_buf_append(out, signed_headers->data ? signed_headers->data : "", signed_headers->len) != SMRT_OK ||
-        smrt_buf_append_char(out, '\n') != SMRT_OK || smrt_buf_append_str(out, in->payload_hash) != SMRT_OK) {
-        goto error;
-    }
-    rc = SMRT_OK;
-error:
-    smrt_buf_destroy(&path);
+    scratch_destroy(&sc);
     return rc;
 }
 
-int smrt_sigv4_scope(smrt_buf *out, const char *amz_date, const char *region, const char *service)
+/* ---- the signer ------------------------------------------------------------------------------ */
+
+int smrt_signer_init(smrt_signer *s)
 {
-    if (smrt_buf_append(out, amz_date, 8) != SMRT_OK || smrt_buf_append_char(out, '/') != SMRT_OK ||
-        smrt_buf_append_str(out, region) != SMRT_OK || smrt_buf_append_char(out, '/') != SMRT_OK ||
-        smrt_buf_append_str(out, service) != SMRT_OK || smrt_buf_append_str(out, "/aws4_request") != SMRT_OK) {
+    memset(s, 0, sizeof(*s));
+    return smrt_crypto_init(&s->crypto);
+}
+
+void smrt_sigv4_key_cache_clear(smrt_sigv4_key_cache *kc)
+{
+    wipe(kc, sizeof(*kc)); /* valid = 0 too */
+}
+
+void smrt_signer_destroy(smrt_signer *s)
+{
+    smrt_sigv4_key_cache_clear(&s->keys);
+    smrt_crypto_destroy(&s->crypto); /* wipes the pre-keyed signature context's key copy */
+    smrt_buf_destroy(&s->canonical);
+    smrt_buf_destroy(&s->sts);
+    smrt_buf_destroy(&s->signed_headers);
+    smrt_buf_destroy(&s->result);
+    smrt_buf_destroy(&s->scope);
+    scratch_destroy(&s->scratch);
+    memset(s, 0, sizeof(*s));
+}
+
+/* The signing key for s->scope and `cr`: the cached one, or derived (and cached when the
+ * scope fits). Returns a pointer into the cache. */
+static int signing_key(smrt_signer *s, const smrt_sigv4_request *rq, size_t region_len, size_t service_len,
+                       const unsigned char **key)
+{
+    smrt_sigv4_key_cache *kc = &s->keys;
+    const smrt_sigv4_creds *cr = rq->creds;
+    unsigned char digest[SMRT_SHA256_LEN];
+    int rc;
+    if (cr->gen == 0 && (rc = smrt_sha256(&s->crypto, cr->secret_key, cr->secret_key_len, digest)) != SMRT_OK) {
+        return rc;
+    }
+    if (kc->valid && kc->scope_len == s->scope.len && memcmp(kc->scope, s->scope.data, s->scope.len) == 0 &&
+        kc->gen == cr->gen && (cr->gen != 0 || CRYPTO_memcmp(kc->secret_digest, digest, sizeof(digest)) == 0)) {
+        *key = kc->key;
+        return SMRT_OK;
+    }
+    smrt_sigv4_key_cache_clear(kc);
+    rc = derive_key(&s->crypto, cr->secret_key, cr->secret_key_len, rq->amz_date, rq->region, region_len,
+                    rq->service, service_len, kc->key);
+    if (rc != SMRT_OK) {
+        smrt_sigv4_key_cache_clear(kc);
+        return rc;
+    }
+    if (s->scope.len < sizeof(kc->scope)) {
+        memcpy(kc->scope, s->scope.data, s->scope.len);
+        kc->scope_len = s->scope.len;
+        kc->gen = cr->gen;
+        if (cr->gen == 0) {
+            memcpy(kc->secret_digest, digest, sizeof(digest));
+        }
+        kc->valid = 1;
+    }
+    *key = kc->key;
+    return SMRT_OK;
+}
+
+static int append_param(smrt_buf *q, const char *name_eq, size_t name_eq_len, const char *v, size_t vn)
+{
+    if (smrt_buf_append(q, name_eq, name_eq_len) != SMRT_OK || smrt_uri_encode(q, v, vn, 0) != SMRT_OK) {
         return SMRT_ENOMEM;
     }
     return SMRT_OK;
 }
 
-int smrt_sigv4_string_to_sign(smrt_crypto *c, smrt_buf *out, const char *amz_date, const char *scope,
-                              size_t scope_len, const char *canonical, size_t canonical_len)
+#define LIT(s) (s), (sizeof(s) - 1)
+
+static int append_expires(smrt_buf *q, const smrt_sigv4_request *rq)
 {
-    char hex[SMRT_SHA256_HEX_LEN + 1];
-    int rc = smrt_sha256_hex(c, canonical, canonical_len, hex);
+    for (size_t i = 0; i < rq->n_expires; i++) {
+        if (append_param(q, LIT("&X-Amz-Expires="), rq->expires[i].data, rq->expires[i].len) != SMRT_OK) {
+            return SMRT_ENOMEM;
+        }
+    }
+    return SMRT_OK;
+}
+
+int smrt_sigv4_sign(smrt_signer *s, const smrt_sigv4_request *rq)
+{
+    const smrt_sigv4_creds *cr = rq->creds;
+    const int query_mode = rq->mode == SMRT_SIGV4_QUERY;
+    if (rq->n_headers > SMRT_MAX_SIGNED_HEADERS || rq->amz_date == NULL ||
+        strnlen(rq->amz_date, SMRT_AMZ_DATE_LEN) != SMRT_AMZ_DATE_LEN) {
+        return SMRT_EINVAL;
+    }
+    /* The headers to sign: the caller's, and in header mode the signer's own. */
+    smrt_header hs[SMRT_MAX_SIGNED_HEADERS + 3];
+    smrt_sign_input in = {
+        .method = rq->method,
+        .path = rq->path,
+        .path_len = rq->path_len,
+        .query = rq->query,
+        .query_len = rq->query_len,
+        .headers = rq->headers,
+        .n_headers = rq->n_headers,
+        .payload_hash = rq->payload_hash,
+        .flags = rq->flags,
+    };
+    s->send_token = 0;
+    if (!query_mode) {
+        size_t n = rq->n_headers;
+        if (n) {
+            memcpy(hs, rq->headers, n * sizeof(*hs));
+        }
+        hs[n++] = (smrt_header){"x-amz-date", 10, rq->amz_date, SMRT_AMZ_DATE_LEN};
+        if (rq->flags & SMRT_SIGN_CONTENT_SHA256) {
+            hs[n++] = (smrt_header){"x-amz-content-sha256", 20, rq->payload_hash, strlen(rq->payload_hash)};
+        }
+        s->send_token = cr->token != NULL && cr->token_len > 0; /* botocore: `if credentials.token:` */
+        if (s->send_token && !(rq->flags & SMRT_SIGN_TOKEN_UNSIGNED)) {
+            hs[n++] = (smrt_header){"x-amz-security-token", 20, cr->token, cr->token_len};
+        }
+        in.headers = hs;
+        in.n_headers = n;
+    }
+    size_t order[SMRT_MAX_SIGNED_HEADERS + 3];
+    int rc = sort_headers(in.headers, in.n_headers, order, &s->signed_headers);
     if (rc != SMRT_OK) {
         return rc;
     }
-    smrt_buf_clear(out);
-    if (smrt_buf_append(out, "AWS4-HMAC-SHA256\n", 17) != SMRT_OK ||
-        smrt_buf_append(out, amz_date, SMRT_AMZ_DATE_LEN) != SMRT_OK || smrt_buf_append_char(out, '\n') != SMRT_OK ||
-        smrt_buf_append(out, scope, scope_len) != SMRT_OK || smrt_buf_append_char(out, '\n') != SMRT_OK ||
-        smrt_buf_append(out, hex, SMRT_SHA256_HEX_LEN) != SMRT_OK) {
+    /* The credential scope. */
+    size_t region_len = strlen(rq->region), service_len = strlen(rq->service);
+    smrt_buf *scope = &s->scope;
+    smrt_buf_clear(scope);
+    if (smrt_buf_append(scope, rq->amz_date, 8) != SMRT_OK || smrt_buf_append_char(scope, '/') != SMRT_OK ||
+        smrt_buf_append(scope, rq->region, region_len) != SMRT_OK || smrt_buf_append_char(scope, '/') != SMRT_OK ||
+        smrt_buf_append(scope, rq->service, service_len) != SMRT_OK ||
+        smrt_buf_append(scope, LIT("/aws4_request")) != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    /* Query mode: the request's query and the auth parameters (SignedHeaders known now) are
+     * both what is signed and what is sent. */
+    smrt_buf *r = &s->result;
+    smrt_buf_clear(r);
+    const int token_param = query_mode && cr->token != NULL; /* botocore: `is not None` */
+    if (query_mode) {
+        if (rq->query && ((rq->query_len && smrt_buf_append(r, rq->query, rq->query_len) != SMRT_OK) ||
+                          smrt_buf_append_char(r, '&') != SMRT_OK)) {
+            return SMRT_ENOMEM;
+        }
+        if (smrt_buf_append(r, LIT("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=")) != SMRT_OK ||
+            smrt_uri_encode(r, cr->access_key, cr->access_key_len, 0) != SMRT_OK ||
+            smrt_buf_append(r, LIT("%2F")) != SMRT_OK || smrt_uri_encode(r, scope->data, scope->len, 0) != SMRT_OK ||
+            append_param(r, LIT("&X-Amz-Date="), rq->amz_date, SMRT_AMZ_DATE_LEN) != SMRT_OK ||
+            append_expires(r, rq) != SMRT_OK ||
+            append_param(r, LIT("&X-Amz-SignedHeaders="), s->signed_headers.data ? s->signed_headers.data : "",
+                         s->signed_headers.len) != SMRT_OK ||
+            (token_param && !(rq->flags & SMRT_SIGN_TOKEN_UNSIGNED) &&
+             append_param(r, LIT("&X-Amz-Security-Token="), cr->token, cr->token_len) != SMRT_OK)) {
+            return SMRT_ENOMEM;
+        }
+        in.query = r->data;
+        in.query_len = r->len;
+    }
+    if ((rc = write_canonical(&s->canonical, &s->scratch, &in, order, &s->signed_headers)) != SMRT_OK) {
+        return rc;
+    }
+    /* The string to sign: algorithm, date, scope, hash of the canonical request. */
+    char hex[SMRT_SHA256_HEX_LEN + 1];
+    if ((rc = smrt_sha256_hex(&s->crypto, s->canonical.data, s->canonical.len, hex)) != SMRT_OK) {
+        return rc;
+    }
+    smrt_buf *sts = &s->sts;
+    smrt_buf_clear(sts);
+    if (smrt_buf_append(sts, LIT("AWS4-HMAC-SHA256\n")) != SMRT_OK ||
+        smrt_buf_append(sts, rq->amz_date, SMRT_AMZ_DATE_LEN) != SMRT_OK || smrt_buf_append_char(sts, '\n') != SMRT_OK ||
+        smrt_buf_append(sts, scope->data, scope->len) != SMRT_OK || smrt_buf_append_char(sts, '\n') != SMRT_OK ||
+        smrt_buf_append(sts, hex, SMRT_SHA256_HEX_LEN) != SMRT_OK) {
+        return SMRT_ENOMEM;
+    }
+    const unsigned char *key = NULL;
+    if ((rc = signing_key(s, rq, region_len, service_len, &key)) != SMRT_OK ||
+        (rc = signature(&s->crypto, key, sts->data, sts->len, s->signature)) != SMRT_OK) {
+        return rc;
+    }
+    if (query_mode) {
+        if ((token_param && (rq->flags & SMRT_SIGN_TOKEN_UNSIGNED) &&
+             append_param(r, LIT("&X-Amz-Security-Token="), cr->token, cr->token_len) != SMRT_OK) ||
+            smrt_buf_append(r, LIT("&X-Amz-Signature=")) != SMRT_OK ||
+            smrt_buf_append(r, s->signature, SMRT_SHA256_HEX_LEN) != SMRT_OK) {
+            return SMRT_ENOMEM;
+        }
+        return SMRT_OK;
+    }
+    if (smrt_buf_append(r, LIT("AWS4-HMAC-SHA256 Credential=")) != SMRT_OK ||
+        smrt_buf_append(r, cr->access_key, cr->access_key_len) != SMRT_OK || smrt_buf_append_char(r, '/') != SMRT_OK ||
+        smrt_buf_append(r, scope->data, scope->len) != SMRT_OK || smrt_buf_append(r, LIT(", SignedHeaders=")) != SMRT_OK ||
+        smrt_buf_append(r, s->signed_headers.data ? s->signed_headers.data : "", s->signed_headers.len) != SMRT_OK ||
+        smrt_buf_append(r, LIT(", Signature=")) != SMRT_OK ||
+        smrt_buf_append(r, s->signature, SMRT_SHA256_HEX_LEN) != SMRT_OK) {
         return SMRT_ENOMEM;
     }
     return SMRT_OK;
 }
+
+#undef LIT
 
 /* The proleptic Gregorian date of a count of days since 1970-01-01 (H. Hinnant's
  * civil_from_days). Arithmetic only: gmtime_r takes glibc's time-zone lock, which a fork

@@ -1,12 +1,14 @@
 /* libFuzzer harness for every parser of the C core that reads untrusted bytes:
  * response header lines, status lines, Content-Length, HTTP dates (headers.c), the HTTP/1.1
- * response parser (h1.c), and the SigV4 canonicaliser's path normalisation, query parsing
- * and header folding (sigv4.c).
+ * response parser (h1.c), the SigV4 canonicaliser's path normalisation, query parsing
+ * and header folding (sigv4.c), and the signer's header and query modes against each other
+ * (sigv4.c smrt_sigv4_sign: the same canonical request apart from what each mode adds).
  * Built with ASan and UBSan by `make fuzz` (and briefly by the test suite). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../csrc/h1.h"
 #include "../csrc/headers.h"
@@ -101,6 +103,255 @@ static void fuzz_canonical(const uint8_t *data, size_t size, int flags)
     smrt_buf_destroy(&signed_headers);
 }
 
+/* ---- the signer's two modes agree (differential) ---------------------------------------- */
+
+typedef struct span_list {
+    const char *p[80];
+    size_t n[80];
+    size_t count;
+} span_list;
+
+/* Split s[0..n) on `sep` into `out` (at most 80 pieces; more: 0). */
+static int split(const char *s, size_t n, char sep, span_list *out)
+{
+    out->count = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == sep) {
+            if (out->count == 80) {
+                return 0;
+            }
+            out->p[out->count] = s + start;
+            out->n[out->count++] = i - start;
+            start = i + 1;
+        }
+    }
+    return 1;
+}
+
+static int has_prefix(const char *s, size_t n, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    return n >= k && memcmp(s, prefix, k) == 0;
+}
+
+static int span_eq(const char *a, size_t an, const char *b, size_t bn)
+{
+    return an == bn && (an == 0 || memcmp(a, b, an) == 0);
+}
+
+/* Keep the pieces of `in` that neither start with (exact: equal) any of `drop`
+ * (NULL-terminated). */
+static void filter(const span_list *in, const char *const *drop, int exact, span_list *out)
+{
+    out->count = 0;
+    for (size_t i = 0; i < in->count; i++) {
+        int keep = 1;
+        for (const char *const *d = drop; *d; d++) {
+            keep = keep && !(exact ? span_eq(in->p[i], in->n[i], *d, strlen(*d)) : has_prefix(in->p[i], in->n[i], *d));
+        }
+        if (keep) {
+            out->p[out->count] = in->p[i];
+            out->n[out->count++] = in->n[i];
+        }
+    }
+}
+
+static int lists_eq(const span_list *a, const span_list *b)
+{
+    if (a->count != b->count) {
+        return 0;
+    }
+    for (size_t i = 0; i < a->count; i++) {
+        if (!span_eq(a->p[i], a->n[i], b->p[i], b->n[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The canonical request's pieces: method, path, query, header lines, signed headers,
+ * payload hash. 0 when it does not have that shape. */
+typedef struct canon_parts {
+    span_list lines;
+    size_t first_header, n_headers; /* indexes into lines */
+} canon_parts;
+
+static int canon_split(const smrt_buf *c, canon_parts *out)
+{
+    if (!split(c->data, c->len, '\n', &out->lines) || out->lines.count < 6) {
+        return 0;
+    }
+    out->first_header = 3;
+    out->n_headers = out->lines.count - 6; /* method, path, query, headers..., "", signed, hash */
+    return out->lines.n[out->lines.count - 3] == 0;
+}
+
+static int is_signer_header(const char *name, size_t n)
+{
+    static const char *const ours[] = {"x-amz-date", "x-amz-security-token", "x-amz-content-sha256", NULL};
+    for (const char *const *o = ours; *o; o++) {
+        if (n == strlen(*o) && strncasecmp(name, *o, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The signature a fresh derivation gives for `sts` (the signer's key cache and pre-keyed
+ * context must agree with it, whatever was signed before). */
+static void check_signature(const char *secret, const smrt_buf *sts, const char *sig)
+{
+    static smrt_crypto c;
+    static int ready;
+    if (!ready) {
+        CHECK(smrt_crypto_init(&c) == SMRT_OK);
+        ready = 1;
+    }
+    char seed[16];
+    unsigned char k[SMRT_SHA256_LEN], md[SMRT_SHA256_LEN];
+    char hex[SMRT_SHA256_HEX_LEN + 1];
+    int n = snprintf(seed, sizeof(seed), "AWS4%s", secret);
+    CHECK(smrt_hmac_sha256(&c, seed, (size_t)n, "20261127", 8, k) == SMRT_OK);
+    CHECK(smrt_hmac_sha256(&c, k, sizeof(k), "us-east-1", 9, k) == SMRT_OK);
+    CHECK(smrt_hmac_sha256(&c, k, sizeof(k), "svc", 3, k) == SMRT_OK);
+    CHECK(smrt_hmac_sha256(&c, k, sizeof(k), "aws4_request", 12, k) == SMRT_OK);
+    CHECK(smrt_hmac_sha256(&c, k, sizeof(k), sts->data, sts->len, md) == SMRT_OK);
+    smrt_hex_encode(md, sizeof(md), hex);
+    CHECK(memcmp(hex, sig, SMRT_SHA256_HEX_LEN) == 0);
+}
+
+/* Input split on NUL: path, query, token, then header name/value pairs. The same request is
+ * signed in header mode and in query mode; apart from what each mode adds (x-amz-date and a
+ * token in the headers; the X-Amz-* parameters in the query), the canonical requests agree
+ * piece by piece, and both signatures check out against their strings to sign. */
+static void fuzz_sign_modes(const uint8_t *data, size_t size, int flags)
+{
+    static smrt_signer signer;
+    static int ready;
+    if (!ready) {
+        CHECK(smrt_signer_init(&signer) == SMRT_OK);
+        ready = 1;
+    }
+    span_list parts;
+    if (!split((const char *)data, size, '\0', &parts) || parts.count < 3) {
+        return;
+    }
+    /* Lines must stay lines: no '\n' where the canonical request keeps bytes as given. */
+    if (memchr(parts.p[0], '\n', parts.n[0]) || memchr(parts.p[1], '\n', parts.n[1])) {
+        return;
+    }
+    smrt_header hs[8];
+    size_t nh = 0;
+    for (size_t k = 3; k + 1 < parts.count && nh < 8; k += 2) {
+        const char *name = parts.p[k];
+        size_t n = parts.n[k];
+        if (n == 0 || memchr(name, '\n', n) || memchr(name, ':', n) || memchr(name, ';', n) ||
+            is_signer_header(name, n)) {
+            return;
+        }
+        hs[nh++] = (smrt_header){name, n, parts.p[k + 1], parts.n[k + 1]};
+    }
+    char token[64];
+    size_t token_len = parts.n[2] < sizeof(token) ? parts.n[2] : sizeof(token) - 1;
+    memcpy(token, parts.p[2], token_len);
+    /* Two credential sets by generation: the key cache must follow. */
+    const char *secret = size & 1 ? "secret" : "secreu";
+    const smrt_sigv4_creds creds = {"AKID", 4, secret, 6, token, token_len, 1 + (size & 1)};
+    const smrt_span expires = {"300", 3};
+    smrt_sigv4_request rq = {
+        .mode = SMRT_SIGV4_HEADERS,
+        .flags = flags,
+        .method = "GET",
+        .path = parts.p[0],
+        .path_len = parts.n[0],
+        .query = parts.n[1] ? parts.p[1] : NULL,
+        .query_len = parts.n[1],
+        .headers = hs,
+        .n_headers = nh,
+        .payload_hash = SMRT_EMPTY_SHA256_HEX,
+        .creds = &creds,
+        .region = "us-east-1",
+        .service = "svc",
+        .amz_date = "20261127T101010Z",
+        .expires = &expires,
+        .n_expires = 1,
+    };
+    smrt_buf header_canon = {0}, header_sts = {0};
+    CHECK(smrt_sigv4_sign(&signer, &rq) == SMRT_OK);
+    CHECK(has_prefix(signer.result.data, signer.result.len, "AWS4-HMAC-SHA256 Credential=AKID/20261127/"));
+    CHECK(signer.send_token == (token_len > 0));
+    CHECK(smrt_buf_append(&header_canon, signer.canonical.data, signer.canonical.len) == SMRT_OK);
+    CHECK(smrt_buf_append(&header_sts, signer.sts.data, signer.sts.len) == SMRT_OK);
+    check_signature(secret, &signer.sts, signer.signature);
+
+    rq.mode = SMRT_SIGV4_QUERY;
+    CHECK(smrt_sigv4_sign(&signer, &rq) == SMRT_OK);
+    const smrt_buf *q = &signer.result;
+    CHECK(q->len > 17 + SMRT_SHA256_HEX_LEN);
+    CHECK(memcmp(q->data + q->len - 17 - SMRT_SHA256_HEX_LEN, "&X-Amz-Signature=", 17) == 0);
+    CHECK(memcmp(q->data + q->len - SMRT_SHA256_HEX_LEN, signer.signature, SMRT_SHA256_HEX_LEN) == 0);
+    if (rq.query) {
+        CHECK(q->len > rq.query_len && memcmp(q->data, rq.query, rq.query_len) == 0 && q->data[rq.query_len] == '&');
+    }
+
+    canon_parts h, k;
+    CHECK(canon_split(&header_canon, &h));
+    CHECK(canon_split(&signer.canonical, &k));
+    span_list a, b;
+    /* method and path */
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(span_eq(h.lines.p[i], h.lines.n[i], k.lines.p[i], k.lines.n[i]));
+    }
+    /* query: the same pairs once the X-Amz-* ones are set aside (sorted lists stay sorted) */
+    static const char *const amz_params[] = {"X-Amz-", NULL};
+    span_list hq, kq;
+    if (split(h.lines.p[2], h.lines.n[2], '&', &hq) && split(k.lines.p[2], k.lines.n[2], '&', &kq)) {
+        if (h.lines.n[2] == 0) {
+            hq.count = 0;
+        }
+        filter(&hq, amz_params, 0, &a);
+        filter(&kq, amz_params, 0, &b);
+        CHECK(lists_eq(&a, &b));
+    }
+    /* header lines: header mode's less x-amz-date and the token */
+    static const char *const added_lines[] = {"x-amz-date:", "x-amz-security-token:", NULL};
+    span_list hl = {.count = 0}, kl = {.count = 0};
+    for (size_t i = 0; i < h.n_headers; i++) {
+        hl.p[hl.count] = h.lines.p[h.first_header + i];
+        hl.n[hl.count++] = h.lines.n[h.first_header + i];
+    }
+    for (size_t i = 0; i < k.n_headers; i++) {
+        kl.p[kl.count] = k.lines.p[k.first_header + i];
+        kl.n[kl.count++] = k.lines.n[k.first_header + i];
+    }
+    filter(&hl, added_lines, 0, &a);
+    CHECK(lists_eq(&a, &kl));
+    /* signed headers: likewise */
+    size_t hs_i = h.lines.count - 2, ks_i = k.lines.count - 2;
+    static const char *const added_names[] = {"x-amz-date", "x-amz-security-token", NULL};
+    span_list hn, kn;
+    if (split(h.lines.p[hs_i], h.lines.n[hs_i], ';', &hn) && split(k.lines.p[ks_i], k.lines.n[ks_i], ';', &kn)) {
+        filter(&hn, added_names, 1, &a);
+        if (k.lines.n[ks_i] == 0) {
+            kn.count = 0;
+        }
+        CHECK(lists_eq(&a, &kn));
+    }
+    /* payload hash */
+    CHECK(span_eq(h.lines.p[h.lines.count - 1], h.lines.n[h.lines.count - 1], k.lines.p[k.lines.count - 1],
+                  k.lines.n[k.lines.count - 1]));
+    /* strings to sign: same first three lines (algorithm, date, scope) */
+    CHECK(split(header_sts.data, header_sts.len, '\n', &a) && split(signer.sts.data, signer.sts.len, '\n', &b));
+    CHECK(a.count == 4 && b.count == 4);
+    for (size_t i = 0; i < 3; i++) {
+        CHECK(span_eq(a.p[i], a.n[i], b.p[i], b.n[i]));
+    }
+    check_signature(secret, &signer.sts, signer.signature);
+    smrt_buf_destroy(&header_canon);
+    smrt_buf_destroy(&header_sts);
+}
+
 /* The HTTP/1.1 response parser, fed in pieces whose sizes come from the input. */
 static void fuzz_h1(const uint8_t *data, size_t size)
 {
@@ -143,6 +394,16 @@ static void fuzz_h1(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0) {
+        return 0;
+    }
+    if (data[0] & 0x80) { /* the signer's modes: the low bits pick the flags */
+        static const int flags[] = {
+            SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
+            SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH,
+            SMRT_SIGN_ENCODE_PATH,
+            0,
+        };
+        fuzz_sign_modes(data + 1, size - 1, flags[data[0] & 3]);
         return 0;
     }
     switch (data[0] & 7) {

@@ -353,9 +353,13 @@ def _validation_failed(operation_name, params, detail, validating=True):
     # botocore's validator first (without parameter_validation: what can't be serialised).
     validate(operation_name, params, lengths=bool(validating))
     if "UTF-8" in detail:
-        # A lone surrogate: botocore's serializer fails encoding it (the EndpointName for the
-        # URL, then a str Body), with Python's own UnicodeEncodeError.
-        for name in ("EndpointName", "Body"):
+        # A lone surrogate: botocore's serializer fails encoding it (the URI labels for the
+        # URL, then a str payload), with Python's own UnicodeEncodeError.
+        from ._operations import OPERATIONS
+
+        operation = OPERATIONS[operation_name]
+        labels = [m["name"] for m in operation["members"] if m["location"] == "uri"]
+        for name in labels + [operation["payload"]]:
             value = params.get(name)
             if isinstance(value, str):
                 value.encode("utf-8")

@@ -9,6 +9,8 @@ from .response import StreamingBody
 NORMALIZE_PATH: int
 ENCODE_PATH: int
 RAW_QUERY: int
+CONTENT_SHA256: int
+TOKEN_UNSIGNED: int
 
 class ResponseMetadata(TypedDict, total=False):
     RequestId: str
@@ -83,6 +85,7 @@ class Client:
 def _install(body_class: type, hooks: Any, /) -> None: ...
 def sha256_hex(data: Buffer, /) -> str: ...
 def sigv4(
+    query_mode: bool,
     method: str,
     path: str,
     query: str | None,
@@ -91,11 +94,15 @@ def sigv4(
     amz_date: str,
     region: str,
     service: str,
+    access_key: str,
     secret_key: str,
+    session_token: str | None,
     flags: int,
+    expires: str | list[str] | None = ...,
     /,
-) -> tuple[str, str, str, str]: ...
+) -> tuple[str, str, str, str, str]: ...
 def uri_encode(s: str, keep_slash: bool = ..., /) -> str: ...
 def amz_date(unix_seconds: int, /) -> str: ...
 def versions() -> dict[str, str]: ...
+def _operations() -> dict[str, Any]: ...
 def wait_loaded() -> None: ...

@@ -23,49 +23,23 @@ Where botocore 1.43 itself raises instead of returning a parse result, we return
    that cannot be read; ``Body`` is the raw bytes instead.
 """
 
-# Members of the modeled error shapes, in model order: (name, is_integer).
-_MODELED_MEMBERS = {
-    "InternalDependencyException": (("Message", False),),
-    "InternalFailure": (("Message", False),),
-    "InternalStreamFailure": (("Message", False),),
-    "ModelError": (
-        ("Message", False),
-        ("OriginalStatusCode", True),
-        ("OriginalMessage", False),
-        ("LogStreamArn", False),
-    ),
-    "ModelNotReadyException": (("Message", False),),
-    "ModelStreamError": (("Message", False), ("ErrorCode", False)),
-    "ServiceUnavailable": (("Message", False),),
-    "ValidationError": (("Message", False),),
-}
+_MODELED = None
 
-# Header members of each operation's output shape, for a status-300 (success-path) parse.
-_OUTPUT_HEADERS = {
-    "InvokeEndpoint": (
-        ("ContentType", "content-type"),
-        ("InvokedProductionVariant", "x-amzn-invoked-production-variant"),
-        ("CustomAttributes", "x-amzn-sagemaker-custom-attributes"),
-        ("NewSessionId", "x-amzn-sagemaker-new-session-id"),
-        ("ClosedSessionId", "x-amzn-sagemaker-closed-session-id"),
-    ),
-    "InvokeEndpointWithResponseStream": (
-        ("ContentType", "x-amzn-sagemaker-content-type"),
-        ("InvokedProductionVariant", "x-amzn-invoked-production-variant"),
-        ("CustomAttributes", "x-amzn-sagemaker-custom-attributes"),
-    ),
-    "InvokeEndpointAsync": (
-        ("OutputLocation", "x-amzn-sagemaker-outputlocation"),
-        ("FailureLocation", "x-amzn-sagemaker-failurelocation"),
-    ),
-}
-# botocore reads every member of that output shape from a JSON body too, under its
-# serialized name (for header members, the header name as the model spells it).
-_ASYNC_BODY_MEMBERS = (
-    ("InferenceId", "InferenceId"),
-    ("OutputLocation", "X-Amzn-SageMaker-OutputLocation"),
-    ("FailureLocation", "X-Amzn-SageMaker-FailureLocation"),
-)
+
+def _modeled_members():
+    """Error code -> ((field, JSON name, is_integer), ...) in model order, from the tables
+    generated from botocore's model (_operations.py); made at the first error parsed."""
+    global _MODELED
+    if _MODELED is None:
+        from ._operations import ERRORS
+
+        _MODELED = {
+            error["code"]: tuple(
+                (m["name"], m["wire_name"], m["type"] == "integer") for m in error["members"]
+            )
+            for error in ERRORS.values()
+        }
+    return _MODELED
 
 
 def _body_text(body):
@@ -147,23 +121,31 @@ def _parse_success_shape(status_code, headers, body, operation_name):
         metadata["RequestId"] = headers["x-amz-request-id"]
         metadata["HostId"] = headers.get("x-amz-id-2", "")
     parsed = {"ResponseMetadata": metadata}
+    from ._operations import OPERATIONS
+
     try:
-        header_members = _OUTPUT_HEADERS[operation_name]
+        operation = OPERATIONS[operation_name]
     except KeyError:
         raise ValueError(f"unknown operation {operation_name!r}") from None
-    for member, header in header_members:
-        if header in headers:
-            parsed[member] = headers[header]
-    if operation_name == "InvokeEndpoint":
-        parsed["Body"] = _body_text(body)
-    elif operation_name == "InvokeEndpointWithResponseStream":
-        parsed["Body"] = body
+    # The output shape's header members (headers keys are lower-case) ...
+    for member in operation["output_members"]:
+        header = member["wire_name"].lower()
+        if member["location"] == "header" and header in headers:
+            parsed[member["name"]] = headers[header]
+    # ... and its body: a blob payload as text, an event stream's bytes as they are (botocore
+    # wraps them in an EventStream that cannot be read), else every member of the output
+    # shape read from a JSON body under its serialized name (header members too).
+    mode = operation["response_body"]
+    if mode == "blob":
+        parsed[operation["output_payload"]] = _body_text(body)
+    elif mode == "event_stream":
+        parsed[operation["output_payload"]] = body
     else:
         values = _parse_body(body)
-        for member, json_name in _ASYNC_BODY_MEMBERS:
-            value = values.get(json_name)
+        for member in operation["output_members"]:
+            value = values.get(member["wire_name"])
             if value is not None:
-                parsed[member] = value
+                parsed[member["name"]] = value
     return _finish(parsed, status_code, headers)
 
 
@@ -217,10 +199,10 @@ def parse_error_response(status_code, headers, body, *, operation_name="InvokeEn
 
     _finish(parsed, status_code, headers)
 
-    members = _MODELED_MEMBERS.get(error["Code"]) if isinstance(error["Code"], str) else None
+    members = _modeled_members().get(error["Code"]) if isinstance(error["Code"], str) else None
     if members:
-        for member, is_integer in members:
-            value = values.get(member)
+        for member, json_name, is_integer in members:
+            value = values.get(json_name)
             if value is None:
                 continue
             if is_integer:

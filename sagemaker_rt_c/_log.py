@@ -275,15 +275,26 @@ def _log_refresh():
 def _log_request(client, params, body_len):
     if _enabled(ENDPOINT, DEBUG) is None:
         return
-    from ._presign import _HEADERS  # lazy: presigning's module, loaded when a call logs
+    from ._operations import OPERATIONS  # lazy: the generated tables, loaded when a call logs
 
-    label = _core.uri_encode(params["EndpointName"], False)
-    headers = {wire: params[member] for member, wire in _HEADERS if member in params}
+    # The request as botocore's serializer makes it, from the operation's model: the URI
+    # label percent-encoded into the request URI, header members in the model's order.
+    operation = OPERATIONS["InvokeEndpoint"]
+    path = operation["request_uri"]
+    label = ""
+    headers = {}
+    for member in operation["members"]:
+        name = member["name"]
+        if member["location"] == "uri":
+            label = _core.uri_encode(params[name], False)
+            path = path.replace("{" + member["wire_name"] + "}", label)
+        elif member["location"] == "header" and name in params:
+            headers[member["wire_name"]] = params[name]
     headers["User-Agent"] = client._settings.user_agent
     request = {
-        "url_path": f"/endpoints/{label}/invocations",
+        "url_path": path,
         "query_string": {},
-        "method": "POST",
+        "method": operation["http_method"],
         "headers": headers,
         "body": _Size(body_len),
         "url": _Scrubber(client)(client._endpoint.request_url(label)),

@@ -12,21 +12,6 @@ from ._about import _PY_TO_OP_NAME
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-# InvokeEndpoint's header members, in the model's order (botocore serialises in this order).
-_HEADERS = (
-    ("ContentType", "Content-Type"),
-    ("Accept", "Accept"),
-    ("CustomAttributes", "X-Amzn-SageMaker-Custom-Attributes"),
-    ("TargetModel", "X-Amzn-SageMaker-Target-Model"),
-    ("TargetVariant", "X-Amzn-SageMaker-Target-Variant"),
-    ("TargetContainerHostname", "X-Amzn-SageMaker-Target-Container-Hostname"),
-    ("InferenceId", "X-Amzn-SageMaker-Inference-Id"),
-    ("EnableExplanations", "X-Amzn-SageMaker-Enable-Explanations"),
-    ("InferenceComponentName", "X-Amzn-SageMaker-Inference-Component"),
-    ("SessionId", "X-Amzn-SageMaker-Session-Id"),
-    ("PrefixAwareId", "X-Amzn-SageMaker-Prefix-Aware-Id"),
-)
-
 
 def _percent_encode(value):
     # botocore.utils.percent_encode: non-strings go through str(), then UTF-8.
@@ -35,6 +20,19 @@ def _percent_encode(value):
     if isinstance(value, bytes):
         value = value.decode("utf-8", "surrogateescape")
     return _core.uri_encode(value, False)
+
+
+def _expires_values(value):
+    # X-Amz-Expires as _percent_encode_sequence reads a value (the signer percent-encodes
+    # each): a list repeats the parameter, once per item.
+    def text(v):
+        if isinstance(v, bytes):
+            return v.decode("utf-8", "surrogateescape")
+        return v if isinstance(v, str) else str(v)
+
+    if isinstance(value, list):
+        return [text(v) for v in value]
+    return text(value)
 
 
 def _percent_encode_sequence(pairs):
@@ -74,12 +72,22 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
     # Without parameter_validation, only what can't be serialised (and unsafe header values).
     validate(operation_name, params, lengths=bool(settings.parameter_validation))
 
-    # Serialise as botocore's rest-json serializer does.
-    method = "POST" if http_method is None else http_method
-    name = params.get("EndpointName")
-    path = "/endpoints/" + _percent_encode(name) + "/invocations"
-    headers = [(wire, params[member]) for member, wire in _HEADERS if member in params]
-    body = params.get("Body", b"")
+    # Serialise as botocore's rest-json serializer does, from the operation's model
+    # (_operations.py): URI labels percent-encoded into the request URI, header members in the
+    # model's order, the payload member as the body.
+    from ._operations import OPERATIONS
+
+    operation = OPERATIONS[operation_name]
+    method = operation["http_method"] if http_method is None else http_method
+    path = operation["request_uri"]
+    headers = []
+    for member in operation["members"]:
+        name = member["name"]
+        if member["location"] == "uri":
+            path = path.replace("{" + member["wire_name"] + "}", _percent_encode(params.get(name)))
+        elif member["location"] == "header" and name in params:
+            headers.append((member["wire_name"], params[name]))
+    body = params.get(operation["payload"], b"")
     if isinstance(body, str):
         body = body.encode("utf-8")  # botocore's serializer (a lone surrogate fails here)
 
@@ -115,18 +123,6 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
             # botocore's signer reads urlsplit(url).port for the Host header.
             raise ValueError(endpoint.call_error[1])
         to_sign.append(("host", endpoint.sign_host))
-    signed_headers = ";".join(sorted({k for k, _ in to_sign}))
-
-    scope = f"{date[:8]}/{region}/{service}/aws4_request"
-    auth_params = [
-        ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
-        ("X-Amz-Credential", f"{frozen.access_key}/{scope}"),
-        ("X-Amz-Date", date),
-        ("X-Amz-Expires", expires_in),
-        ("X-Amz-SignedHeaders", signed_headers),
-    ]
-    if frozen.token is not None:  # botocore's query signer: even an empty one
-        auth_params.append(("X-Amz-Security-Token", frozen.token))
 
     query_dict = {}
     if endpoint_query:
@@ -139,22 +135,26 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
         # botocore: bytes and str are parsed as JSON; anything else (a bytearray, a file)
         # goes to dict.update as it is.
         query_dict.update(_body_as_dict(body))
-    operation_params = ""
-    if query_dict:
-        operation_params = _percent_encode_sequence(query_dict.items()) + "&"
-    query = operation_params + _percent_encode_sequence(auth_params)
-
-    _canonical, _sts, signature, _signed = _core.sigv4(
+    # The operation's parameters, then (the signer adds them) X-Amz-Algorithm, -Credential,
+    # -Date, -Expires, -SignedHeaders, -Security-Token (botocore's query signer: even an empty
+    # one) and -Signature. A dict whose values encode to nothing still leaves its '&'.
+    operation_params = _percent_encode_sequence(query_dict.items()) if query_dict else None
+    query, _canonical, _sts, _signature, _signed = _core.sigv4(
+        True,
         method.upper(),
         path,
-        query,
+        operation_params,
         to_sign,
         EMPTY_SHA256,
         date,
         region,
         service,
+        frozen.access_key,
         frozen.secret_key,
+        frozen.token,
         _core.NORMALIZE_PATH | _core.ENCODE_PATH | _core.RAW_QUERY,
+        _expires_values(expires_in),
     )
     # botocore appends the signature to its URL, after a fragment if there is one.
-    return f"{prefix}{path}?{query}{fragment}&X-Amz-Signature={signature}"
+    signed, sep, signature = query.rpartition("&X-Amz-Signature=")
+    return f"{prefix}{path}?{signed}{fragment}{sep}{signature}"

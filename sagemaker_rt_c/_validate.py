@@ -19,56 +19,37 @@ _STR = "<class 'str'>"
 _INT = "<class 'int'>"
 _BLOB_TYPES = "<class 'bytes'>, <class 'bytearray'>, file-like object"
 
-# Member kinds: "label" (URI path), "blob", "header" (str header), "int" (integer header).
-# (name, kind, min) in the model's member order.
-_INVOKE = (
-    ("EndpointName", "label", None),
-    ("Body", "blob", None),
-    ("ContentType", "header", None),
-    ("Accept", "header", None),
-    ("CustomAttributes", "header", None),
-    ("TargetModel", "header", 1),
-    ("TargetVariant", "header", None),
-    ("TargetContainerHostname", "header", None),
-    ("InferenceId", "header", 1),
-    ("EnableExplanations", "header", 1),
-    ("InferenceComponentName", "header", None),
-    ("SessionId", "header", None),
-    ("PrefixAwareId", "header", 1),
-)
-_INVOKE_STREAM = (
-    ("EndpointName", "label", None),
-    ("Body", "blob", None),
-    ("ContentType", "header", None),
-    ("Accept", "header", None),
-    ("CustomAttributes", "header", None),
-    ("TargetVariant", "header", None),
-    ("TargetContainerHostname", "header", None),
-    ("InferenceId", "header", 1),
-    ("InferenceComponentName", "header", None),
-    ("SessionId", "header", None),
-    ("PrefixAwareId", "header", 1),
-)
-_INVOKE_ASYNC = (
-    ("EndpointName", "label", None),
-    ("ContentType", "header", None),
-    ("Accept", "header", None),
-    ("CustomAttributes", "header", None),
-    ("InferenceId", "header", 1),
-    ("InputLocation", "header", 1),
-    ("S3OutputPathExtension", "header", 1),
-    ("Filename", "header", 1),
-    ("RequestTTLSeconds", "int", 60),
-    ("InvocationTimeoutSeconds", "int", 1),
-    ("Body", "blob", None),
-)
 
-# operation -> (required members, members)
-_OPERATIONS = {
-    "InvokeEndpoint": (("EndpointName", "Body"), _INVOKE),
-    "InvokeEndpointAsync": (("EndpointName",), _INVOKE_ASYNC),
-    "InvokeEndpointWithResponseStream": (("EndpointName", "Body"), _INVOKE_STREAM),
-}
+def _kind(operation, member):
+    """How a member is checked: "label" (URI path), "blob" (the payload), "header" (a str
+    header) or "int" (an integer header)."""
+    location, type_name = member["location"], member["type"]
+    if location == "uri" and type_name == "string":
+        return "label"
+    if location == "payload" and type_name == "blob":
+        return "blob"
+    if location == "header" and type_name == "string":
+        return "header"
+    if location == "header" and type_name == "integer":
+        return "int"
+    raise ValueError(f"{operation}.{member['name']}: no check for a {type_name} in {location}")
+
+
+def _tables():
+    # operation -> (required members, ((name, kind, min), ...) in the model's member order),
+    # from the tables generated from botocore's model (_operations.py).
+    from ._operations import OPERATIONS
+
+    return {
+        name: (
+            op["required"],
+            tuple((m["name"], _kind(name, m), m["min"]) for m in op["members"]),
+        )
+        for name, op in OPERATIONS.items()
+    }
+
+
+_OPERATIONS = _tables()
 
 _CONTROL_NAMES = {
     0x00: "NUL",

@@ -177,13 +177,15 @@ def sign_request(
     if not any(k.lower() == "host" for k, _ in out_headers):
         out_headers.insert(0, ("Host", host_header(scheme, netloc)))
     phash = payload_hash if payload_hash is not None else _payload_hash(body)
-    out_headers.append(("X-Amz-Date", date))
-    if sign_body:
-        out_headers.append(("X-Amz-Content-Sha256", phash))
-    if session_token is not None and not omit_session_token:
-        out_headers.append(("X-Amz-Security-Token", session_token))
     to_sign = [(k, v) for k, v in out_headers if k.lower() not in UNSIGNED_HEADERS]
-    canonical, sts, signature, signed = _core.sigv4(
+    flags = _flags(normalize_path, raw_query, encode_path)
+    if sign_body:
+        flags |= _core.CONTENT_SHA256
+    if omit_session_token:
+        flags |= _core.TOKEN_UNSIGNED
+    # The signer signs X-Amz-Date, X-Amz-Content-Sha256 (sign_body) and the token itself.
+    authorization, canonical, sts, signature, _ = _core.sigv4(
+        False,
         method.upper(),
         path,
         query or None,
@@ -192,21 +194,18 @@ def sign_request(
         date,
         region,
         service,
+        access_key,
         secret_key,
-        _flags(normalize_path, raw_query, encode_path),
+        session_token,
+        flags,
     )
-    authorization = (
-        f"AWS4-HMAC-SHA256 Credential={access_key}/{date[:8]}/{region}/{service}/aws4_request, "
-        f"SignedHeaders={signed}, Signature={signature}"
-    )
-    if session_token is not None and omit_session_token:
+    out_headers.append(("X-Amz-Date", date))
+    if sign_body:
+        out_headers.append(("X-Amz-Content-Sha256", phash))
+    if session_token is not None:
         out_headers.append(("X-Amz-Security-Token", session_token))
     out_headers.append(("Authorization", authorization))
     return SignedRequest(out_headers, canonical, sts, signature, authorization)
-
-
-def _qenc(s):
-    return _core.uri_encode(s, False)
 
 
 def presign_url(
@@ -243,36 +242,25 @@ def presign_url(
     if not any(k.lower() == "host" for k, _ in hdrs):
         hdrs.insert(0, ("Host", host_header(scheme, netloc)))
     to_sign = [(k, v) for k, v in hdrs if k.lower() not in UNSIGNED_HEADERS]
-    signed = ";".join(sorted({k.lower() for k, _ in to_sign}))
-    scope = f"{date[:8]}/{region}/{service}/aws4_request"
-    auth = [
-        ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
-        ("X-Amz-Credential", f"{access_key}/{scope}"),
-        ("X-Amz-Date", date),
-        ("X-Amz-Expires", str(expires)),
-        ("X-Amz-SignedHeaders", signed),
-    ]
-    if session_token is not None:
-        auth.append(("X-Amz-Security-Token", session_token))
-    auth_query = "&".join(f"{_qenc(k)}={_qenc(v)}" for k, v in auth)
-    signing_query = auth_query
-    if omit_session_token and session_token is not None:
-        signing_query = "&".join(f"{_qenc(k)}={_qenc(v)}" for k, v in auth[:-1])
-    full_query = f"{query}&{auth_query}" if query else auth_query
-    sign_query = f"{query}&{signing_query}" if query else signing_query
-    canonical, sts, signature, _ = _core.sigv4(
+    flags = _flags(normalize_path, raw_query, encode_path)
+    if omit_session_token:
+        flags |= _core.TOKEN_UNSIGNED
+    # The signer puts the X-Amz-* parameters after the URL's own, X-Amz-Signature last.
+    full_query, canonical, sts, signature, _ = _core.sigv4(
+        True,
         method.upper(),
         path,
-        sign_query,
+        query or None,
         to_sign,
         payload_hash,
         date,
         region,
         service,
+        access_key,
         secret_key,
-        _flags(normalize_path, raw_query, encode_path),
+        session_token,
+        flags,
+        str(expires),
     )
     base = url.partition("#")[0].partition("?")[0]
-    return PresignedURL(
-        f"{base}?{full_query}&X-Amz-Signature={signature}", canonical, sts, signature
-    )
+    return PresignedURL(f"{base}?{full_query}", canonical, sts, signature)

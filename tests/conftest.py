@@ -16,20 +16,17 @@ from servers import ScriptedServer  # noqa: E402
 ACCESS_KEY = "AKIDEXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
-# InvokeEndpoint's header parameters, in the model's order.
-INVOKE_HEADER_PARAMS = [
-    "ContentType",
-    "Accept",
-    "CustomAttributes",
-    "TargetModel",
-    "TargetVariant",
-    "TargetContainerHostname",
-    "InferenceId",
-    "EnableExplanations",
-    "InferenceComponentName",
-    "SessionId",
-    "PrefixAwareId",
-]
+
+def _invoke_headers():
+    from sagemaker_rt_c._operations import OPERATIONS
+
+    return [m for m in OPERATIONS["InvokeEndpoint"]["members"] if m["location"] == "header"]
+
+
+# InvokeEndpoint's header parameters, in the model's order, and their minimum lengths (0 where
+# the model has none): from the tables generated from botocore's model (_operations.py).
+INVOKE_HEADER_PARAMS = [m["name"] for m in _invoke_headers()]
+INVOKE_HEADER_MIN = {m["name"]: m["min"] or 0 for m in _invoke_headers()}
 
 # Published test vectors, copied into the repository with their licences (conformance/README.md).
 CONFORMANCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conformance")

@@ -98,3 +98,39 @@ def test_bad_inputs_are_clear_errors():
         auth.sign_request("GET", "https://h/", [("a",)], b"", **kw)
     with pytest.raises(TypeError):
         auth.sign_request("GET", "https://h/", [], 5, **kw)
+
+
+def _expected_signature(secret, date8, region, service, string_to_sign):
+    import hmac
+
+    def mac(key, msg):
+        return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+    key = mac(mac(mac(mac(("AWS4" + secret).encode(), date8), region), service), "aws4_request")
+    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def test_signing_key_cache_follows_secret_date_region_and_service():
+    """The entry points share one signer and its one-entry key cache (keyed by the scope and a
+    digest of the secret): whatever was signed before, each signature is made with the key
+    of its own secret, date, region and service, in header and query mode alike."""
+    url = "https://h.example/endpoints/ep/invocations"
+    cases = [
+        ("SK-one", "20261127T101010Z", "us-east-1", "sagemaker"),
+        ("SK-two", "20261127T101010Z", "us-east-1", "sagemaker"),
+        ("SK-one", "20261127T101010Z", "us-east-1", "sagemaker"),
+        ("SK-one", "20261128T000000Z", "us-east-1", "sagemaker"),
+        ("SK-one", "20261128T000000Z", "eu-west-1", "sagemaker"),
+        ("SK-one", "20261128T000000Z", "eu-west-1", "other"),
+        ("SK-one", "20261128T000000Z", "eu-west-1", "other"),
+    ]
+    for secret, date, region, service in cases * 2:
+        kw = dict(access_key=AK, secret_key=secret, region=region, service=service, timestamp=date)
+        for out in (
+            auth.sign_request("POST", url, [], b"{}", **kw),
+            auth.sign_request("POST", url, [], b"{}", sign_body=True, **kw),
+            auth.presign_url("GET", url, [], **kw),
+        ):
+            assert out.signature == _expected_signature(
+                secret, date[:8], region, service, out.string_to_sign
+            )

@@ -6,7 +6,7 @@ import random
 import time
 
 import pytest
-from conftest import make_boto3, make_ours
+from conftest import INVOKE_HEADER_MIN, make_boto3, make_ours
 
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 
@@ -45,15 +45,7 @@ def random_params(rng):
         params["Body"] = body if rng.random() < 0.5 else body.encode()
     else:
         params["Body"] = "{}"
-    for name, minimum in (
-        ("ContentType", 0),
-        ("Accept", 0),
-        ("CustomAttributes", 0),
-        ("TargetModel", 1),
-        ("InferenceId", 1),
-        ("SessionId", 0),
-        ("PrefixAwareId", 1),
-    ):
+    for name, minimum in INVOKE_HEADER_MIN.items():
         if rng.random() < 0.4:
             params[name] = "x" * minimum + "".join(
                 rng.choice(PRINTABLE) for _ in range(rng.randint(0, 15))
@@ -160,7 +152,8 @@ class _Str(str):
 @pytest.mark.parametrize(
     "expires",
     [None, 0, -1, 1, 3600, 604800, 604801, 10**30, 2**63, 1.5, 3600.0, float("nan"),
-     True, False, "3600", "abc", "", " 60", "é", b"60", [1, 2], {}, _Str("60")],
+     True, False, "3600", "abc", "", " 60", "é", b"60", [1, 2], [], [b"6", [0]], {},
+     _Str("60")],
 )  # fmt: skip
 def test_odd_expires_in_as_boto3(expires):
     """botocore puts str(ExpiresIn) into the URL whatever it is (no check), and None means
@@ -177,8 +170,10 @@ def test_odd_expires_in_as_boto3(expires):
 
 
 @pytest.mark.parametrize(
-    "body", [bytearray(b'{"a": 1}'), bytearray(b"\x00"), bytearray(b""), b'{"a": 1}', '{"a": "é"}']
-)
+    "body",
+    [bytearray(b'{"a": 1}'), bytearray(b"\x00"), bytearray(b""), b'{"a": 1}', '{"a": "é"}',
+     b'{"a": []}', b'{"a": [], "b": [1, "x y"]}'],
+)  # fmt: skip
 def test_presign_body_kinds_as_boto3(body):
     """botocore parses a bytes or str Body as JSON and hands anything else (a bytearray) to
     dict.update as it is."""

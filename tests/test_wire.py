@@ -9,11 +9,18 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from conftest import ACCESS_KEY, INVOKE_HEADER_PARAMS, SECRET_KEY, make_boto3, make_ours
+from conftest import (
+    ACCESS_KEY,
+    INVOKE_HEADER_MIN,
+    INVOKE_HEADER_PARAMS,
+    SECRET_KEY,
+    make_boto3,
+    make_ours,
+)
 from servers import Reply
 
 HEADER_PARAMS = INVOKE_HEADER_PARAMS
-MIN_ONE = {"TargetModel", "InferenceId", "EnableExplanations"}
+MIN_ONE = {name for name, minimum in INVOKE_HEADER_MIN.items() if minimum}
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 NAME_CHARS = "abcXYZ019-_.~ /%+é☃"
 

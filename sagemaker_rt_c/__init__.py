@@ -7,10 +7,10 @@
     print(out["Body"].read())
 
 Importing this package is cheap (about 3 ms, 40x less than boto3): it loads what creating
-a client needs, and starts loading libcurl and OpenSSL in a background thread. What only some
-calls need
-(exceptions, which import botocore's for compatibility; presigning; sagemaker_rt_c.auth;
-``logging``, which this package never imports before its user does) loads on first use.
+a client needs, and starts loading libcurl and OpenSSL in a background thread. What only
+some calls need (exceptions, which import botocore's for compatibility; presigning;
+sagemaker_rt_c.auth; ``logging``, which this package never imports before its user does)
+loads on first use.
 """
 
 from . import _log

@@ -9,8 +9,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "operations.h"
+#include "engine.h"
 #include "http.h"
+#include "operations.h"
 #include "retry.h"
 
 /* Interned strings used on the call path (dict keys, keyword names). */
@@ -29,7 +30,6 @@
     X(InvokedProductionVariant)                                                                                        \
     X(NewSessionId)                                                                                                    \
     X(ClosedSessionId)                                                                                                 \
-    X(InvokeEndpoint)                                                                                                  \
     X(read)                                                                                                            \
     X(_random)                                                                                                         \
     X(_sleep)                                                                                                          \
@@ -52,6 +52,29 @@
     X(CUSTOM_ATTRIBUTES, "x-amzn-sagemaker-custom-attributes")                                                         \
     X(NEW_SESSION_ID, "x-amzn-sagemaker-new-session-id")                                                               \
     X(CLOSED_SESSION_ID, "x-amzn-sagemaker-closed-session-id")
+
+/* The hooks object the Python layer installs (sagemaker_rt_c/_client.py HOOKS, handed to
+ * _core._install): the functions the C core calls on its slow paths, resolved once at install
+ * (a missing one fails the install), called through st->hook[SMRT_HOOK_*]. */
+#define SMRT_HOOKS(X)                                                                                                  \
+    X(validation_failed) /* (operation name, params dict, detail, validation on) -> raises */                        \
+    X(no_credentials)    /* () -> the NoCredentialsError to raise */                                                   \
+    X(parse_error)       /* (status, headers, body) -> (code, retry_after_s or None, parsed) */                       \
+    X(client_error)      /* (parsed, operation name) -> the ClientError to raise */                                    \
+    X(transport_error)   /* (client, kind, url, message, tls detail) -> the exception to raise */                     \
+    X(call_error)        /* (client, label value) -> raises what botocore raises when no request can be made */       \
+    X(refresh_credentials) /* (client) -> None: runs botocore's refresh windows, sets the credentials */              \
+    X(log_refresh)       /* () -> None: recompute whether the call path logs (log.c) */                                \
+    X(log_request)                                                                                                     \
+    X(log_attempt)                                                                                                     \
+    X(log_response)
+
+enum {
+#define SMRT_HOOK_ENUM(name) SMRT_HOOK_##name,
+    SMRT_HOOKS(SMRT_HOOK_ENUM)
+#undef SMRT_HOOK_ENUM
+        SMRT_HOOK_COUNT
+};
 
 enum {
 #define SMRT_KNOWN_ENUM(id, text) SMRT_H_##id,
@@ -78,7 +101,8 @@ typedef struct smrt_state {
     PyObject *body_slot_raw;   /* its member descriptors: _raw_stream, */
     PyObject *body_slot_length; /* _content_length, */
     PyObject *body_slot_read;  /* _amount_read */
-    PyObject *hooks;           /* the sagemaker_rt_c._client module: error builders */
+    PyObject *hooks;           /* the installed hooks object */
+    PyObject *hook[SMRT_HOOK_COUNT]; /* its functions (SMRT_HOOKS) */
     PyObject *empty_bytes;
     PyObject *empty_tuple;
     PyObject *zero;
@@ -90,10 +114,26 @@ typedef struct smrt_state {
 #define SMRT_DECLARE_STR(name) PyObject *s_##name;
     SMRT_INTERNED(SMRT_DECLARE_STR)
 #undef SMRT_DECLARE_STR
-    /* InvokeEndpoint's parameter names (keyword names), interned, indexed as its member
-     * table in operations.h (SMRT_InvokeEndpoint_IN_*). */
-    PyObject *invoke_params[SMRT_InvokeEndpoint_IN_COUNT];
+    /* Per operation (SMRT_OP_*): its name, its parameter names (interned keyword names,
+     * indexed as its member table in operations.h), and for each output member that is a
+     * header its result key and the header's lower-case name (else NULL). */
+    PyObject *op_name[SMRT_OP_COUNT];
+    PyObject *op_params[SMRT_OP_COUNT][SMRT_MAX_MEMBERS];
+    PyObject *op_out_key[SMRT_OP_COUNT][SMRT_MAX_MEMBERS];
+    PyObject *op_out_header[SMRT_OP_COUNT][SMRT_MAX_MEMBERS];
 } smrt_state;
+
+/* Waiting without the GIL while still seeing Ctrl-C: a transfer's interrupt callback
+ * (http.h) that takes the GIL back, runs Python's signal handlers (as a blocking call in the
+ * interpreter does) and releases it again; nonzero (stop) when a handler raised, its
+ * exception left set. `ud` is a smrt_gil_ctx whose `ts` the waiting thread saved. */
+typedef struct smrt_gil_ctx {
+    PyThreadState *ts;
+} smrt_gil_ctx;
+int smrt_ask_signals(void *ud); /* called without the GIL */
+/* Whether this thread runs signal handlers (the main thread): other threads' waits need not
+ * take the GIL to ask. */
+int smrt_handles_signals(void);
 
 /* module.c */
 extern PyModuleDef smrt_module_def;
@@ -115,6 +155,12 @@ PyObject *smrt_raw_new(smrt_state *st, PyObject *data, long long length, int bro
  * NULL. Without an installed body class, returns the RawStream itself. */
 PyObject *smrt_body_new(smrt_state *st, PyObject *data, PyObject *content_length, int broken, PyObject *url);
 
+/* A StreamingBody over a response whose body is still arriving on `conn` (borrowed from
+ * `pool`, which `owner` keeps alive): reads wait for bytes, the connection goes back to the
+ * pool at the body's end. Takes `conn` over, also on failure (NULL). */
+PyObject *smrt_body_new_live(smrt_state *st, PyObject *owner, smrt_pool *pool, smrt_conn *conn,
+                             PyObject *content_length, PyObject *url);
+
 /* log.c: debug logging of the call path through the hooks in sagemaker_rt_c/_log.py. */
 /* The key _log_refresh stores its answer under (sagemaker_rt_c/_log.py _KEY). */
 #define SMRT_LOG_KEY "sagemaker_rt_c: call path logs"
@@ -133,9 +179,9 @@ int smrt_log_attempt(smrt_state *st, PyObject *client, smrt_conn *conn, const sm
 int smrt_log_response(smrt_state *st, PyObject *client, smrt_conn *conn, PyObject *result);
 
 /* errors.c */
-/* Call hooks.<name>(*args) and raise the exception it returns (or propagate the one it
- * raised). Always returns NULL. */
-PyObject *smrt_raise_from_hook(smrt_state *st, const char *name, PyObject *args);
+/* Call hook `which` (SMRT_HOOK_*) with `args` (a new reference, consumed; NULL: an error is
+ * set) and raise the exception it returns (or propagate the one it raised). Always NULL. */
+PyObject *smrt_raise_from_hook(smrt_state *st, int which, PyObject *args);
 /* Raise an exception for an OpenSSL failure, with the reason from its error queue (and
  * clear the queue). Keeps an exception that is already set. Returns NULL. */
 PyObject *smrt_raise_openssl(void);

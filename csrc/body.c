@@ -10,7 +10,12 @@
  *    connection was reset, timed out or a chunked body broke off, and return b"" when a
  *    Content-Length body simply ended short (botocore's StreamingBody then raises
  *    IncompleteReadError);
- *  - close() makes later reads find nothing; iteration yields lines. */
+ *  - close() makes later reads find nothing; iteration yields lines.
+ *
+ * A live stream (smrt_body_new_live) holds the response's connection while the body is still
+ * arriving: reads wait for the bytes they need (without the GIL, Ctrl-C seen), the connection
+ * goes back to the pool when the body ends, and closes when the stream is closed or dropped
+ * before its end. From the end (or a break) on it reads as above. */
 #include "binding.h"
 
 #include <structmember.h>
@@ -25,6 +30,12 @@ typedef struct {
     int closed;
     PyObject *url;      /* for a read timeout's message */
     PyObject *weakrefs;
+    /* Live streams only: */
+    smrt_conn *conn;    /* borrowed from `pool` until the body ends, breaks or is dropped */
+    smrt_pool *pool;
+    PyObject *owner;    /* keeps `pool` alive (the client) */
+    Py_ssize_t base;    /* bytes consumed before those in `data` */
+    int busy;           /* a read is waiting for bytes (the GIL released) */
 } RawObject;
 
 static Py_ssize_t avail(RawObject *self)
@@ -57,8 +68,9 @@ static int at_end(RawObject *self, Py_ssize_t whole)
                         "ConnectionResetError(104, 'Connection reset by peer'))");
         return -1;
     }
-    if (whole >= 0 && self->length >= 0 && (long long)self->pos < self->length && self->broken && !self->closed) {
-        long long more = self->length - (long long)self->pos;
+    if (whole >= 0 && self->length >= 0 && (long long)(self->base + self->pos) < self->length && self->broken &&
+        !self->closed) {
+        long long more = self->length - (long long)(self->base + self->pos);
         PyErr_Format(st->raw_protocol_type,
                      "('Connection broken: IncompleteRead(%zd bytes read, %lld more expected)', "
                      "IncompleteRead(%zd bytes read, %lld more expected))",
@@ -68,11 +80,180 @@ static int at_end(RawObject *self, Py_ssize_t whole)
     if (self->broken == SMRT_BODY_INCOMPLETE && !self->closed && self->length < 0) {
         /* No Content-Length (a chunked body cut short). */
         PyErr_Format(st->raw_protocol_type,
-                     "('Connection broken: IncompleteRead(%zd bytes read)', IncompleteRead(%zd bytes read))", self->pos,
-                     self->pos);
+                     "('Connection broken: IncompleteRead(%zd bytes read)', IncompleteRead(%zd bytes read))",
+                     self->base + self->pos, self->base + self->pos);
         return -1;
     }
     return 0;
+}
+
+/* ---- live streams ------------------------------------------------------------------------ */
+
+/* The connection's part is over (the body ended or broke): give it back. */
+static void live_release(RawObject *self)
+{
+    if (self->conn != NULL) {
+        smrt_pool_return(self->pool, self->conn); /* closes it unless the body ended cleanly */
+        self->conn = NULL;
+    }
+    Py_CLEAR(self->owner);
+}
+
+/* Move the bytes the connection has buffered to the end of `data`. 0, or -1 (MemoryError). */
+static int live_take(RawObject *self)
+{
+    smrt_response *r = smrt_conn_response(self->conn);
+    size_t have = r->body.len - r->body_pos;
+    if (have == 0) {
+        return 0;
+    }
+    Py_ssize_t keep = PyBytes_GET_SIZE(self->data) - self->pos;
+    PyObject *d = PyBytes_FromStringAndSize(NULL, keep + (Py_ssize_t)have);
+    if (d == NULL) {
+        return -1;
+    }
+    memcpy(PyBytes_AS_STRING(d), PyBytes_AS_STRING(self->data) + self->pos, (size_t)keep);
+    memcpy(PyBytes_AS_STRING(d) + keep, r->body.data + r->body_pos, have);
+    smrt_conn_consume(self->conn, have);
+    self->base += self->pos;
+    self->pos = 0;
+    Py_SETREF(self->data, d);
+    return 0;
+}
+
+/* How a live body's read ended badly: mark the stream broken as a transfer that broke before
+ * returning would have (read on from there as urllib3 reads), or raise. 0 or -1. */
+static int live_failed(RawObject *self, smrt_xfer_kind kind)
+{
+    smrt_response *r = smrt_conn_response(self->conn);
+    switch (kind) {
+    case SMRT_XFER_INTERRUPTED:
+        if (!PyErr_Occurred()) {
+            PyErr_SetNone(PyExc_KeyboardInterrupt);
+        }
+        return -1;
+    case SMRT_XFER_NOMEM:
+        PyErr_NoMemory();
+        return -1;
+    case SMRT_XFER_READ_TIMEOUT:
+        self->broken = SMRT_BODY_TIMEOUT;
+        break;
+    case SMRT_XFER_OTHER:
+        PyErr_Format(PyExc_RuntimeError, "cannot read the response body: %s", r->errbuf);
+        return -1;
+    default:
+        self->broken = strstr(r->errbuf, "reset by peer") != NULL ? SMRT_BODY_RESET : SMRT_BODY_INCOMPLETE;
+        break;
+    }
+    return 0;
+}
+
+/* Wait until `want` bytes are ready to read (SIZE_MAX: the whole body) or the body is over.
+ * 0, or -1 with an exception (Ctrl-C, out of memory, a read from another thread). */
+static int live_fill(RawObject *self, size_t want)
+{
+    if (self->conn == NULL || self->closed || (size_t)avail(self) >= want) {
+        return 0;
+    }
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the response body is being read in another thread");
+        return -1;
+    }
+    size_t need = want == SIZE_MAX ? SIZE_MAX : want - (size_t)avail(self);
+    smrt_gil_ctx ctx;
+    smrt_conn_set_interrupt(self->conn, smrt_handles_signals() ? smrt_ask_signals : NULL, &ctx);
+    self->busy = 1;
+    ctx.ts = PyEval_SaveThread();
+    smrt_xfer_kind k = smrt_conn_read(self->conn, need);
+    PyEval_RestoreThread(ctx.ts);
+    self->busy = 0;
+    smrt_conn_set_interrupt(self->conn, NULL, NULL);
+    int rc = 0;
+    if (k != SMRT_XFER_OK) {
+        rc = live_failed(self, k);
+    }
+    if (live_take(self) < 0) {
+        rc = -1;
+    }
+    if (self->conn != NULL && (k != SMRT_XFER_OK || smrt_conn_response(self->conn)->complete)) {
+        if (k == SMRT_XFER_INTERRUPTED) {
+            /* The transfer was abandoned: what arrived stays readable, nothing more comes. */
+            self->broken = SMRT_BODY_INCOMPLETE;
+        }
+        live_release(self);
+    }
+    return rc;
+}
+
+/* read() of everything left in a live body of known length, into one bytes object filled as
+ * the bytes arrive (never the whole body held twice). NULL with an exception. */
+static PyObject *live_read_all(RawObject *self, Py_ssize_t *got_out)
+{
+    long long expect = self->length - (long long)(self->base + self->pos);
+    if (expect < avail(self)) {
+        expect = avail(self);
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)expect);
+    if (out == NULL) {
+        return NULL;
+    }
+    Py_ssize_t got = avail(self);
+    memcpy(PyBytes_AS_STRING(out), PyBytes_AS_STRING(self->data) + self->pos, (size_t)got);
+    self->pos += got;
+    while (self->conn != NULL && got < (Py_ssize_t)expect) {
+        /* Up to 1 MiB at a time through the connection's buffer. */
+        Py_ssize_t step = (Py_ssize_t)expect - got;
+        if (live_fill(self, step < (1 << 20) ? (size_t)step : (size_t)(1 << 20)) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_ssize_t n = avail(self);
+        if (n > (Py_ssize_t)expect - got) {
+            n = (Py_ssize_t)expect - got;
+        }
+        memcpy(PyBytes_AS_STRING(out) + got, PyBytes_AS_STRING(self->data) + self->pos, (size_t)n);
+        self->pos += n;
+        got += n;
+        if (n == 0 && self->conn == NULL) {
+            break;
+        }
+    }
+    if (got < (Py_ssize_t)expect && _PyBytes_Resize(&out, got) < 0) {
+        return NULL;
+    }
+    *got_out = got;
+    return out;
+}
+
+PyObject *smrt_body_new_live(smrt_state *st, PyObject *owner, smrt_pool *pool, smrt_conn *conn,
+                             PyObject *content_length, PyObject *url)
+{
+    PyObject *body = smrt_body_new(st, st->empty_bytes, content_length, SMRT_BODY_OK, url);
+    if (body == NULL) {
+        smrt_pool_return(pool, conn);
+        return NULL;
+    }
+    PyObject *raw = body;
+    if (st->body_class != NULL) {
+        raw = Py_TYPE(st->body_slot_raw)->tp_descr_get(st->body_slot_raw, body, (PyObject *)Py_TYPE(body));
+        if (raw == NULL) {
+            Py_DECREF(body);
+            smrt_pool_return(pool, conn);
+            return NULL;
+        }
+        Py_DECREF(raw); /* the body holds it */
+    }
+    RawObject *r = (RawObject *)raw;
+    r->conn = conn;
+    r->pool = pool;
+    r->owner = Py_NewRef(owner);
+    /* Holds the client now: the collector must see it. */
+    PyObject_GC_Track(r);
+    if (live_take(r) < 0) {
+        Py_DECREF(body);
+        return NULL;
+    }
+    return body;
 }
 
 PyObject *smrt_raw_new(smrt_state *st, PyObject *data, long long length, int broken, PyObject *url)
@@ -96,11 +277,13 @@ static int raw_traverse(RawObject *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->data);
     Py_VISIT(self->url);
+    Py_VISIT(self->owner);
     return 0;
 }
 
 static int raw_clear(RawObject *self)
 {
+    live_release(self);
     Py_CLEAR(self->data);
     Py_CLEAR(self->url);
     return 0;
@@ -183,6 +366,18 @@ static PyObject *raw_read(RawObject *self, PyObject *const *args, Py_ssize_t nar
         /* Any size is fine: a huge one reads what there is, a negative one reads it all. */
         amt = overflow > 0 || v > PY_SSIZE_T_MAX ? PY_SSIZE_T_MAX : overflow < 0 || v < 0 ? -1 : (Py_ssize_t)v;
     }
+    if (amt < 0 && self->conn != NULL && self->length >= 0 && !self->closed) {
+        Py_ssize_t got = 0;
+        PyObject *out = live_read_all(self, &got);
+        if (out && self->broken && at_end(self, got) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        return out;
+    }
+    if (live_fill(self, amt < 0 ? SIZE_MAX : (size_t)amt) < 0) {
+        return NULL;
+    }
     Py_ssize_t left = avail(self);
     if (amt < 0) {
         if (self->closed) {
@@ -213,6 +408,10 @@ static PyObject *raw_readinto(RawObject *self, PyObject *arg)
     if (PyObject_GetBuffer(arg, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
         return NULL;
     }
+    if (live_fill(self, (size_t)view.len) < 0) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
     Py_ssize_t n = avail(self);
     if (n > view.len) {
         n = view.len;
@@ -232,6 +431,17 @@ static PyObject *raw_readinto(RawObject *self, PyObject *arg)
 /* One line (up to and including b"\n"), at most `limit` bytes (limit < 0: no limit). */
 static PyObject *readline_impl(RawObject *self, Py_ssize_t limit)
 {
+    /* A live body: wait until a line (or `limit` bytes) is in, or the body ends. */
+    while (self->conn != NULL && !self->closed) {
+        Py_ssize_t have = avail(self);
+        if ((limit >= 0 && have >= limit) ||
+            (have > 0 && memchr(PyBytes_AS_STRING(self->data) + self->pos, '\n', (size_t)have) != NULL)) {
+            break;
+        }
+        if (live_fill(self, (size_t)have + 1) < 0) {
+            return NULL;
+        }
+    }
     Py_ssize_t left = avail(self);
     if (left == 0) {
         if (at_end(self, -1) < 0) {
@@ -299,12 +509,17 @@ static PyObject *raw_iternext(RawObject *self)
 
 static PyObject *raw_tell(RawObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return PyLong_FromSsize_t(self->pos);
+    return PyLong_FromSsize_t(self->base + self->pos);
 }
 
 static PyObject *raw_close(RawObject *self, PyObject *Py_UNUSED(ignored))
 {
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the response body is being read in another thread");
+        return NULL;
+    }
     self->closed = 1;
+    live_release(self);
     Py_RETURN_NONE;
 }
 
@@ -328,15 +543,14 @@ static PyObject *raw_enter(RawObject *self, PyObject *Py_UNUSED(ignored))
 static PyObject *raw_exit(RawObject *self, PyObject *args)
 {
     (void)args;
-    self->closed = 1;
-    Py_RETURN_NONE;
+    return raw_close(self, NULL);
 }
 
 static PyObject *raw_get_closed(RawObject *self, void *Py_UNUSED(closure))
 {
     /* urllib3 reports closed once the connection is released: after close(), or when the
      * whole body has been read. */
-    return PyBool_FromLong(self->closed || (avail(self) == 0 && !self->broken));
+    return PyBool_FromLong(self->closed || (self->conn == NULL && avail(self) == 0 && !self->broken));
 }
 
 static PyMethodDef raw_methods[] = {

@@ -1,10 +1,12 @@
-/* The Client type: invoke_endpoint's whole call path (parse, validate, sign, send, retry,
- * build the response) without a Python frame on success. The Python subclass
- * (sagemaker_rt_c._client.SageMakerRuntime) adds the rest of boto3's client surface. */
+/* The Client type: the binding of the call engine (engine.h). It converts a call's keyword
+ * arguments into the engine's input, drives the engine's steps (releasing the GIL for each,
+ * sleeping its waits, asking the Python layer to parse error bodies) and converts its
+ * outcome into boto3's response dict or exception, without a Python frame on success. The
+ * Python subclass (sagemaker_rt_c._client.SageMakerRuntime) adds the rest of boto3's client
+ * surface. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -18,78 +20,21 @@
 
 #include <structmember.h>
 
-/* ---- credentials -------------------------------------------------------------------------- */
-
-/* Immutable once published; shared by reference so a refresh never tears a call's view. */
-typedef struct smrt_creds {
-    char *access_key;
-    size_t access_key_len;
-    char *secret_key;
-    size_t secret_key_len;
-    char *token; /* NULL without a session token */
-    size_t token_len;
-    uint64_t gen;
-    atomic_int refs;
-} smrt_creds;
-
-static void creds_release(smrt_creds *c)
-{
-    if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1) {
-        return;
-    }
-    if (c->secret_key) {
-        memset(c->secret_key, 0, c->secret_key_len);
-    }
-    free(c->access_key);
-    free(c->secret_key);
-    free(c->token);
-    free(c);
-}
-
 /* ---- the object ----------------------------------------------------------------------------- */
 
 typedef struct {
     PyObject_HEAD
     smrt_state *st;
-    /* Set once __init__ has completed (with the GIL held): the fields below it sets are then
+    /* Set once __init__ has completed (with the GIL held): the engine's settings are then
      * fixed for the life of the client. A second __init__ is refused, and the methods that
      * need them refuse a client that was never initialised (made by __new__ alone, or whose
      * __init__ failed). */
     int ready;
-    smrt_pool *pool;
-    smrt_retry *retry;
-    pthread_mutex_t creds_lock;
-    int creds_lock_ready;
-    smrt_creds *creds;
-    uint64_t creds_gen;
-    char *url_prefix; /* scheme://netloc + the endpoint URL's path, without a trailing '/' */
-    size_t url_prefix_len;
-    char *base_path; /* that path alone (for the canonical request) */
-    size_t base_path_len;
-    char *url_query; /* the endpoint URL's query, or NULL */
-    size_t url_query_len;
-    char *host; /* the Host header, exactly as signed */
-    size_t host_len;
-    /* What urllib3 sends when it differs from what botocore signs (an endpoint URL with
-     * characters a request target can't carry, user info, no scheme ...): NULL otherwise. */
-    char *wire_prefix; /* scheme://host[:port] + the encoded base path */
-    size_t wire_prefix_len;
-    char *wire_query; /* the encoded query (with wire_prefix), or NULL */
-    size_t wire_query_len;
-    char *wire_host; /* the Host header sent, or NULL: `host` */
-    size_t wire_host_len;
-    int wire_label_escape; /* send each '%' of the encoded EndpointName as %25 */
-    int call_error;        /* no request can be sent: calls raise self._call_error(EndpointName) */
-    char *region;
-    char *service;
-    char *user_agent;
-    size_t user_agent_len;
-    int retry_read_timeouts;
+    smrt_engine eng;
+    int engine_ready;
+    int call_error;        /* no request can be sent: calls raise through the call_error hook */
     int parameter_validation;
-    int unsigned_requests; /* Config(signature_version=UNSIGNED): no credentials, no signature */
-    double read_timeout_s;
-    double clock_offset; /* seconds a test's _sleep hook "slept": the limiter's clock counts them */
-    double refresh_at;   /* wall-clock time from which calls first run _refresh_credentials (0: never) */
+    double refresh_at;     /* wall-clock time from which calls first refresh credentials (0: never) */
     /* Presigning runs with the GIL held: one signer (crypto context, signing-key cache,
      * buffers) and one URL buffer suffice, used with the GIL held only. The signer is made
      * at the first presign (client_presign). */
@@ -125,28 +70,39 @@ static int check_ready(ClientObject *self)
     return -1;
 }
 
+/* ---- waiting without the GIL ---------------------------------------------------------------- */
+
+int smrt_ask_signals(void *ud)
+{
+    smrt_gil_ctx *ctx = ud;
+    PyEval_RestoreThread(ctx->ts);
+    int stop = PyErr_CheckSignals() < 0;
+    ctx->ts = PyEval_SaveThread();
+    return stop;
+}
+
+int smrt_handles_signals(void)
+{
+#if PY_VERSION_HEX < 0x030D0000
+    return _PyOS_IsMainThread();
+#else
+    return 1; /* no public test; PyErr_CheckSignals does nothing in other threads */
+#endif
+}
+
 /* ---- parameters --------------------------------------------------------------------------- */
 
-/* InvokeEndpoint as operations.h describes it (generated from botocore's model by
- * tools/gen_operations.py): its input members are the parameters, indexed by P(Member), in the
- * model's order, the order header parameters are written in. */
-#define OP (&SMRT_OPERATIONS[SMRT_OP_InvokeEndpoint])
-#define PARAMS SMRT_InvokeEndpoint_IN
-#define P(member) SMRT_InvokeEndpoint_IN_##member
-#define P_COUNT SMRT_InvokeEndpoint_IN_COUNT
 /* Each member index j set in `mask`, in increasing order (the model's). */
 #define FOR_EACH_MEMBER(j, mask)                                                                                       \
     for (unsigned m_ = (mask), j; m_ && (j = (unsigned)__builtin_ctz(m_), 1); m_ &= m_ - 1)
 
 /* One call's arguments, converted. Pointers borrow from objects the call keeps alive. */
 typedef struct call_args {
-    unsigned present;          /* bit j: parameter j was given */
-    PyObject *values[P_COUNT]; /* borrowed from the caller */
-    const char *str[P_COUNT];  /* UTF-8 of str parameters */
-    Py_ssize_t len[P_COUNT];
-    const char *body;
-    Py_ssize_t body_len;
-    PyObject *body_owner; /* new reference keeping `body` alive */
+    int op;                             /* SMRT_OP_* */
+    PyObject *values[SMRT_MAX_MEMBERS]; /* borrowed from the caller */
+    smrt_call_input in;                 /* what the engine sends */
+    char num[SMRT_MAX_MEMBERS][24];     /* integer members, formatted */
+    PyObject *body_owner; /* new reference keeping `in.body` alive */
     Py_buffer view;       /* when the body came through the buffer protocol */
     int have_view;
 } call_args;
@@ -162,7 +118,7 @@ static void call_args_release(call_args *a)
 
 /* The slow path: let the Python validator (botocore's messages) explain what is wrong.
  * Always returns -1 with an exception set. */
-static int validation_failed(ClientObject *self, PyObject *const *args, PyObject *kwnames, const char *detail)
+static int validation_failed(ClientObject *self, int op, PyObject *const *args, PyObject *kwnames, const char *detail)
 {
     PyObject *params = PyDict_New();
     if (params == NULL) {
@@ -175,9 +131,8 @@ static int validation_failed(ClientObject *self, PyObject *const *args, PyObject
             return -1;
         }
     }
-    smrt_raise_from_hook(self->st, "_validation_failed",
-                         Py_BuildValue("(ONsi)", self->st->s_InvokeEndpoint, params, detail,
-                                       self->parameter_validation));
+    smrt_raise_from_hook(self->st, SMRT_HOOK_validation_failed,
+                         Py_BuildValue("(ONsi)", self->st->op_name[op], params, detail, self->parameter_validation));
     return -1;
 }
 
@@ -194,94 +149,31 @@ static int header_value_ok(const char *s, Py_ssize_t n)
     return 1;
 }
 
-static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-                      call_args *a)
+/* The payload member: bytes, bytearray, str and file-like objects as botocore; any contiguous
+ * buffer beyond it. Bytes-like bodies are sent in place, never copied. */
+static int parse_body(ClientObject *self, PyObject *const *args, PyObject *kwnames, call_args *a, PyObject *body)
 {
-    smrt_state *st = self->st;
-    if (nargs > 0) {
-        PyErr_SetString(PyExc_TypeError, "invoke_endpoint() only accepts keyword arguments.");
-        return -1;
-    }
-    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    for (Py_ssize_t i = 0; i < nkw; i++) {
-        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
-        int found = -1;
-        for (int j = 0; j < P_COUNT; j++) {
-            if (name == st->invoke_params[j]) {
-                found = j;
-                break;
-            }
-        }
-        if (found < 0) {
-            /* Not the interned object: compare by value (e.g. a **kwargs dict built at run time). */
-            for (int j = 0; j < P_COUNT; j++) {
-                int eq = PyUnicode_Compare(name, st->invoke_params[j]);
-                if (eq == -1 && PyErr_Occurred()) {
-                    return -1;
-                }
-                if (eq == 0) {
-                    found = j;
-                    break;
-                }
-            }
-        }
-        if (found < 0) {
-            return validation_failed(self, args, kwnames, "unknown parameter");
-        }
-        a->values[found] = args[i];
-        a->present |= 1u << found;
-    }
-    if ((a->present & OP->required_mask) != OP->required_mask) {
-        return validation_failed(self, args, kwnames, "missing required parameter");
-    }
-    /* Every member but the payload is a string: a URI label or a header
-     * (tests/test_operations_gen.py checks that the model says so). */
-    FOR_EACH_MEMBER(j, a->present & ~(1u << OP->payload))
-    {
-        PyObject *v = a->values[j];
-        if (!PyUnicode_Check(v)) {
-            return validation_failed(self, args, kwnames, "invalid type");
-        }
-        a->str[j] = PyUnicode_AsUTF8AndSize(v, &a->len[j]);
-        if (a->str[j] == NULL) {
-            /* e.g. lone surrogates: not encodable */
-            PyErr_Clear();
-            return validation_failed(self, args, kwnames, "value cannot be encoded as UTF-8");
-        }
-        if (!(OP->header_mask >> j & 1)) {
-            continue;
-        }
-        if (!header_value_ok(a->str[j], a->len[j])) {
-            return validation_failed(self, args, kwnames, "invalid header value");
-        }
-        /* Printable ASCII: its UTF-8 length is botocore's len(). */
-        if (self->parameter_validation && PARAMS[j].has_min && a->len[j] < PARAMS[j].min) {
-            return validation_failed(self, args, kwnames, "invalid length");
-        }
-    }
-    /* Body: bytes, bytearray, str and file-like objects as botocore; any contiguous buffer
-     * beyond it. Bytes-like bodies are sent in place, never copied. */
-    PyObject *body = a->values[OP->payload];
+    int op = a->op;
+    smrt_call_input *in = &a->in;
+    Py_ssize_t n = 0;
     if (PyBytes_Check(body)) {
-        a->body = PyBytes_AS_STRING(body);
-        a->body_len = PyBytes_GET_SIZE(body);
-        Py_INCREF(body);
-        a->body_owner = body;
+        in->body = PyBytes_AS_STRING(body);
+        in->body_len = (size_t)PyBytes_GET_SIZE(body);
+        a->body_owner = Py_NewRef(body);
         return 0;
     }
     if (PyUnicode_Check(body)) {
-        a->body = PyUnicode_AsUTF8AndSize(body, &a->body_len);
-        if (a->body == NULL) {
+        if ((in->body = PyUnicode_AsUTF8AndSize(body, &n)) == NULL) {
             PyErr_Clear();
-            return validation_failed(self, args, kwnames, "Body cannot be encoded as UTF-8");
+            return validation_failed(self, op, args, kwnames, "Body cannot be encoded as UTF-8");
         }
-        Py_INCREF(body);
-        a->body_owner = body;
+        in->body_len = (size_t)n;
+        a->body_owner = Py_NewRef(body);
         return 0;
     }
     if (!PyByteArray_Check(body) && !PyMemoryView_Check(body)) {
         PyObject *read = NULL;
-        if (get_optional_attr(body, st->s_read, &read) < 0) {
+        if (get_optional_attr(body, self->st->s_read, &read) < 0) {
             return -1;
         }
         if (read != NULL) {
@@ -292,23 +184,20 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
             if (data == NULL) {
                 return -1;
             }
+            a->body_owner = data;
             if (PyUnicode_Check(data)) {
-                a->body = PyUnicode_AsUTF8AndSize(data, &a->body_len);
-                if (a->body == NULL) {
-                    Py_DECREF(data);
+                if ((in->body = PyUnicode_AsUTF8AndSize(data, &n)) == NULL) {
                     return -1;
                 }
-                a->body_owner = data;
+                in->body_len = (size_t)n;
                 return 0;
             }
             if (PyBytes_Check(data)) {
-                a->body = PyBytes_AS_STRING(data);
-                a->body_len = PyBytes_GET_SIZE(data);
-                a->body_owner = data;
+                in->body = PyBytes_AS_STRING(data);
+                in->body_len = (size_t)PyBytes_GET_SIZE(data);
                 return 0;
             }
             body = data; /* a bytearray or other buffer from read(): below */
-            a->body_owner = data;
         }
     }
     if (PyObject_CheckBuffer(body)) {
@@ -320,11 +209,11 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
                              Py_TYPE(body)->tp_name);
                 return -1;
             }
-            return validation_failed(self, args, kwnames, "Body buffer is not C-contiguous");
+            return validation_failed(self, op, args, kwnames, "Body buffer is not C-contiguous");
         }
         a->have_view = 1;
-        a->body = a->view.buf;
-        a->body_len = a->view.len;
+        in->body = a->view.buf;
+        in->body_len = (size_t)a->view.len;
         return 0;
     }
     if (a->body_owner) {
@@ -332,209 +221,114 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
                      Py_TYPE(body)->tp_name);
         return -1;
     }
-    return validation_failed(self, args, kwnames, "invalid type for Body");
+    return validation_failed(self, op, args, kwnames, "invalid type for Body");
 }
 
-/* ---- one attempt, without the GIL ---------------------------------------------------------- */
-
-typedef struct attempt_ctx {
-    ClientObject *self;
-    call_args *a;
-    smrt_creds *creds;
-    char payload_hash[SMRT_SHA256_HEX_LEN + 1];
-    char invocation_id[37];
-    int status; /* SMRT_OK, or why the request could not be built */
-    PyThreadState *ts; /* this thread's state while the GIL is released */
-} attempt_ctx;
-
-/* The transport's interrupt callback (http.h): runs Python's signal handlers, as a blocking
- * call in the interpreter does, so that Ctrl-C (KeyboardInterrupt) or any exception a handler
- * raises stops the wait; the exception stays set for the caller. */
-static int ask_signals(void *ud)
+/* Keyword arguments of operation `a->op` into `a`: names matched against the generated member
+ * table, types and bounds checked as botocore's validator checks them (its messages come from
+ * the Python validator, on the slow path). */
+static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, call_args *a)
 {
-    attempt_ctx *ctx = ud;
-    PyEval_RestoreThread(ctx->ts);
-    int stop = PyErr_CheckSignals() < 0;
-    ctx->ts = PyEval_SaveThread();
-    return stop;
-}
-
-/* Only the main thread runs signal handlers: other threads' waits need not take the GIL to
- * ask. Call with the GIL held. */
-static int handles_signals(void)
-{
-#if PY_VERSION_HEX < 0x030D0000
-    return _PyOS_IsMainThread();
-#else
-    return 1; /* no public test; PyErr_CheckSignals does nothing in other threads */
-#endif
-}
-
-static void format_uuid4(smrt_conn *c, char out[37])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char b[16];
-    uint64_t r0 = smrt_conn_random(c), r1 = smrt_conn_random(c);
-    memcpy(b, &r0, 8);
-    memcpy(b + 8, &r1, 8);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    int k = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            out[k++] = '-';
-        }
-        out[k++] = hex[b[i] >> 4];
-        out[k++] = hex[b[i] & 15];
+    smrt_state *st = self->st;
+    int op_i = a->op;
+    const smrt_operation *op = &SMRT_OPERATIONS[op_i];
+    PyObject *const *names = st->op_params[op_i];
+    smrt_call_input *in = &a->in;
+    if (nargs > 0) {
+        PyErr_Format(PyExc_TypeError, "%s() only accepts keyword arguments.", op->python_name);
+        return -1;
     }
-    out[k] = '\0';
-}
-
-#define TRY(expr)                                                                                                      \
-    do {                                                                                                               \
-        int rc_ = (expr);                                                                                              \
-        if (rc_ != SMRT_OK) {                                                                                          \
-            ctx->status = rc_;                                                                                         \
-            return SMRT_XFER_NOMEM;                                                                                    \
-        }                                                                                                              \
-    } while (0)
-
-/* Build, sign and send one attempt on `conn`. Runs without the GIL: touches only C data. */
-static smrt_xfer_kind run_attempt(attempt_ctx *ctx, smrt_conn *conn, smrt_retry *retry, int attempt,
-                                  const char *ttl)
-{
-    ClientObject *self = ctx->self;
-    call_args *a = ctx->a;
-    smrt_creds *cr = ctx->creds;
-    smrt_buf *path = &conn->scratch;
-
-    /* URL path: the endpoint's base path + the request URI (/endpoints/{EndpointName}/invocations),
-     * with the label percent-encoded as botocore does (nothing but unreserved characters kept). */
-    const char *label = a->str[OP->uri_label];
-    size_t label_len = (size_t)a->len[OP->uri_label];
-    smrt_buf_clear(path);
-    const char *sign_path, *sign_query = self->url_query;
-    size_t sign_path_len, sign_query_len = self->url_query_len;
-    if (self->wire_prefix == NULL) {
-        TRY(smrt_buf_append(path, self->url_prefix, self->url_prefix_len));
-        size_t path_start = self->url_prefix_len - self->base_path_len;
-        TRY(smrt_buf_append(path, OP->uri_before, OP->uri_before_len));
-        TRY(smrt_uri_encode(path, label, label_len, 0));
-        TRY(smrt_buf_append(path, OP->uri_after, OP->uri_after_len));
-        sign_path = path->data + path_start;
-        sign_path_len = path->len - path_start;
-        if (self->url_query) {
-            TRY(smrt_buf_append_char(path, '?'));
-            TRY(smrt_buf_append(path, self->url_query, self->url_query_len));
-        }
-    } else {
-        /* botocore signs its URL's path; urllib3 sends it percent-encoded. */
-        smrt_buf *sp = &conn->sign_path;
-        smrt_buf_clear(sp);
-        TRY(smrt_buf_append(sp, self->base_path, self->base_path_len));
-        TRY(smrt_buf_append(sp, OP->uri_before, OP->uri_before_len));
-        size_t label_start = sp->len;
-        TRY(smrt_uri_encode(sp, label, label_len, 0));
-        size_t label_end = sp->len;
-        TRY(smrt_buf_append(sp, OP->uri_after, OP->uri_after_len));
-        TRY(smrt_buf_append(path, self->wire_prefix, self->wire_prefix_len));
-        TRY(smrt_buf_append(path, OP->uri_before, OP->uri_before_len));
-        for (size_t i = label_start; i < label_end; i++) {
-            TRY(smrt_buf_append_char(path, sp->data[i]));
-            if (sp->data[i] == '%' && self->wire_label_escape) {
-                TRY(smrt_buf_append(path, "25", 2));
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        int found = -1;
+        for (int j = 0; j < op->n_members; j++) {
+            if (name == names[j]) {
+                found = j;
+                break;
             }
         }
-        TRY(smrt_buf_append(path, OP->uri_after, OP->uri_after_len));
-        if (self->wire_query) {
-            TRY(smrt_buf_append_char(path, '?'));
-            TRY(smrt_buf_append(path, self->wire_query, self->wire_query_len));
+        if (found < 0) {
+            /* Not the interned object: compare by value (e.g. a **kwargs dict built at run time). */
+            for (int j = 0; j < op->n_members; j++) {
+                int eq = PyUnicode_Compare(name, names[j]);
+                if (eq == -1 && PyErr_Occurred()) {
+                    return -1;
+                }
+                if (eq == 0) {
+                    found = j;
+                    break;
+                }
+            }
         }
-        sign_path = sp->data;
-        sign_path_len = sp->len;
-    }
-
-    char amz_date[SMRT_AMZ_DATE_LEN + 1];
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    smrt_amz_date((long long)now.tv_sec, amz_date);
-    if (cr == NULL) {
-        goto headers; /* unsigned requests (signature_version=UNSIGNED) */
-    }
-
-    smrt_header sh[P_COUNT + 1];
-    size_t nsh = 0;
-    sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
-    FOR_EACH_MEMBER(j, a->present & OP->header_mask)
-    {
-        sh[nsh++] = (smrt_header){PARAMS[j].wire, PARAMS[j].wire_len, a->str[j], (size_t)a->len[j]};
-    }
-    const smrt_sigv4_creds sc = {cr->access_key, cr->access_key_len, cr->secret_key, cr->secret_key_len,
-                                 cr->token,      cr->token_len,      cr->gen};
-    const smrt_sigv4_request rq = {
-        .mode = SMRT_SIGV4_HEADERS,
-        .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
-        .method = OP->http_method,
-        .path = sign_path,
-        .path_len = sign_path_len,
-        .query = sign_query,
-        .query_len = sign_query_len,
-        .headers = sh,
-        .n_headers = nsh,
-        .payload_hash = ctx->payload_hash,
-        .creds = &sc,
-        .region = self->region,
-        .service = self->service,
-        .amz_date = amz_date,
-    };
-    TRY(smrt_sigv4_sign(&conn->signer, &rq));
-
-headers:;
-    char sdk_request[64];
-    smrt_retry_sdk_request(retry, attempt, ttl, sdk_request, sizeof(sdk_request));
-
-    /* Headers in the order boto3 sends them. A bare "Name:" stops libcurl adding its own
-     * default (Accept: *\/\*, a form Content-Type, Expect: 100-continue). */
-    smrt_conn_headers_reset(conn);
-    if (self->wire_host) {
-        TRY(smrt_conn_header_add(conn, "Host", 4, self->wire_host, self->wire_host_len));
-    } else {
-        TRY(smrt_conn_header_add(conn, "Host", 4, self->host, self->host_len));
-    }
-    TRY(smrt_conn_header_add(conn, "Accept-Encoding", 15, "identity", 8));
-    FOR_EACH_MEMBER(j, a->present & OP->header_mask)
-    {
-        TRY(smrt_conn_header_add(conn, PARAMS[j].wire, PARAMS[j].wire_len, a->str[j], (size_t)a->len[j]));
-    }
-    if (!a->str[P(ContentType)]) {
-        TRY(smrt_conn_header_add(conn, "Content-Type", 12, NULL, 0));
-    }
-    if (!a->str[P(Accept)]) {
-        TRY(smrt_conn_header_add(conn, "Accept", 6, NULL, 0));
-    }
-    TRY(smrt_conn_header_add(conn, "User-Agent", 10, self->user_agent, self->user_agent_len));
-    if (cr != NULL) {
-        TRY(smrt_conn_header_add(conn, "X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN));
-        if (conn->signer.send_token) {
-            TRY(smrt_conn_header_add(conn, "X-Amz-Security-Token", 20, cr->token, cr->token_len));
+        if (found < 0) {
+            return validation_failed(self, op_i, args, kwnames, "unknown parameter");
         }
-        TRY(smrt_conn_header_add(conn, "Authorization", 13, conn->signer.result.data, conn->signer.result.len));
+        a->values[found] = args[i];
+        in->present |= 1u << found;
     }
-    TRY(smrt_conn_header_add(conn, "amz-sdk-invocation-id", 21, ctx->invocation_id, 36));
-    TRY(smrt_conn_header_add(conn, "amz-sdk-request", 15, sdk_request, strlen(sdk_request)));
-    TRY(smrt_conn_header_add(conn, "Expect", 6, NULL, 0));
-
-    /* The URL is the start of `path` (prefix + path + query). */
-    return smrt_conn_perform(conn, OP->http_method, path->data, path->len, a->body, (size_t)a->body_len);
+    if ((in->present & op->required_mask) != op->required_mask) {
+        return validation_failed(self, op_i, args, kwnames, "missing required parameter");
+    }
+    unsigned payload_bit = op->payload >= 0 ? 1u << op->payload : 0;
+    FOR_EACH_MEMBER(j, in->present & ~payload_bit)
+    {
+        PyObject *v = a->values[j];
+        const smrt_member *m = &op->members[j];
+        if (m->type == SMRT_TYPE_INTEGER || m->type == SMRT_TYPE_LONG) {
+            /* botocore: an int (bool included) within the model's range; sent as str() gives it. */
+            if (!PyLong_Check(v)) {
+                return validation_failed(self, op_i, args, kwnames, "invalid type");
+            }
+            int overflow = 0;
+            long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+            if ((x == -1 && PyErr_Occurred()) || overflow) {
+                PyErr_Clear();
+                return validation_failed(self, op_i, args, kwnames, "integer out of range");
+            }
+            /* botocore checks a minimum only. */
+            if (self->parameter_validation && m->has_min && x < m->min) {
+                return validation_failed(self, op_i, args, kwnames, "invalid range");
+            }
+            int len = PyBool_Check(v) ? snprintf(a->num[j], sizeof(a->num[j]), "%s", x ? "True" : "False")
+                                      : snprintf(a->num[j], sizeof(a->num[j]), "%lld", x);
+            in->str[j] = a->num[j];
+            in->len[j] = (size_t)len;
+            continue;
+        }
+        if (m->type != SMRT_TYPE_STRING || !PyUnicode_Check(v)) {
+            return validation_failed(self, op_i, args, kwnames, "invalid type");
+        }
+        Py_ssize_t n;
+        in->str[j] = PyUnicode_AsUTF8AndSize(v, &n);
+        if (in->str[j] == NULL) {
+            /* e.g. lone surrogates: not encodable */
+            PyErr_Clear();
+            return validation_failed(self, op_i, args, kwnames, "value cannot be encoded as UTF-8");
+        }
+        in->len[j] = (size_t)n;
+        if (!(op->header_mask >> j & 1)) {
+            continue;
+        }
+        if (!header_value_ok(in->str[j], n)) {
+            return validation_failed(self, op_i, args, kwnames, "invalid header value");
+        }
+        /* Printable ASCII: its UTF-8 length is botocore's len(); botocore checks a minimum only. */
+        if (self->parameter_validation && m->has_min && n < m->min) {
+            return validation_failed(self, op_i, args, kwnames, "invalid length");
+        }
+    }
+    if (op->payload >= 0 && (in->present & payload_bit)) {
+        return parse_body(self, args, kwnames, a, a->values[op->payload]);
+    }
+    return 0;
 }
-
-#undef TRY
 
 /* ---- responses ------------------------------------------------------------------------------ */
 
 /* Response headers as botocore shows them: lower-case names, values as http.client parses
  * them (leading blanks dropped), repeated headers joined with ", ". Latin-1, as http.client. */
-static PyObject *headers_dict(smrt_state *st, smrt_conn *conn)
+static PyObject *headers_dict(smrt_state *st, const smrt_response *r)
 {
     PyObject *d = PyDict_New();
     if (d == NULL) {
@@ -545,7 +339,7 @@ static PyObject *headers_dict(smrt_state *st, smrt_conn *conn)
     PyObject *last_key = NULL; /* borrowed from d */
     PyObject *key, *val = NULL;
     char name_buf[256];
-    smrt_header_iter_init(&it, conn->resp_headers.data, conn->resp_headers.len);
+    smrt_header_iter_init(&it, r->head.data, r->head.len);
     while (smrt_header_next(&it, &h)) {
         if (h.continuation) {
             if (last_key == NULL) {
@@ -612,6 +406,8 @@ error_val:
     return NULL;
 }
 
+
+
 static int copy_header(PyObject *result, PyObject *headers, PyObject *lower_name, PyObject *member)
 {
     PyObject *v = PyDict_GetItemWithError(headers, lower_name);
@@ -621,19 +417,37 @@ static int copy_header(PyObject *result, PyObject *headers, PyObject *lower_name
     return PyDict_SetItem(result, member, v);
 }
 
-static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries, int max_reached, int broken)
+/* How the body broke after the headers (SMRT_BODY_*). */
+static int body_break(const smrt_response *r, smrt_xfer_kind kind)
+{
+    if (kind == SMRT_XFER_READ_TIMEOUT) {
+        return SMRT_BODY_TIMEOUT;
+    }
+    if (kind == SMRT_XFER_CLOSED && strstr(r->errbuf, "reset by peer") != NULL) {
+        return SMRT_BODY_RESET;
+    }
+    return SMRT_BODY_INCOMPLETE;
+}
+
+/* The response dict of a call that succeeded: ResponseMetadata, the operation's header
+ * members, and its payload (a StreamingBody: of the bytes received, or live over the
+ * connection while the body is still arriving, which the call then hands over). */
+static PyObject *build_response(ClientObject *self, smrt_call *call)
 {
     smrt_state *st = self->st;
-    PyObject *headers = NULL, *meta = NULL, *result = NULL, *status = NULL, *data = NULL, *body = NULL;
-    PyObject *retry_obj = NULL;
-    headers = headers_dict(st, conn);
+    int op_i = (int)(call->op - SMRT_OPERATIONS);
+    const smrt_operation *op = call->op;
+    smrt_conn *conn = smrt_call_conn(call);
+    smrt_response *r = smrt_conn_response(conn);
+    PyObject *headers = NULL, *meta = NULL, *result = NULL, *status = NULL, *body = NULL, *retry_obj = NULL;
+    headers = headers_dict(st, r);
     if (headers == NULL) {
         goto error;
     }
     meta = PyDict_New();
     result = PyDict_New();
-    status = PyLong_FromLong(conn->status);
-    retry_obj = PyLong_FromLong(retries);
+    status = PyLong_FromLong(r->status);
+    retry_obj = PyLong_FromLong(call->attempt - 1);
     if (meta == NULL || result == NULL || status == NULL || retry_obj == NULL) {
         goto error;
     }
@@ -659,30 +473,45 @@ static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries
         }
     }
     if (PyDict_SetItem(meta, st->s_HTTPStatusCode, status) < 0 || PyDict_SetItem(meta, st->s_HTTPHeaders, headers) < 0 ||
-        (max_reached && PyDict_SetItem(meta, st->s_MaxAttemptsReached, Py_True) < 0) ||
+        (call->max_reached && PyDict_SetItem(meta, st->s_MaxAttemptsReached, Py_True) < 0) ||
         PyDict_SetItem(meta, st->s_RetryAttempts, retry_obj) < 0 || PyDict_SetItem(result, st->s_ResponseMetadata, meta) < 0) {
         goto error;
     }
-    if (PyErr_Occurred() || copy_header(result, headers, kh[SMRT_H_CONTENT_TYPE], st->s_ContentType) < 0 ||
-        copy_header(result, headers, kh[SMRT_H_INVOKED_VARIANT], st->s_InvokedProductionVariant) < 0 ||
-        copy_header(result, headers, kh[SMRT_H_CUSTOM_ATTRIBUTES], st->s_CustomAttributes) < 0 ||
-        copy_header(result, headers, kh[SMRT_H_NEW_SESSION_ID], st->s_NewSessionId) < 0 ||
-        copy_header(result, headers, kh[SMRT_H_CLOSED_SESSION_ID], st->s_ClosedSessionId) < 0) {
+    if (PyErr_Occurred()) {
         goto error;
     }
-    data = PyBytes_FromStringAndSize(conn->body.data, (Py_ssize_t)conn->body.len);
-    if (data == NULL) {
-        goto error;
-    }
-    PyObject *url = NULL;
-    if (broken == SMRT_BODY_TIMEOUT) {
-        url = PyUnicode_DecodeLatin1(conn->url.data ? conn->url.data : "", (Py_ssize_t)conn->url.len, NULL);
-        if (url == NULL) {
+    for (int k = 0; k < op->n_output_members; k++) {
+        if (st->op_out_header[op_i][k] != NULL &&
+            copy_header(result, headers, st->op_out_header[op_i][k], st->op_out_key[op_i][k]) < 0) {
             goto error;
         }
     }
-    body = smrt_body_new(st, data, PyDict_GetItemWithError(headers, kh[SMRT_H_CONTENT_LENGTH]), broken, url);
-    Py_XDECREF(url);
+    PyObject *cl = PyDict_GetItemWithError(headers, kh[SMRT_H_CONTENT_LENGTH]);
+    if (cl == NULL && PyErr_Occurred()) {
+        goto error;
+    }
+    if (!r->complete && !call->body_broke) {
+        /* The body is still arriving: the caller reads it from the connection. */
+        PyObject *url = PyUnicode_DecodeLatin1(r->url.data ? r->url.data : "", (Py_ssize_t)r->url.len, NULL);
+        if (url == NULL) {
+            goto error;
+        }
+        body = smrt_body_new_live(st, (PyObject *)self, self->eng.pool, smrt_call_take_conn(call), cl, url);
+        Py_DECREF(url);
+    } else {
+        int broken = call->body_broke ? body_break(r, call->kind) : SMRT_BODY_OK;
+        PyObject *data = PyBytes_FromStringAndSize(r->body.data ? r->body.data + r->body_pos : "",
+                                                   (Py_ssize_t)(r->body.len - r->body_pos));
+        PyObject *url = NULL;
+        if (data != NULL && broken == SMRT_BODY_TIMEOUT) {
+            url = PyUnicode_DecodeLatin1(r->url.data ? r->url.data : "", (Py_ssize_t)r->url.len, NULL);
+        }
+        if (data != NULL && (broken != SMRT_BODY_TIMEOUT || url != NULL)) {
+            body = smrt_body_new(st, data, cl, broken, url);
+        }
+        Py_XDECREF(data);
+        Py_XDECREF(url);
+    }
     if (body == NULL || PyDict_SetItem(result, st->s_Body, body) < 0) {
         goto error;
     }
@@ -690,7 +519,6 @@ static PyObject *build_response(ClientObject *self, smrt_conn *conn, int retries
     Py_DECREF(meta);
     Py_DECREF(status);
     Py_DECREF(retry_obj);
-    Py_DECREF(data);
     Py_DECREF(body);
     return result;
 error:
@@ -699,7 +527,6 @@ error:
     Py_XDECREF(result);
     Py_XDECREF(status);
     Py_XDECREF(retry_obj);
-    Py_XDECREF(data);
     Py_XDECREF(body);
     return NULL;
 }
@@ -729,7 +556,7 @@ static const char *xfer_kind_name(smrt_xfer_kind k)
 /* Why the TLS set-up failed, for the Python layer to word (tls.h): None, or (what, detail):
  * ("verify", X509_V_ERR_* code), ("hostname", the certificate's names), ("wildcards",
  * (the refused name,)), ("ca_file", None), ("client_cert", None). */
-static PyObject *tls_detail(const smrt_conn *conn)
+static PyObject *tls_detail(const smrt_response *conn)
 {
     switch (conn->tls_error) {
     case SMRT_TLS_CA_FILE:
@@ -772,59 +599,78 @@ static PyObject *tls_detail(const smrt_conn *conn)
     return detail;
 }
 
+
+
 /* The exception for a transport failure, from the Python layer (botocore's classes). */
 static PyObject *transport_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_kind kind)
 {
-    PyObject *fn = PyObject_GetAttrString((PyObject *)self, "_transport_error");
-    if (fn == NULL) {
+    smrt_response *r = smrt_conn_response(conn);
+    PyObject *tls = kind == SMRT_XFER_SSL_ERROR ? tls_detail(r) : Py_NewRef(Py_None);
+    if (tls == NULL) {
         return NULL;
     }
-    PyObject *tls = kind == SMRT_XFER_SSL_ERROR ? tls_detail(conn) : Py_NewRef(Py_None);
-    PyObject *exc = NULL;
-    if (tls != NULL) {
-        exc = PyObject_CallFunction(fn, "ss#sO", xfer_kind_name(kind), conn->url.data ? conn->url.data : "",
-                                    (Py_ssize_t)conn->url.len, conn->errbuf, tls);
+    PyObject *fn = self->st->hook[SMRT_HOOK_transport_error];
+    PyObject *exc = fn ? PyObject_CallFunction(fn, "Oss#sN", (PyObject *)self, xfer_kind_name(kind),
+                                               r->url.data ? r->url.data : "", (Py_ssize_t)r->url.len, r->errbuf, tls)
+                       : NULL;
+    if (fn == NULL) {
         Py_DECREF(tls);
+        PyErr_SetString(PyExc_RuntimeError, "sagemaker_rt_c._core is used without sagemaker_rt_c._client");
     }
-    Py_DECREF(fn);
     return exc;
 }
 
-/* InvokeEndpoint's modeled errors: a 429 with another code counts as throttling (botocore 1.44
- * retries/standard.py ThrottlingStatusCodeChecker). */
-static int is_modeled_error(const char *code)
+static void raise_exception_object(PyObject *exc)
 {
-    static const char *const MODELED[] = {
-        "InternalFailure", "ServiceUnavailable", "ValidationError", "ModelError", "InternalDependencyException",
-        "ModelNotReadyException", NULL,
-    };
-    for (const char *const *m = MODELED; *m; m++) {
-        if (strcmp(code, *m) == 0) {
-            return 1;
-        }
+    if (exc) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
     }
-    return 0;
 }
 
-static double draw_random(ClientObject *self, smrt_conn *conn, int *err)
+/* The exception for a body that broke after the headers arrived, when it is an error body
+ * (read at once, so its break is raised now). */
+static PyObject *body_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_kind kind)
+{
+    smrt_response *r = smrt_conn_response(conn);
+    if (body_break(r, kind) == SMRT_BODY_RESET) {
+        snprintf(r->errbuf, sizeof(r->errbuf),
+                 "(\"Connection broken: ConnectionResetError(104, 'Connection reset by peer')\", "
+                 "ConnectionResetError(104, 'Connection reset by peer'))");
+        return transport_exception(self, conn, SMRT_XFER_PARTIAL);
+    }
+    if (kind == SMRT_XFER_CLOSED) {
+        kind = SMRT_XFER_PARTIAL;
+    }
+    if (kind == SMRT_XFER_PARTIAL && r->content_length >= 0 && (long long)r->body_seen < r->content_length) {
+        long long more = r->content_length - (long long)r->body_seen;
+        snprintf(r->errbuf, sizeof(r->errbuf),
+                 "('Connection broken: IncompleteRead(%llu bytes read, %lld more expected)', "
+                 "IncompleteRead(%llu bytes read, %lld more expected))",
+                 r->body_seen, more, r->body_seen, more);
+    }
+    return transport_exception(self, conn, kind);
+}
+
+static double draw_random(ClientObject *self, int *err)
 {
     PyObject *hook = NULL;
     if (get_optional_attr((PyObject *)self, self->st->s__random, &hook) < 0) {
         *err = 1;
         return 0.0;
     }
-    if (hook != NULL && hook != Py_None) {
-        PyObject *v = PyObject_CallNoArgs(hook);
-        Py_DECREF(hook);
-        double d = v ? PyFloat_AsDouble(v) : -1.0;
-        Py_XDECREF(v);
-        if (d == -1.0 && PyErr_Occurred()) {
-            *err = 1;
-        }
-        return d;
+    if (hook == NULL || hook == Py_None) {
+        Py_XDECREF(hook);
+        return -1.0; /* no test hook: the engine's draw stands */
     }
-    Py_XDECREF(hook);
-    return (double)(smrt_conn_random(conn) >> 11) * (1.0 / 9007199254740992.0);
+    PyObject *v = PyObject_CallNoArgs(hook);
+    Py_DECREF(hook);
+    double d = v ? PyFloat_AsDouble(v) : -1.0;
+    Py_XDECREF(v);
+    if (d == -1.0 && PyErr_Occurred()) {
+        *err = 1;
+    }
+    return d;
 }
 
 /* Sleep `seconds` with the GIL released, or hand the delay to a test's _sleep hook. */
@@ -842,7 +688,7 @@ static int do_sleep(ClientObject *self, double seconds)
         }
         Py_DECREF(r);
         if (seconds > 0) {
-            self->clock_offset += seconds;
+            self->eng.clock_offset += seconds;
         }
         return 0;
     }
@@ -867,23 +713,6 @@ static int do_sleep(ClientObject *self, double seconds)
     }
 }
 
-static smrt_creds *creds_acquire(ClientObject *self)
-{
-    pthread_mutex_lock(&self->creds_lock);
-    smrt_creds *c = self->creds;
-    if (c) {
-        atomic_fetch_add(&c->refs, 1);
-    }
-    pthread_mutex_unlock(&self->creds_lock);
-    return c;
-}
-
-/* Seconds on the clock the adaptive limiter uses (monotonic, plus what a test hook slept). */
-static double limiter_clock(ClientObject *self)
-{
-    return (double)smrt_monotonic_ns() / 1e9 + self->clock_offset;
-}
-
 static double realtime_now(void)
 {
     struct timespec ts;
@@ -891,60 +720,61 @@ static double realtime_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The Date header of the response in `conn`, as UNIX seconds. */
-static int response_date(smrt_conn *conn, double *out)
+/* An HTTP error response, parsed by the Python layer as botocore parses it: (code,
+ * retry_after, parsed response), or NULL with an exception. */
+static PyObject *parse_error(smrt_state *st, smrt_conn *conn)
 {
-    smrt_header_iter it;
-    smrt_header_line h;
-    smrt_header_iter_init(&it, conn->resp_headers.data, conn->resp_headers.len);
-    while (smrt_header_next(&it, &h)) {
-        if (h.name_len == 4 && strncasecmp(h.name, "date", 4) == 0) {
-            return smrt_parse_http_date(h.value, h.value_len, out);
+    smrt_response *r = smrt_conn_response(conn);
+    PyObject *headers = headers_dict(st, r);
+    if (headers == NULL) {
+        return NULL;
+    }
+    PyObject *fn = st->hook[SMRT_HOOK_parse_error];
+    PyObject *parsed = fn ? PyObject_CallFunction(fn, "lOy#", r->status, headers, r->body.data ? r->body.data : "",
+                                                  (Py_ssize_t)r->body.len)
+                          : NULL;
+    Py_DECREF(headers);
+    if (parsed == NULL) {
+        if (fn == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "sagemaker_rt_c._core is used without sagemaker_rt_c._client");
         }
+        return NULL;
     }
-    return -1;
+    if (!PyTuple_Check(parsed) || PyTuple_GET_SIZE(parsed) != 3) {
+        Py_DECREF(parsed);
+        PyErr_SetString(PyExc_SystemError, "parse_error must return (code, retry_after, parsed)");
+        return NULL;
+    }
+    return parsed;
 }
 
-/* The exception for a body that broke after the headers arrived (botocore has returned the
- * response by then: reading the StreamingBody raises it). */
-/* How the body broke after the headers (SMRT_BODY_*). */
-static int body_break(smrt_conn *conn, smrt_xfer_kind kind)
+/* Raise the ClientError of the parsed error response the call gave up on. */
+static void raise_client_error(ClientObject *self, const smrt_call *call, PyObject *parsed)
 {
-    if (kind == SMRT_XFER_READ_TIMEOUT) {
-        return SMRT_BODY_TIMEOUT;
+    smrt_state *st = self->st;
+    PyObject *p = PyTuple_GET_ITEM(parsed, 2);
+    PyObject *meta = PyDict_Check(p) ? PyDict_GetItemWithError(p, st->s_ResponseMetadata) : NULL;
+    PyObject *n = PyLong_FromLong(call->attempt - 1);
+    if (meta && n && PyDict_Check(meta) &&
+        (!call->decision.max_attempts_reached || PyDict_SetItem(meta, st->s_MaxAttemptsReached, Py_True) == 0) &&
+        (!call->decision.quota_reached || PyDict_SetItem(meta, st->s_RetryQuotaReached, Py_True) == 0) &&
+        PyDict_SetItem(meta, st->s_RetryAttempts, n) == 0) {
+        int op_i = (int)(call->op - SMRT_OPERATIONS);
+        smrt_raise_from_hook(st, SMRT_HOOK_client_error, Py_BuildValue("(OO)", p, st->op_name[op_i]));
+    } else if (!PyErr_Occurred()) {
+        PyErr_SetString(PyExc_SystemError, "parsed error response without ResponseMetadata");
     }
-    if (kind == SMRT_XFER_CLOSED && strstr(conn->errbuf, "reset by peer") != NULL) {
-        return SMRT_BODY_RESET;
-    }
-    return SMRT_BODY_INCOMPLETE;
+    Py_XDECREF(n);
 }
 
-static PyObject *body_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_kind kind)
-{
-    if (body_break(conn, kind) == SMRT_BODY_RESET) {
-        snprintf(conn->errbuf, sizeof(conn->errbuf),
-                 "(\"Connection broken: ConnectionResetError(104, 'Connection reset by peer')\", "
-                 "ConnectionResetError(104, 'Connection reset by peer'))");
-        return transport_exception(self, conn, SMRT_XFER_PARTIAL);
-    }
-    if (kind == SMRT_XFER_CLOSED) {
-        kind = SMRT_XFER_PARTIAL;
-    }
-    if (kind == SMRT_XFER_PARTIAL && conn->content_length >= 0 && (long long)conn->body.len < conn->content_length) {
-        long long more = conn->content_length - (long long)conn->body.len;
-        snprintf(conn->errbuf, sizeof(conn->errbuf),
-                 "('Connection broken: IncompleteRead(%zu bytes read, %lld more expected)', "
-                 "IncompleteRead(%zu bytes read, %lld more expected))",
-                 conn->body.len, more, conn->body.len, more);
-    }
-    return transport_exception(self, conn, kind);
-}
-
-static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+/* Run operation `op_i` with the caller's keyword arguments: the whole call path. */
+static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     smrt_state *st = self->st;
     call_args a;
     memset(&a, 0, sizeof(a));
+    a.op = op_i;
+    const smrt_operation *op = &SMRT_OPERATIONS[op_i];
     if (check_ready(self) < 0) {
         return NULL;
     }
@@ -955,234 +785,137 @@ static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *arg
     if (self->call_error) {
         /* No request can be made: botocore gets this far (parameters checked), then fails.
          * The hook raises its exception, credentials checked where botocore checks them. */
-        PyObject *r = PyObject_CallMethod((PyObject *)self, "_call_error", "s#", a.str[OP->uri_label],
-                                          a.len[OP->uri_label]);
+        smrt_raise_from_hook(st, SMRT_HOOK_call_error,
+                             Py_BuildValue("(Os#)", (PyObject *)self, a.in.str[op->uri_label],
+                                           (Py_ssize_t)a.in.len[op->uri_label]));
         call_args_release(&a);
-        if (r != NULL) {
-            Py_DECREF(r);
-            PyErr_SetString(PyExc_SystemError, "_call_error returned instead of raising");
-        }
         return NULL;
     }
     /* Temporary credentials near their end: the Python layer refreshes them with botocore's
      * windows (one caller refreshes, the others go on with the still-valid ones). */
-    if (!self->unsigned_requests && self->refresh_at > 0 && realtime_now() >= self->refresh_at) {
-        PyObject *r = PyObject_CallMethod((PyObject *)self, "_refresh_credentials", NULL);
+    if (!self->eng.unsigned_requests && self->refresh_at > 0 && realtime_now() >= self->refresh_at) {
+        PyObject *fn = st->hook[SMRT_HOOK_refresh_credentials];
+        PyObject *r = fn ? PyObject_CallOneArg(fn, (PyObject *)self) : NULL;
         if (r == NULL) {
             call_args_release(&a);
             return NULL;
         }
         Py_DECREF(r);
     }
-    attempt_ctx ctx = {.self = self, .a = &a};
-    ctx.creds = self->unsigned_requests ? NULL : creds_acquire(self);
-    if (ctx.creds == NULL && !self->unsigned_requests) {
+    smrt_creds *creds = NULL;
+    if (!self->eng.unsigned_requests && (creds = smrt_engine_creds(&self->eng)) == NULL) {
         call_args_release(&a);
-        return smrt_raise_from_hook(st, "_no_credentials", PyTuple_New(0));
+        return smrt_raise_from_hook(st, SMRT_HOOK_no_credentials, PyTuple_New(0));
     }
-
-    PyObject *result = NULL;
-    smrt_conn *conn = NULL;
-    smrt_retry *retry = self->retry;
-    smrt_retry_call rcall = {0, 0};
-    int hashed = 0;
-    char ttl[SMRT_AMZ_DATE_LEN + 1] = "";
     /* Read once per call (one dict lookup while logging is off: log.c). */
     int log_on = smrt_log_enabled(st);
-    if (log_on < 0 || (log_on && smrt_log_request(st, (PyObject *)self, args, kwnames, a.body_len) < 0)) {
-        creds_release(ctx.creds);
+    if (log_on < 0 ||
+        (log_on && smrt_log_request(st, (PyObject *)self, args, kwnames, (Py_ssize_t)a.in.body_len) < 0)) {
+        smrt_creds_release(creds);
         call_args_release(&a);
         return NULL;
     }
-    for (int attempt = 1;; attempt++) {
-        if (smrt_retry_get_mode(retry) == SMRT_RETRY_ADAPTIVE) {
-            double wait = smrt_retry_send_delay(retry, limiter_clock(self));
-            if (wait > 0 && do_sleep(self, wait) < 0) {
-                break;
-            }
-        }
-        smrt_xfer_kind kind = SMRT_XFER_NOMEM;
-        smrt_interrupt_fn interrupt = handles_signals() ? ask_signals : NULL;
-        ctx.ts = PyEval_SaveThread();
-        if (conn == NULL) {
-            conn = smrt_pool_borrow(self->pool);
-        }
-        if (conn != NULL) {
-            conn->interrupt = interrupt;
-            conn->interrupt_ud = &ctx;
-            if (!hashed) {
-                /* Hash the body once, in place, without the GIL (6 MiB takes milliseconds). */
-                ctx.status = smrt_sha256_hex(&conn->signer.crypto, a.body, (size_t)a.body_len, ctx.payload_hash);
-                format_uuid4(conn, ctx.invocation_id);
-                hashed = ctx.status == SMRT_OK;
-            }
-            if (hashed) {
-                kind = run_attempt(&ctx, conn, retry, attempt, ttl);
-            }
-            conn->interrupt = NULL;
-        }
-        PyEval_RestoreThread(ctx.ts);
-        if (conn == NULL) {
-            if (smrt_dyn_error()) {
-                smrt_raise_status(SMRT_ELOAD, "sagemaker_rt_c");
-            } else {
-                PyErr_NoMemory();
-            }
+    smrt_call call;
+    smrt_call_init(&call, &self->eng, op, &a.in, creds, SMRT_READ_HEAD);
+    smrt_gil_ctx gctx;
+    PyObject *result = NULL;
+    PyObject *parsed = NULL; /* the last HTTP error response, parsed */
+    smrt_conn *resp_conn = NULL;
+    for (;;) {
+        call.interrupt = smrt_handles_signals() ? smrt_ask_signals : NULL;
+        call.interrupt_ud = &gctx;
+        gctx.ts = PyEval_SaveThread();
+        smrt_step step = smrt_call_step(&call);
+        PyEval_RestoreThread(gctx.ts);
+        smrt_conn *conn = smrt_call_conn(&call);
+        if (step == SMRT_STEP_RESPONSE) {
+            resp_conn = conn; /* alive while the result is: a live body holds it */
+            result = build_response(self, &call);
             break;
         }
-        if (ctx.status != SMRT_OK) {
-            smrt_raise_status(ctx.status, "signing the request");
-            break;
-        }
-        if (kind == SMRT_XFER_NOMEM) {
-            PyErr_NoMemory();
-            break;
-        }
-        if (kind == SMRT_XFER_INTERRUPTED) {
-            /* A signal handler's exception (KeyboardInterrupt) is set; conn is closed. */
-            if (!PyErr_Occurred()) {
-                PyErr_SetNone(PyExc_KeyboardInterrupt);
-            }
-            break;
-        }
-        smrt_attempt at = {.attempt = attempt, .kind = kind, .status = conn->status};
-
-        /* The headers came, then the body broke or stalled: botocore has already handed the
-         * response back by then (a StreamingBody), so nothing is retried; the break shows when
-         * the body is read. An error body is read at once: its break is raised now. */
-        if (kind != SMRT_XFER_OK && kind != SMRT_XFER_OTHER && conn->headers_done && conn->content_length >= 0 &&
-            (long long)conn->body.len == conn->content_length) {
-            /* The whole response arrived, then the upload failed (the server answered early
-             * and closed): the response stands, as it does for urllib3. */
-            kind = at.kind = SMRT_XFER_OK;
-        }
-        if (kind == SMRT_XFER_PARTIAL && conn->headers_done && conn->status >= 300 && conn->content_length >= 0) {
-            /* botocore 1.44 reads with enforce_content_length=False: an error body cut short by
-             * a clean close is parsed from what arrived, and retried by the usual rules. */
-            kind = at.kind = SMRT_XFER_OK;
-        }
-        if ((kind == SMRT_XFER_PARTIAL || kind == SMRT_XFER_READ_TIMEOUT || kind == SMRT_XFER_CLOSED) &&
-            conn->headers_done) {
-            if (conn->status < 300) {
-                int flagged = smrt_retry_on_success(retry, &rcall, &at);
-                smrt_retry_record_response(retry, 0, limiter_clock(self));
-                result = build_response(self, conn, attempt - 1, flagged, body_break(conn, kind));
-            } else {
-                PyObject *exc = body_exception(self, conn, kind);
-                if (exc) {
-                    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-                    Py_DECREF(exc);
+        if (step == SMRT_STEP_ABORTED) {
+            if (call.kind == SMRT_XFER_INTERRUPTED && call.error == SMRT_OK) {
+                /* A signal handler's exception (KeyboardInterrupt) is set; conn is closed. */
+                if (!PyErr_Occurred()) {
+                    PyErr_SetNone(PyExc_KeyboardInterrupt);
                 }
+            } else if (call.error == SMRT_ELOAD) {
+                smrt_raise_status(SMRT_ELOAD, "sagemaker_rt_c");
+            } else if (call.error == SMRT_ENOMEM || call.error == SMRT_OK) {
+                PyErr_NoMemory();
+            } else {
+                smrt_raise_status(call.error, "signing the request");
             }
             break;
         }
-        if (kind == SMRT_XFER_PARTIAL) {
-            kind = at.kind = SMRT_XFER_CLOSED;
-        }
-        if (kind == SMRT_XFER_OK && conn->status < 300) {
-            int flagged = smrt_retry_on_success(retry, &rcall, &at);
-            smrt_retry_record_response(retry, 0, limiter_clock(self));
-            result = build_response(self, conn, attempt - 1, flagged, SMRT_BODY_OK);
-            break;
-        }
-
-        PyObject *parsed = NULL; /* (code, retry_after, parsed response) for HTTP errors */
-        if (kind == SMRT_XFER_OK) {
-            PyObject *headers = headers_dict(st, conn);
-            if (headers == NULL) {
-                break;
-            }
-            PyObject *fn = PyObject_GetAttrString(st->hooks, "_parse_error");
-            parsed = fn ? PyObject_CallFunction(fn, "lOy#", conn->status, headers, conn->body.data ? conn->body.data : "",
-                                                (Py_ssize_t)conn->body.len)
-                        : NULL;
-            Py_XDECREF(fn);
-            Py_DECREF(headers);
-            if (parsed == NULL) {
-                break;
-            }
-            if (!PyTuple_Check(parsed) || PyTuple_GET_SIZE(parsed) != 3) {
-                Py_DECREF(parsed);
-                PyErr_SetString(PyExc_SystemError, "_parse_error must return (code, retry_after, parsed)");
+        if (step == SMRT_STEP_CLASSIFY) {
+            Py_CLEAR(parsed);
+            if ((parsed = parse_error(st, conn)) == NULL) {
                 break;
             }
             PyObject *code = PyTuple_GET_ITEM(parsed, 0);
             PyObject *retry_after = PyTuple_GET_ITEM(parsed, 1);
-            at.error_code = PyUnicode_Check(code) ? PyUnicode_AsUTF8(code) : NULL;
-            at.modeled = at.error_code != NULL && is_modeled_error(at.error_code);
-            at.retry_after_s = PyFloat_Check(retry_after) ? PyFloat_AS_DOUBLE(retry_after) : -1.0;
+            const char *code_s = PyUnicode_Check(code) ? PyUnicode_AsUTF8(code) : NULL;
             if (PyErr_Occurred()) {
-                Py_DECREF(parsed);
                 break;
             }
+            /* code_s lives in `parsed`, kept until the next classification or the end. */
+            smrt_call_classified(&call, code_s, PyFloat_Check(retry_after) ? PyFloat_AS_DOUBLE(retry_after) : -1.0);
+            continue;
         }
-        smrt_retry_record_response(retry, smrt_retry_is_throttling(retry, &at), limiter_clock(self));
-        smrt_retry_decision d = {0, 0.0, -1.0, 0, 0};
-        if (!(kind == SMRT_XFER_READ_TIMEOUT && !self->retry_read_timeouts)) {
-            d = smrt_retry_on_failure(retry, &rcall, &at);
-        }
-        /* The jitter is drawn as the retry is decided, so the log can say the delay. */
-        int err = 0;
-        double delay = d.retry ? smrt_retry_delay(&d, draw_random(self, conn, &err)) : 0.0;
-        if (!err && log_on) {
-            err = smrt_log_attempt(st, (PyObject *)self, conn, retry, &at, xfer_kind_name(kind), d.retry, delay,
-                                   parsed) < 0;
-        }
-        if (err) {
-            Py_XDECREF(parsed);
-            break;
-        }
-        if (d.retry) {
-            double date = 0;
-            int have_date = kind == SMRT_XFER_OK && response_date(conn, &date) == 0;
-            Py_XDECREF(parsed);
-            if (do_sleep(self, delay) < 0) {
-                break;
+        if (step == SMRT_STEP_WAIT) {
+            if (call.retrying) {
+                /* The jitter is drawn as the retry is decided, so the log can say the delay. */
+                int err = 0;
+                double r = draw_random(self, &err);
+                if (!err && r >= 0) {
+                    smrt_call_set_jitter(&call, r);
+                }
+                if (!err && log_on) {
+                    err = smrt_log_attempt(st, (PyObject *)self, conn, self->eng.retry, &call.at,
+                                           xfer_kind_name(call.kind), 1, call.delay, parsed) < 0;
+                }
+                Py_CLEAR(parsed);
+                if (err) {
+                    break;
+                }
             }
-            if (have_date) {
-                /* botocore's ttl, both clocks read after the backoff (endpoint.py _set_ttl):
-                 * now + read_timeout + (Date - now). */
-                double received = realtime_now();
-                double t = realtime_now() + self->read_timeout_s + (date - received);
-                smrt_amz_date((long long)floor(t), ttl);
+            if (do_sleep(self, call.delay) < 0) {
+                break;
             }
             continue;
         }
-        /* Give up: raise what this attempt produced. */
+        /* SMRT_STEP_FAILED: raise what the last attempt produced. */
+        if (call.body_broke) {
+            raise_exception_object(body_exception(self, conn, call.kind));
+            break;
+        }
+        if (log_on && smrt_log_attempt(st, (PyObject *)self, conn, self->eng.retry, &call.at,
+                                       xfer_kind_name(call.kind), 0, 0.0, parsed) < 0) {
+            break;
+        }
         if (parsed != NULL) {
-            PyObject *p = PyTuple_GET_ITEM(parsed, 2);
-            PyObject *meta = PyDict_GetItemWithError(p, st->s_ResponseMetadata);
-            PyObject *n = PyLong_FromLong(attempt - 1);
-            if (meta && n && PyDict_Check(meta) &&
-                (!d.max_attempts_reached || PyDict_SetItem(meta, st->s_MaxAttemptsReached, Py_True) == 0) &&
-                (!d.quota_reached || PyDict_SetItem(meta, st->s_RetryQuotaReached, Py_True) == 0) &&
-                PyDict_SetItem(meta, st->s_RetryAttempts, n) == 0) {
-                smrt_raise_from_hook(st, "_client_error", Py_BuildValue("(OO)", p, st->s_InvokeEndpoint));
-            } else if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_SystemError, "parsed error response without ResponseMetadata");
-            }
-            Py_XDECREF(n);
-            Py_DECREF(parsed);
+            raise_client_error(self, &call, parsed);
         } else {
-            PyObject *exc = transport_exception(self, conn, kind);
-            if (exc) {
-                PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-                Py_DECREF(exc);
-            }
+            raise_exception_object(transport_exception(self, conn, call.kind));
         }
         break;
     }
-    if (log_on && result != NULL && smrt_log_response(st, (PyObject *)self, conn, result) < 0) {
+    if (log_on && result != NULL && smrt_log_response(st, (PyObject *)self, resp_conn, result) < 0) {
         Py_CLEAR(result);
     }
-    if (conn) {
-        smrt_pool_return(self->pool, conn);
-    }
-    creds_release(ctx.creds);
+    Py_XDECREF(parsed);
+    smrt_call_finish(&call);
     call_args_release(&a);
     return result;
 }
 
+static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return client_call(self, SMRT_OP_InvokeEndpoint, args, nargs, kwnames);
+}
+
+#define OP (&SMRT_OPERATIONS[SMRT_OP_InvokeEndpoint])
 
 /* ---- presigning: the common case in C ------------------------------------------------------ */
 
@@ -1216,7 +949,7 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
             }
         }
     }
-    if (self->url_query || (self->refresh_at > 0 && realtime_now() >= self->refresh_at)) {
+    if (self->eng.url_query || (self->refresh_at > 0 && realtime_now() >= self->refresh_at)) {
         Py_RETURN_NONE;
     }
     /* Only an empty in-memory Body here: a file would be consumed by a try. */
@@ -1228,10 +961,10 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     }
     /* The dict's items as keyword arguments, through the invoke path's parser. */
     Py_ssize_t n = PyDict_GET_SIZE(params);
-    if (n > P_COUNT) {
+    if (n > OP->n_members) {
         Py_RETURN_NONE;
     }
-    PyObject *values[P_COUNT];
+    PyObject *values[SMRT_MAX_MEMBERS];
     PyObject *names = PyTuple_New(n);
     if (names == NULL) {
         return NULL;
@@ -1248,6 +981,7 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     }
     call_args a;
     memset(&a, 0, sizeof(a));
+    a.op = SMRT_OP_InvokeEndpoint;
     int ok = parse_args(self, values, 0, names, &a) == 0;
     Py_DECREF(names);
     if (!ok) {
@@ -1257,9 +991,9 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
         Py_RETURN_NONE;
     }
     /* a.str[] point into the dict's str values, alive for this call. */
-    const char **str = a.str;
-    const Py_ssize_t *len = a.len;
-    smrt_creds *cr = creds_acquire(self);
+    const char *const *str = a.in.str;
+    const size_t *len = a.in.len;
+    smrt_creds *cr = smrt_engine_creds(&self->eng);
     if (cr == NULL) {
         call_args_release(&a);
         Py_RETURN_NONE;
@@ -1287,21 +1021,21 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     }
     char amz_date[SMRT_AMZ_DATE_LEN + 1];
     smrt_amz_date((long long)realtime_now(), amz_date);
-    smrt_header sh[P_COUNT + 1];
+    smrt_header sh[SMRT_MAX_MEMBERS + 1];
     size_t nsh = 0;
-    sh[nsh++] = (smrt_header){"host", 4, self->host, self->host_len};
-    FOR_EACH_MEMBER(j, a.present & OP->header_mask)
+    sh[nsh++] = (smrt_header){"host", 4, self->eng.host, self->eng.host_len};
+    FOR_EACH_MEMBER(j, a.in.present & OP->header_mask)
     {
-        sh[nsh++] = (smrt_header){PARAMS[j].wire, PARAMS[j].wire_len, str[j], (size_t)len[j]};
+        sh[nsh++] = (smrt_header){OP->members[j].wire, OP->members[j].wire_len, str[j], len[j]};
     }
     /* The URL: scheme://netloc, the path (signed), '?', the signer's query string. */
     smrt_buf *url = &self->presign_url;
     smrt_buf_clear(url);
-    size_t prefix_len = self->url_prefix_len - self->base_path_len;
-    if ((rc = smrt_buf_append(url, self->url_prefix, prefix_len)) != SMRT_OK ||
-        (rc = smrt_buf_append(url, self->base_path, self->base_path_len)) != SMRT_OK ||
+    size_t prefix_len = self->eng.url_prefix_len - self->eng.base_path_len;
+    if ((rc = smrt_buf_append(url, self->eng.url_prefix, prefix_len)) != SMRT_OK ||
+        (rc = smrt_buf_append(url, self->eng.base_path, self->eng.base_path_len)) != SMRT_OK ||
         (rc = smrt_buf_append(url, OP->uri_before, OP->uri_before_len)) != SMRT_OK ||
-        (rc = smrt_uri_encode(url, str[OP->uri_label], (size_t)len[OP->uri_label], 0)) != SMRT_OK ||
+        (rc = smrt_uri_encode(url, str[OP->uri_label], len[OP->uri_label], 0)) != SMRT_OK ||
         (rc = smrt_buf_append(url, OP->uri_after, OP->uri_after_len)) != SMRT_OK) {
         smrt_raise_status(rc, "presigning");
         goto done;
@@ -1329,8 +1063,8 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
         .n_headers = nsh,
         .payload_hash = SMRT_EMPTY_SHA256_HEX,
         .creds = &sc,
-        .region = self->region,
-        .service = self->service,
+        .region = self->eng.region,
+        .service = self->eng.service,
         .amz_date = amz_date,
         .expires = &(const smrt_span){e, (size_t)(expires_s + sizeof(expires_s) - e)},
         .n_expires = 1,
@@ -1343,12 +1077,12 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     }
     result = PyUnicode_FromStringAndSize(url->data, (Py_ssize_t)url->len);
 done:
-    creds_release(cr);
+    smrt_creds_release(cr);
     call_args_release(&a);
     return result;
 }
 
-/* ---- construction and the rest ------------------------------------------------------------ */
+#undef OP
 
 static char *dup_str(PyObject *o, size_t *len_out)
 {
@@ -1382,34 +1116,13 @@ static PyObject *client_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwd
         Py_DECREF(self);
         return NULL;
     }
-    if (pthread_mutex_init(&self->creds_lock, NULL) != 0) {
+    if (smrt_engine_init(&self->eng) != SMRT_OK) {
         Py_DECREF(self);
         PyErr_SetString(PyExc_RuntimeError, "cannot create a mutex");
         return NULL;
     }
-    self->creds_lock_ready = 1;
+    self->engine_ready = 1;
     return (PyObject *)self;
-}
-
-static void client_free_config(ClientObject *self)
-{
-    smrt_pool_destroy(self->pool);
-    self->pool = NULL;
-    smrt_retry_destroy(self->retry);
-    self->retry = NULL;
-    free(self->url_prefix);
-    free(self->base_path);
-    free(self->url_query);
-    free(self->host);
-    free(self->wire_prefix);
-    free(self->wire_query);
-    free(self->wire_host);
-    free(self->region);
-    free(self->service);
-    free(self->user_agent);
-    self->url_prefix = self->base_path = self->url_query = self->host = NULL;
-    self->wire_prefix = self->wire_query = self->wire_host = NULL;
-    self->region = self->service = self->user_agent = NULL;
 }
 
 /* Refuse a second __init__: other threads may be using the pool, the retry state and the
@@ -1425,57 +1138,137 @@ static int refuse_reinit(ClientObject *self)
     return -1;
 }
 
-static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
+/* The settings object __init__ takes (sagemaker_rt_c._client.CoreSettings): its attributes,
+ * read once, by this table. */
+typedef enum { CFG_STR, CFG_OPT_STR, CFG_FLOAT, CFG_INT, CFG_BOOL } cfg_kind;
+
+typedef struct core_settings {
+    PyObject *url_prefix, *base_path, *url_query, *host, *region, *service, *user_agent;
+    PyObject *wire_prefix, *wire_query, *wire_host;
+    PyObject *ca_bundle, *proxy, *proxy_ca_bundle, *client_cert, *client_key, *retry_mode;
+    PyObject *proxy_client_cert, *proxy_client_key, *proxy_forwarding, *proxy_authorization;
+    double connect_timeout, read_timeout;
+    long long max_pool_connections, max_attempts;
+    int tcp_keepalive, verify, retry_read_timeouts, parameter_validation, unsigned_requests;
+    int wire_label_escape, call_error, proxy_verify;
+} core_settings;
+
+#define CFG(kind, name) {#name, kind, offsetof(core_settings, name)}
+static const struct {
+    const char *name;
+    cfg_kind kind;
+    size_t offset;
+} CFG_FIELDS[] = {
+    CFG(CFG_STR, url_prefix),          CFG(CFG_STR, base_path),         CFG(CFG_OPT_STR, url_query),
+    CFG(CFG_STR, host),                CFG(CFG_STR, region),            CFG(CFG_STR, service),
+    CFG(CFG_STR, user_agent),          CFG(CFG_FLOAT, connect_timeout), CFG(CFG_FLOAT, read_timeout),
+    CFG(CFG_INT, max_pool_connections), CFG(CFG_BOOL, tcp_keepalive),   CFG(CFG_BOOL, verify),
+    CFG(CFG_OPT_STR, ca_bundle),       CFG(CFG_OPT_STR, proxy),         CFG(CFG_OPT_STR, proxy_ca_bundle),
+    CFG(CFG_OPT_STR, client_cert),     CFG(CFG_OPT_STR, client_key),    CFG(CFG_STR, retry_mode),
+    CFG(CFG_INT, max_attempts),        CFG(CFG_BOOL, retry_read_timeouts), CFG(CFG_BOOL, parameter_validation),
+    CFG(CFG_BOOL, unsigned_requests),  CFG(CFG_OPT_STR, wire_prefix),   CFG(CFG_OPT_STR, wire_query),
+    CFG(CFG_OPT_STR, wire_host),       CFG(CFG_BOOL, wire_label_escape), CFG(CFG_BOOL, call_error),
+    CFG(CFG_BOOL, proxy_verify),       CFG(CFG_OPT_STR, proxy_client_cert), CFG(CFG_OPT_STR, proxy_client_key),
+    CFG(CFG_OPT_STR, proxy_forwarding), CFG(CFG_OPT_STR, proxy_authorization),
+};
+#undef CFG
+
+/* Read `obj`'s settings into `cs` (new references in its PyObject fields: release with
+ * settings_release). 0, or -1 with TypeError naming the attribute. */
+static int settings_read(PyObject *obj, core_settings *cs)
 {
-    static char *kwlist[] = {"url_prefix",       "base_path",    "url_query",       "host",
-                             "region",           "service",      "user_agent",      "connect_timeout",
-                             "read_timeout",     "max_pool_connections", "tcp_keepalive", "verify",
-                             "ca_bundle",        "proxy",        "proxy_ca_bundle", "client_cert",
-                             "client_key",       "retry_mode",   "max_attempts",    "retry_read_timeouts",
-                             "parameter_validation", "unsigned_requests", "wire_prefix", "wire_query",
-                             "wire_host",        "wire_label_escape", "call_error", "proxy_verify",
-                             "proxy_client_cert", "proxy_client_key", "proxy_forwarding", "proxy_authorization",
-                             NULL};
-    /* The strings are required; the rest default to botocore's defaults. */
-    PyObject *url_prefix = NULL, *base_path = NULL, *url_query = Py_None, *host = NULL, *region = NULL,
-             *service = NULL, *user_agent = NULL;
-    PyObject *wire_prefix = Py_None, *wire_query = Py_None, *wire_host = Py_None;
-    int wire_label_escape = 0, call_error = 0;
-    double connect_timeout = 60.0, read_timeout = 60.0;
-    Py_ssize_t max_pool = 10;
-    int tcp_keepalive = 0, verify = 1, retry_read_timeouts = 1, parameter_validation = 1, unsigned_requests = 0;
-    const char *ca_bundle = NULL, *proxy = NULL, *proxy_ca = NULL, *client_cert = NULL, *client_key = NULL;
-    const char *proxy_client_cert = NULL, *proxy_client_key = NULL, *proxy_forwarding = NULL, *proxy_auth = NULL;
-    int proxy_verify = 1;
-    const char *retry_mode = "standard";
-    int max_attempts = 3;
-    if (refuse_reinit(self) < 0) {
-        return -1;
-    }
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$UUOUUUUddnppzzzzzsipppOOOpppzzzz:Client", kwlist, &url_prefix, &base_path,
-                                     &url_query, &host, &region, &service, &user_agent, &connect_timeout,
-                                     &read_timeout, &max_pool, &tcp_keepalive, &verify, &ca_bundle, &proxy, &proxy_ca,
-                                     &client_cert, &client_key, &retry_mode, &max_attempts, &retry_read_timeouts,
-                                     &parameter_validation, &unsigned_requests, &wire_prefix, &wire_query,
-                                     &wire_host, &wire_label_escape, &call_error, &proxy_verify,
-                                     &proxy_client_cert, &proxy_client_key, &proxy_forwarding, &proxy_auth)) {
-        return -1;
-    }
-    PyObject *const required[] = {url_prefix, base_path, host, region, service, user_agent};
-    static const char *const required_names[] = {"url_prefix", "base_path", "host", "region", "service",
-                                                  "user_agent"};
-    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-        if (required[i] == NULL) {
-            PyErr_Format(PyExc_TypeError, "Client() missing required keyword argument '%s'", required_names[i]);
+    for (size_t i = 0; i < sizeof(CFG_FIELDS) / sizeof(CFG_FIELDS[0]); i++) {
+        char *field = (char *)cs + CFG_FIELDS[i].offset;
+        PyObject *v = PyObject_GetAttrString(obj, CFG_FIELDS[i].name);
+        if (v == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                PyErr_Format(PyExc_TypeError, "Client settings lack '%s'", CFG_FIELDS[i].name);
+            }
+            return -1;
+        }
+        int ok = 1;
+        switch (CFG_FIELDS[i].kind) {
+        case CFG_STR:
+        case CFG_OPT_STR:
+            ok = PyUnicode_Check(v) || (CFG_FIELDS[i].kind == CFG_OPT_STR && v == Py_None);
+            if (ok) {
+                *(PyObject **)field = Py_NewRef(v);
+            }
+            break;
+        case CFG_FLOAT:
+            *(double *)field = PyFloat_AsDouble(v);
+            ok = !PyErr_Occurred();
+            break;
+        case CFG_INT:
+            *(long long *)field = PyLong_AsLongLong(v);
+            ok = !PyErr_Occurred();
+            break;
+        case CFG_BOOL: {
+            int b = PyObject_IsTrue(v);
+            *(int *)field = b;
+            ok = b >= 0;
+            break;
+        }
+        }
+        Py_DECREF(v);
+        if (!ok) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "Client setting '%s' has the wrong type", CFG_FIELDS[i].name);
             return -1;
         }
     }
-    /* Parsing may have run Python code (a __float__ ...), and so let another thread finish an
-     * __init__ of this object. From here to the end the GIL is never released. */
+    return 0;
+}
+
+static void settings_release(core_settings *cs)
+{
+    for (size_t i = 0; i < sizeof(CFG_FIELDS) / sizeof(CFG_FIELDS[0]); i++) {
+        if (CFG_FIELDS[i].kind == CFG_STR || CFG_FIELDS[i].kind == CFG_OPT_STR) {
+            Py_CLEAR(*(PyObject **)((char *)cs + CFG_FIELDS[i].offset));
+        }
+    }
+}
+
+/* UTF-8 of an optional str setting (borrowed from it), or NULL for None. */
+static const char *opt_utf8(PyObject *o)
+{
+    return o == NULL || o == Py_None ? NULL : PyUnicode_AsUTF8(o);
+}
+
+static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *settings;
     if (refuse_reinit(self) < 0) {
         return -1;
     }
-    client_free_config(self); /* what a failed __init__ left */
+    if (kwds != NULL && PyDict_GET_SIZE(kwds) != 0) {
+        PyErr_SetString(PyExc_TypeError, "Client() takes its settings as one object");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "O:Client", &settings)) {
+        return -1;
+    }
+    core_settings cs;
+    memset(&cs, 0, sizeof(cs));
+    if (settings_read(settings, &cs) < 0) {
+        settings_release(&cs);
+        return -1;
+    }
+    /* Reading may have run Python code (a property ...), and so let another thread finish an
+     * __init__ of this object. From here to the end the GIL is never released. */
+    if (refuse_reinit(self) < 0) {
+        settings_release(&cs);
+        return -1;
+    }
+    smrt_engine *e = &self->eng;
+    smrt_engine_clear_settings(e); /* what a failed __init__ left */
+    const char *retry_mode = PyUnicode_AsUTF8(cs.retry_mode);
+    const char *opt[] = {opt_utf8(cs.ca_bundle),         opt_utf8(cs.proxy),           opt_utf8(cs.proxy_ca_bundle),
+                         opt_utf8(cs.client_cert),       opt_utf8(cs.client_key),      opt_utf8(cs.proxy_client_cert),
+                         opt_utf8(cs.proxy_client_key),  opt_utf8(cs.proxy_forwarding), opt_utf8(cs.proxy_authorization)};
+    if (retry_mode == NULL || PyErr_Occurred()) {
+        goto error;
+    }
     smrt_retry_mode mode;
     if (strcmp(retry_mode, "legacy") == 0) {
         mode = SMRT_RETRY_LEGACY;
@@ -1487,97 +1280,84 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
         PyErr_Format(PyExc_ValueError, "retry_mode must be legacy, standard or adaptive, not %s", retry_mode);
         goto error;
     }
-    if (proxy && proxy_forwarding) {
+    if (opt[1] && opt[7]) {
         PyErr_SetString(PyExc_ValueError, "proxy and proxy_forwarding are exclusive (forwarding needs no tunnel)");
         goto error;
     }
-    if (max_attempts < 1 || max_pool < 0 || connect_timeout < 0 || read_timeout < 0) {
+    if (cs.max_attempts < 1 || cs.max_attempts > 1000000 || cs.max_pool_connections < 0 || cs.connect_timeout < 0 ||
+        cs.read_timeout < 0) {
         PyErr_SetString(PyExc_ValueError, "max_attempts, max_pool_connections and timeouts must be positive");
         goto error;
     }
-    if (!(self->url_prefix = dup_str(url_prefix, &self->url_prefix_len)) ||
-        !(self->base_path = dup_str(base_path, &self->base_path_len)) ||
-        !(self->host = dup_str(host, &self->host_len)) || !(self->region = dup_str(region, NULL)) ||
-        !(self->service = dup_str(service, NULL)) || !(self->user_agent = dup_str(user_agent, &self->user_agent_len))) {
+    if (!(e->url_prefix = dup_str(cs.url_prefix, &e->url_prefix_len)) ||
+        !(e->base_path = dup_str(cs.base_path, &e->base_path_len)) || !(e->host = dup_str(cs.host, &e->host_len)) ||
+        !(e->region = dup_str(cs.region, NULL)) || !(e->service = dup_str(cs.service, NULL)) ||
+        !(e->user_agent = dup_str(cs.user_agent, &e->user_agent_len))) {
         goto error;
-    }
-    if (url_query != Py_None) {
-        if (!PyUnicode_Check(url_query)) {
-            PyErr_SetString(PyExc_TypeError, "url_query must be str or None");
-            goto error;
-        }
-        if (!(self->url_query = dup_str(url_query, &self->url_query_len))) {
-            goto error;
-        }
     }
     struct {
         PyObject *obj;
         char **out;
         size_t *len;
-        const char *name;
-    } optional[] = {{wire_prefix, &self->wire_prefix, &self->wire_prefix_len, "wire_prefix"},
-                    {wire_query, &self->wire_query, &self->wire_query_len, "wire_query"},
-                    {wire_host, &self->wire_host, &self->wire_host_len, "wire_host"}};
+    } optional[] = {{cs.url_query, &e->url_query, &e->url_query_len},
+                    {cs.wire_prefix, &e->wire_prefix, &e->wire_prefix_len},
+                    {cs.wire_query, &e->wire_query, &e->wire_query_len},
+                    {cs.wire_host, &e->wire_host, &e->wire_host_len}};
     for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
-        if (optional[i].obj == Py_None) {
-            continue;
-        }
-        if (!PyUnicode_Check(optional[i].obj)) {
-            PyErr_Format(PyExc_TypeError, "%s must be str or None", optional[i].name);
-            goto error;
-        }
-        if (!(*optional[i].out = dup_str(optional[i].obj, optional[i].len))) {
+        if (optional[i].obj != Py_None && !(*optional[i].out = dup_str(optional[i].obj, optional[i].len))) {
             goto error;
         }
     }
-    if (self->wire_query && !self->wire_prefix) {
+    if (e->wire_query && !e->wire_prefix) {
         PyErr_SetString(PyExc_ValueError, "wire_query needs wire_prefix");
         goto error;
     }
-    self->wire_label_escape = wire_label_escape;
-    self->call_error = call_error;
-    if (self->base_path_len > self->url_prefix_len ||
-        memcmp(self->url_prefix + self->url_prefix_len - self->base_path_len, self->base_path, self->base_path_len)) {
+    if (e->base_path_len > e->url_prefix_len ||
+        memcmp(e->url_prefix + e->url_prefix_len - e->base_path_len, e->base_path, e->base_path_len)) {
         PyErr_SetString(PyExc_ValueError, "base_path must end url_prefix");
         goto error;
     }
-    self->retry_read_timeouts = retry_read_timeouts;
-    self->unsigned_requests = unsigned_requests;
-    self->read_timeout_s = read_timeout;
-    self->parameter_validation = parameter_validation;
-    self->retry = smrt_retry_new(mode, max_attempts);
+    e->wire_label_escape = cs.wire_label_escape;
+    e->retry_read_timeouts = cs.retry_read_timeouts;
+    e->unsigned_requests = cs.unsigned_requests;
+    e->read_timeout_s = cs.read_timeout;
+    self->call_error = cs.call_error;
+    self->parameter_validation = cs.parameter_validation;
+    e->retry = smrt_retry_new(mode, (int)cs.max_attempts);
     smrt_http_config cfg = {
-        .connect_timeout_ms = (long)(connect_timeout * 1000.0 + 0.5),
-        .read_timeout_ms = (long)(read_timeout * 1000.0 + 0.5),
-        .tcp_keepalive = tcp_keepalive,
-        .verify = verify,
-        .ca_bundle = ca_bundle,
-        .proxy = proxy,
-        .proxy_ca_bundle = proxy_ca,
-        .proxy_verify = proxy_verify,
-        .proxy_client_cert = proxy_client_cert,
-        .proxy_client_key = proxy_client_key,
-        .proxy_forwarding = proxy_forwarding,
-        .proxy_authorization = proxy_auth,
-        .client_cert = client_cert,
-        .client_key = client_key,
-        .max_idle = (size_t)max_pool,
+        .connect_timeout_ms = (long)(cs.connect_timeout * 1000.0 + 0.5),
+        .read_timeout_ms = (long)(cs.read_timeout * 1000.0 + 0.5),
+        .tcp_keepalive = cs.tcp_keepalive,
+        .verify = cs.verify,
+        .ca_bundle = opt[0],
+        .proxy = opt[1],
+        .proxy_ca_bundle = opt[2],
+        .proxy_verify = cs.proxy_verify,
+        .proxy_client_cert = opt[5],
+        .proxy_client_key = opt[6],
+        .proxy_forwarding = opt[7],
+        .proxy_authorization = opt[8],
+        .client_cert = opt[3],
+        .client_key = opt[4],
+        .max_idle = (size_t)cs.max_pool_connections,
     };
-    if (connect_timeout > 0 && cfg.connect_timeout_ms == 0) {
+    if (cs.connect_timeout > 0 && cfg.connect_timeout_ms == 0) {
         cfg.connect_timeout_ms = 1;
     }
-    if (read_timeout > 0 && cfg.read_timeout_ms == 0) {
+    if (cs.read_timeout > 0 && cfg.read_timeout_ms == 0) {
         cfg.read_timeout_ms = 1;
     }
-    self->pool = smrt_pool_new(&cfg);
-    if (self->retry == NULL || self->pool == NULL) {
+    e->pool = smrt_pool_new(&cfg);
+    if (e->retry == NULL || e->pool == NULL) {
         PyErr_SetString(PyExc_MemoryError, "cannot create the connection pool");
         goto error;
     }
+    settings_release(&cs);
     self->ready = 1;
     return 0;
 error:
-    client_free_config(self); /* not initialised: the methods refuse it, __init__ may be tried again */
+    settings_release(&cs);
+    smrt_engine_clear_settings(e); /* not initialised: the methods refuse it, __init__ may be tried again */
     return -1;
 }
 
@@ -1594,42 +1374,33 @@ static PyObject *client_set_credentials(ClientObject *self, PyObject *args)
             PyErr_SetString(PyExc_TypeError, "credentials must be str");
             return NULL;
         }
-        c = calloc(1, sizeof(*c));
-        if (c == NULL) {
-            return PyErr_NoMemory();
-        }
-        atomic_init(&c->refs, 1);
-        if (!(c->access_key = dup_str(ak, &c->access_key_len)) || !(c->secret_key = dup_str(sk, &c->secret_key_len)) ||
-            (tok != Py_None && !(c->token = dup_str(tok, &c->token_len)))) {
-            creds_release(c);
+        Py_ssize_t akn, skn, tokn = 0;
+        const char *aks = PyUnicode_AsUTF8AndSize(ak, &akn), *sks = PyUnicode_AsUTF8AndSize(sk, &skn);
+        const char *toks = tok != Py_None ? PyUnicode_AsUTF8AndSize(tok, &tokn) : NULL;
+        if (aks == NULL || sks == NULL || (tok != Py_None && toks == NULL)) {
             return NULL;
         }
-        if (!header_value_ok(c->access_key, (Py_ssize_t)c->access_key_len) ||
-            (c->token && !header_value_ok(c->token, (Py_ssize_t)c->token_len))) {
-            creds_release(c);
+        if (!header_value_ok(aks, akn) || (toks && !header_value_ok(toks, tokn))) {
             PyErr_SetString(PyExc_ValueError,
                             "the access key and session token must be printable ASCII (they are sent in headers)");
             return NULL;
         }
+        if ((c = smrt_creds_new(aks, (size_t)akn, sks, (size_t)skn, toks, (size_t)tokn)) == NULL) {
+            return PyErr_NoMemory();
+        }
     }
-    pthread_mutex_lock(&self->creds_lock);
-    smrt_creds *old = self->creds;
-    if (c) {
-        c->gen = ++self->creds_gen;
-    }
-    self->creds = c;
-    pthread_mutex_unlock(&self->creds_lock);
+    smrt_engine_set_creds(&self->eng, c);
     self->refresh_at = refresh_at; /* read and written with the GIL held */
-    creds_release(old);
     Py_RETURN_NONE;
 }
 
 static PyObject *client_close_connections(ClientObject *self, PyObject *Py_UNUSED(ignored))
 {
     /* botocore's close(): drop idle keep-alive connections; later calls open new ones. */
-    if (self->pool) {
+    smrt_pool *pool = self->eng.pool;
+    if (pool) {
         Py_BEGIN_ALLOW_THREADS
-        smrt_pool_drain(self->pool);
+        smrt_pool_drain(pool);
         Py_END_ALLOW_THREADS
     }
     Py_RETURN_NONE;
@@ -1638,8 +1409,6 @@ static PyObject *client_close_connections(ClientObject *self, PyObject *Py_UNUSE
 static int client_traverse(ClientObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
-    (void)self;
-    (void)arg;
     return 0;
 }
 
@@ -1650,14 +1419,11 @@ static void client_dealloc(ClientObject *self)
     if (self->weakrefs) {
         PyObject_ClearWeakRefs((PyObject *)self);
     }
-    client_free_config(self);
-    creds_release(self->creds);
-    self->creds = NULL;
+    if (self->engine_ready) {
+        smrt_engine_destroy(&self->eng);
+    }
     smrt_signer_destroy(&self->presigner);
     smrt_buf_destroy(&self->presign_url);
-    if (self->creds_lock_ready) {
-        pthread_mutex_destroy(&self->creds_lock);
-    }
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
 }
@@ -1669,11 +1435,12 @@ static PyMethodDef client_methods[] = {
      "EnableExplanations=..., InferenceComponentName=..., SessionId=..., PrefixAwareId=...)\n--\n\n"
      "Get an inference from the model hosted at an endpoint (SageMaker Runtime InvokeEndpoint).\n\n"
      "Returns a dict like boto3's: ResponseMetadata, ContentType, InvokedProductionVariant,\n"
-     "CustomAttributes, NewSessionId, ClosedSessionId (when sent) and Body, a StreamingBody."},
+     "CustomAttributes, NewSessionId, ClosedSessionId (when sent) and Body, a StreamingBody\n"
+     "(returned when the response's head arrives; reading it waits for the rest)."},
     {"_set_credentials", (PyCFunction)client_set_credentials, METH_VARARGS,
      "_set_credentials($self, access_key=None, secret_key=None, token=None, refresh_at=0.0, /)\n--\n\n"
      "Replace the signing credentials (None: no credentials). From the wall-clock time\n"
-     "refresh_at on (0: never), calls first run self._refresh_credentials()."},
+     "refresh_at on (0: never), calls first run the refresh_credentials hook."},
     {"_close_connections", (PyCFunction)client_close_connections, METH_NOARGS, NULL},
     {"_presign", (PyCFunction)(void (*)(void))client_presign, METH_FASTCALL,
      "_presign($self, params, expires, http_method, /)\n--\n\n"

@@ -3,24 +3,25 @@
 
 #include "dyn.h"
 
-PyObject *smrt_raise_from_hook(smrt_state *st, const char *name, PyObject *args)
+static const char *const hook_names[] = {
+#define SMRT_HOOK_NAME(name) #name,
+    SMRT_HOOKS(SMRT_HOOK_NAME)
+#undef SMRT_HOOK_NAME
+};
+
+PyObject *smrt_raise_from_hook(smrt_state *st, int which, PyObject *args)
 {
     if (args == NULL) {
         return NULL;
     }
-    if (st->hooks == NULL) {
+    if (st->hook[which] == NULL) {
         Py_DECREF(args);
         PyErr_SetString(PyExc_RuntimeError, "sagemaker_rt_c._core is used without sagemaker_rt_c._client");
         return NULL;
     }
-    PyObject *fn = PyObject_GetAttrString(st->hooks, name);
-    if (fn == NULL) {
-        Py_DECREF(args);
-        return NULL;
-    }
-    PyObject *exc = PyObject_Call(fn, args, NULL);
-    Py_DECREF(fn);
+    PyObject *exc = PyObject_Call(st->hook[which], args, NULL);
     Py_DECREF(args);
+    const char *name = hook_names[which];
     if (exc == NULL) {
         return NULL; /* the hook raised: keep its exception */
     }

@@ -16,6 +16,55 @@
 #include <time.h>
 #include <unistd.h>
 
+struct smrt_conn {
+    smrt_response r; /* first: what the caller reads */
+    CURL *curl; /* NULL between connections in direct mode */
+    const smrt_http_config *cfg; /* the pool's */
+    CURLM *multi; /* drives the transfer so the read timeout is exact */
+    int have_proxy;
+    smrt_signer signer; /* smrt_conn_signer */
+    /* Request scratch, reused across calls. */
+    smrt_buf fwd_url; /* proxy_forwarding: the proxy's origin and the request's path */
+    smrt_buf hdr_buf; /* "Name: value" lines, NUL-separated */
+    size_t hdr_offsets[SMRT_MAX_REQUEST_HEADERS];
+    unsigned char hdr_kind[SMRT_MAX_REQUEST_HEADERS]; /* SMRT_HDR_* */
+    size_t n_hdr;
+    /* Direct mode (no proxy): libcurl connects (TCP, TLS) and we frame HTTP/1.1 ourselves:
+     * libcurl formats every header byte through its printf engine, costing more per call
+     * than all the rest of our work. */
+    int direct;
+    int connected;
+    curl_socket_t sock;
+    smrt_buf origin; /* scheme://host[:port] of the open connection */
+    smrt_buf req;    /* the request head (and a small body) as sent */
+    struct curl_slist slist[SMRT_MAX_REQUEST_HEADERS];
+    smrt_buf scratch[2]; /* smrt_conn_scratch */
+    /* The response being read. */
+    int reading;       /* a response is open: its head returned, its body not all read */
+    smrt_h1 h1;        /* direct mode: the parser's state */
+    size_t received;   /* direct mode: bytes received for this response */
+    int reused;        /* direct mode: the request went on a kept-alive connection */
+    int upload_cut;    /* direct mode: the server answered before the upload ended */
+    int in_multi;      /* proxy mode: the transfer is still in c->multi */
+    smrt_read_mode read_mode;
+    curl_off_t upload_len, uploaded; /* proxy mode: the request body, and how much went */
+    long header_status; /* proxy mode: status line of the response whose headers are read */
+    /* Read-timeout tracking (progress callback). */
+    long read_timeout_ms;
+    curl_off_t last_bytes;
+    int64_t last_progress_ns;
+    int read_timed_out;
+    int resend_refused; /* libcurl wanted to re-send the request on a new connection */
+    smrt_interrupt_fn interrupt; /* NULL: never asked */
+    void *interrupt_ud;
+    int interrupted;             /* the callback said stop */
+    int64_t asked_ns;            /* when the callback was last asked */
+    int sock_timeo_ms;           /* SO_RCVTIMEO/SO_SNDTIMEO of the (blocking) direct socket */
+    uint64_t rng[2]; /* xorshift128+ state, seeded from getrandom() */
+    uint64_t fork_gen;
+    struct smrt_conn *next_idle;
+};
+
 struct smrt_pool {
     pthread_mutex_t lock;
     smrt_conn *idle;
@@ -100,24 +149,27 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
     long long want;
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         /* A new response (after 100-continue or a proxy's CONNECT reply): start over. */
-        smrt_buf_clear(&c->resp_headers);
-        smrt_buf_clear(&c->body);
-        c->headers_done = 0;
-        c->content_length = -1;
+        smrt_buf_clear(&c->r.head);
+        smrt_buf_clear(&c->r.body);
+        c->r.body_pos = 0;
+        c->r.body_seen = 0;
+        c->r.headers_done = 0;
+        c->r.content_length = -1;
         c->header_status = smrt_parse_status_line(data, n);
     } else if ((n == 2 && data[0] == '\r') || (n == 1 && data[0] == '\n')) {
         if (c->header_status >= 200) {
-            c->headers_done = 1;
+            c->r.headers_done = 1;
         }
     } else if (smrt_parse_content_length(data, n, &want)) {
-        c->content_length = want;
-        /* Pre-size the body buffer, within reason: the header is the peer's claim. */
-        if (want > 0 && want <= (64LL << 20)) {
-            smrt_buf_reserve(&c->body, (size_t)want);
+        c->r.content_length = want;
+        /* Pre-size the body buffer, within reason: the header is the peer's claim. A streamed
+         * body is taken as it comes: no room for all of it. */
+        if (want > 0 && want <= (64LL << 20) && c->read_mode == SMRT_READ_ALL) {
+            smrt_buf_reserve(&c->r.body, (size_t)want);
         }
     }
     c->last_progress_ns = smrt_monotonic_ns();
-    if (smrt_buf_append(&c->resp_headers, data, n) != SMRT_OK) {
+    if (smrt_buf_append(&c->r.head, data, n) != SMRT_OK) {
         return 0;
     }
     return n;
@@ -127,9 +179,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
     smrt_conn *c = userdata;
     size_t n = size * nmemb;
-    if (smrt_buf_append(&c->body, data, n) != SMRT_OK) {
+    if (smrt_buf_append(&c->r.body, data, n) != SMRT_OK) {
         return 0; /* CURLE_WRITE_ERROR */
     }
+    c->r.body_seen += n;
     return n;
 }
 
@@ -138,6 +191,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
     (void)dltotal;
     (void)ultotal;
     smrt_conn *c = userdata;
+    c->uploaded = ulnow;
     curl_off_t bytes = dlnow + ulnow;
     if (bytes != c->last_bytes) {
         c->last_bytes = bytes;
@@ -194,7 +248,7 @@ static int interrupt_due(smrt_conn *c, int64_t now)
  * 0 when it does not fit. */
 static int tls_host(const smrt_conn *c, char *out, size_t cap)
 {
-    const smrt_buf *u = c->direct ? &c->origin : &c->url;
+    const smrt_buf *u = c->direct ? &c->origin : &c->r.url;
     const char *p = u->data ? strstr(u->data, "://") : NULL;
     if (p == NULL) {
         return 0;
@@ -233,18 +287,18 @@ static int on_verify_cert(X509_STORE_CTX *store, void *arg)
     int ok = X509_verify_cert(store);
     if (ok <= 0) {
         /* Kept here: inside a proxy's TLS libcurl may report only a broken connection. */
-        c->tls_error = SMRT_TLS_VERIFY;
-        c->tls_verify_result = X509_STORE_CTX_get_error(store);
+        c->r.tls_error = SMRT_TLS_VERIFY;
+        c->r.tls_verify_result = X509_STORE_CTX_get_error(store);
         return ok;
     }
     char host[512];
-    int r = tls_host(c, host, sizeof(host)) ? smrt_tls_match_host(X509_STORE_CTX_get0_cert(store), host, &c->tls_names)
+    int r = tls_host(c, host, sizeof(host)) ? smrt_tls_match_host(X509_STORE_CTX_get0_cert(store), host, &c->r.tls_names)
                                             : SMRT_TLS_HOSTNAME;
     if (r == SMRT_TLS_NONE) {
         return 1;
     }
     /* Anything else (no match, or no memory to say so) refuses the peer. */
-    c->tls_error = r == SMRT_ENOMEM ? SMRT_TLS_HOSTNAME : r;
+    c->r.tls_error = r == SMRT_ENOMEM ? SMRT_TLS_HOSTNAME : r;
     X509_STORE_CTX_set_error(store, X509_V_ERR_HOSTNAME_MISMATCH);
     return 0;
 }
@@ -273,12 +327,14 @@ static CURLcode on_ssl_ctx(CURL *curl, void *sslctx, void *userdata)
 /* ---- connections -------------------------------------------------------------------------- */
 
 static void direct_close(smrt_conn *c);
+static void conn_abandon(smrt_conn *c);
 
 static void conn_destroy(smrt_conn *c)
 {
     if (c == NULL) {
         return;
     }
+    conn_abandon(c);
     if (c->direct) {
         direct_close(c);
     }
@@ -289,15 +345,15 @@ static void conn_destroy(smrt_conn *c)
         curl_multi_cleanup(c->multi);
     }
     smrt_signer_destroy(&c->signer); /* wipes the cached signing key */
-    smrt_buf_destroy(&c->url);
+    smrt_buf_destroy(&c->r.url);
     smrt_buf_destroy(&c->origin);
     smrt_buf_destroy(&c->req);
     smrt_buf_destroy(&c->hdr_buf);
-    smrt_buf_destroy(&c->scratch);
-    smrt_buf_destroy(&c->sign_path);
-    smrt_buf_destroy(&c->resp_headers);
-    smrt_buf_destroy(&c->body);
-    smrt_buf_destroy(&c->tls_names);
+    smrt_buf_destroy(&c->scratch[0]);
+    smrt_buf_destroy(&c->scratch[1]);
+    smrt_buf_destroy(&c->r.head);
+    smrt_buf_destroy(&c->r.body);
+    smrt_buf_destroy(&c->r.tls_names);
     smrt_buf_destroy(&c->fwd_url);
     free(c);
 }
@@ -325,7 +381,7 @@ static int conn_setup_curl(smrt_conn *c)
     SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     SETOPT(CURLOPT_PATH_AS_IS, 1L); /* send the path botocore would send, dot segments too */
     SETOPT(CURLOPT_MAXCONNECTS, 1L);
-    SETOPT(CURLOPT_ERRORBUFFER, c->errbuf);
+    SETOPT(CURLOPT_ERRORBUFFER, c->r.errbuf);
     SETOPT(CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(CURLOPT_HEADERDATA, c);
     SETOPT(CURLOPT_WRITEFUNCTION, on_body);
@@ -538,12 +594,13 @@ void smrt_pool_return(smrt_pool *p, smrt_conn *c)
     if (c->fork_gen != fork_generation) {
         return; /* made before a fork, in the parent: leak it, never close it here */
     }
+    conn_abandon(c);
     /* A large response must not stay behind in an idle connection (boto3 keeps nothing). */
-    if (c->body.cap > SMRT_IDLE_BUF_MAX) {
-        smrt_buf_destroy(&c->body);
+    if (c->r.body.cap > SMRT_IDLE_BUF_MAX) {
+        smrt_buf_destroy(&c->r.body);
     }
-    if (c->resp_headers.cap > SMRT_IDLE_BUF_MAX) {
-        smrt_buf_destroy(&c->resp_headers);
+    if (c->r.head.cap > SMRT_IDLE_BUF_MAX) {
+        smrt_buf_destroy(&c->r.head);
     }
     pthread_mutex_lock(&p->lock);
     if (p->n_idle < p->cfg.max_idle) {
@@ -592,7 +649,7 @@ int smrt_conn_header_add(smrt_conn *c, const char *name, size_t name_len, const 
 }
 
 /* A TLS set-up that failed: whose it was, and what the Python layer needs to word it as
- * botocore does (c->tls_error and the rest, http.h). */
+ * botocore does (c->r.tls_error and the rest, http.h). */
 static smrt_xfer_kind tls_failure(smrt_conn *c, CURLcode rc, int have_proxy)
 {
     long tunnel = 0;
@@ -600,32 +657,32 @@ static smrt_xfer_kind tls_failure(smrt_conn *c, CURLcode rc, int have_proxy)
                        curl_easy_getinfo(c->curl, CURLINFO_HTTP_CONNECTCODE, &tunnel) != CURLE_OK || tunnel == 0)) {
         /* No tunnel yet (or none to be made): the TLS was the proxy's. urllib3 makes any
          * failure before it has connected to the proxy a ProxyError. */
-        c->tls_error = SMRT_TLS_NONE;
+        c->r.tls_error = SMRT_TLS_NONE;
         return SMRT_XFER_PROXY_ERROR;
     }
-    if (c->tls_error == SMRT_TLS_VERIFY) { /* on_verify_cert saw it */
-        snprintf(c->errbuf, sizeof(c->errbuf), "%s", X509_verify_cert_error_string(c->tls_verify_result));
+    if (c->r.tls_error == SMRT_TLS_VERIFY) { /* on_verify_cert saw it */
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "%s", X509_verify_cert_error_string(c->r.tls_verify_result));
         return SMRT_XFER_SSL_ERROR;
     }
-    if (c->tls_error == SMRT_TLS_HOSTNAME || c->tls_error == SMRT_TLS_WILDCARDS) {
+    if (c->r.tls_error == SMRT_TLS_HOSTNAME || c->r.tls_error == SMRT_TLS_WILDCARDS) {
         return SMRT_XFER_SSL_ERROR;
     }
     long result = X509_V_OK;
     switch (rc) {
     case CURLE_SSL_CACERT_BADFILE:
-        c->tls_error = SMRT_TLS_CA_FILE;
+        c->r.tls_error = SMRT_TLS_CA_FILE;
         break;
     case CURLE_SSL_CERTPROBLEM:
-        c->tls_error = SMRT_TLS_CLIENT_CERT;
+        c->r.tls_error = SMRT_TLS_CLIENT_CERT;
         break;
     case CURLE_PEER_FAILED_VERIFICATION:
         /* libcurl's own verification (its SSL_CTX could not be hooked). */
         if (c->curl && curl_easy_getinfo(c->curl, CURLINFO_SSL_VERIFYRESULT, &result) == CURLE_OK &&
             result != X509_V_OK) {
             /* Python's ssl module words it with the same OpenSSL string. */
-            c->tls_error = SMRT_TLS_VERIFY;
-            c->tls_verify_result = result;
-            snprintf(c->errbuf, sizeof(c->errbuf), "%s", X509_verify_cert_error_string(result));
+            c->r.tls_error = SMRT_TLS_VERIFY;
+            c->r.tls_verify_result = result;
+            snprintf(c->r.errbuf, sizeof(c->r.errbuf), "%s", X509_verify_cert_error_string(result));
         }
         break;
     default:
@@ -682,12 +739,21 @@ static smrt_xfer_kind classify(smrt_conn *c, CURLcode rc, int have_proxy)
     }
 }
 
-/* Drive c->curl, already added to c->multi, until its transfer ends; the handle stays added.
+/* Where multi_run may return before the transfer ends (CURLE_AGAIN, the handle still added). */
+enum { RUN_TO_END = 0, RUN_TO_HEAD = 1, RUN_TO_WANT = 2 };
+
+static int body_buffered_enough(const smrt_conn *c, size_t want)
+{
+    return c->r.body.len - c->r.body_pos >= want;
+}
+
+/* Drive c->curl, already added to c->multi, until its transfer ends (or, with `until`, until
+ * the head is in or `want` unconsumed body bytes are: CURLE_AGAIN); the handle stays added.
  * A multi loop rather than curl_easy_perform: libcurl calls the progress callback only about
  * once a second when idle, while this loop wakes when the read deadline passes, and at least
  * every SMRT_WAIT_SLICE_MS to ask the interrupt callback (CURLE_ABORTED_BY_CALLBACK, with
  * c->interrupted set, when it says stop). */
-static CURLcode multi_run(smrt_conn *c)
+static CURLcode multi_run(smrt_conn *c, int until, size_t want)
 {
     CURLM *m = c->multi;
     int64_t limit = (int64_t)c->read_timeout_ms * 1000000LL;
@@ -707,13 +773,18 @@ static CURLcode multi_run(smrt_conn *c)
             }
             return rc;
         }
+        /* At the head only once the request body is all sent: it is the caller's memory. */
+        if ((until == RUN_TO_HEAD && c->r.headers_done && c->uploaded >= c->upload_len) ||
+            (until == RUN_TO_WANT && body_buffered_enough(c, want))) {
+            return CURLE_AGAIN;
+        }
         int wait_ms = SMRT_WAIT_SLICE_MS;
         int64_t now = smrt_monotonic_ns();
         if (limit > 0 && c->read_timed_out == 0) {
             int64_t idle = now - c->last_progress_ns;
             if (idle >= limit) {
                 c->read_timed_out = 1;
-                snprintf(c->errbuf, sizeof(c->errbuf), "Read timed out. (read timeout=%g)",
+                snprintf(c->r.errbuf, sizeof(c->r.errbuf), "Read timed out. (read timeout=%g)",
                          (double)c->read_timeout_ms / 1000.0);
                 return CURLE_OPERATION_TIMEDOUT;
             }
@@ -725,7 +796,7 @@ static CURLcode multi_run(smrt_conn *c)
         /* Asked by time, not per wake-up: a busy transfer wakes often, and asking may mean
          * taking the GIL. */
         if (interrupt_due(c, now)) {
-            snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
+            snprintf(c->r.errbuf, sizeof(c->r.errbuf), "interrupted");
             return CURLE_ABORTED_BY_CALLBACK;
         }
         if (curl_multi_poll(m, NULL, 0, wait_ms, NULL) != CURLM_OK) {
@@ -734,32 +805,54 @@ static CURLcode multi_run(smrt_conn *c)
     }
 }
 
+/* The libcurl transfer stopped (rc from multi_run, not CURLE_AGAIN): take it out of the multi
+ * handle and say how it ended. */
+static smrt_xfer_kind curl_finish(smrt_conn *c, CURLcode rc)
+{
+    CURL *h = c->curl;
+    curl_multi_remove_handle(c->multi, h); /* mid-transfer, this closes the connection */
+    c->in_multi = 0;
+    c->reading = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->r.status);
+    if (c->interrupted) {
+        return SMRT_XFER_INTERRUPTED;
+    }
+    if (rc == CURLE_OPERATION_TIMEDOUT && c->read_timed_out == 1) {
+        return SMRT_XFER_READ_TIMEOUT;
+    }
+    if (c->resend_refused) {
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "Connection closed by the server before a response arrived");
+        return SMRT_XFER_CLOSED;
+    }
+    if (rc != CURLE_OK && c->r.errbuf[0] == '\0') {
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "%s", curl_easy_strerror(rc));
+    }
+    smrt_xfer_kind kind = classify(c, rc, c->have_proxy);
+    c->r.complete = kind == SMRT_XFER_OK;
+    return kind;
+}
+
 static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
                                    const void *body, size_t body_len)
 {
     CURL *h = c->curl;
-    c->errbuf[0] = '\0';
-    c->status = 0;
     c->header_status = 0;
-    c->headers_done = 0;
-    c->content_length = -1;
     c->resend_refused = 0;
-    c->interrupted = 0;
-    smrt_buf_clear(&c->resp_headers);
-    smrt_buf_clear(&c->body);
     c->read_timed_out = -1; /* set to 0 by on_prereq once connected */
     c->last_bytes = 0;
-    c->last_progress_ns = c->asked_ns = smrt_monotonic_ns();
+    c->uploaded = 0;
+    c->upload_len = strcmp(method, "POST") == 0 ? (curl_off_t)body_len : 0;
+    c->last_progress_ns = smrt_monotonic_ns();
 
     /* Setting the URL makes libcurl parse it: skip when unchanged. */
-    if (c->url.len != url_len || memcmp(c->url.data, url, url_len) != 0) {
-        smrt_buf_clear(&c->url);
-        if (smrt_buf_append(&c->url, url, url_len) != SMRT_OK) {
+    if (c->r.url.len != url_len || memcmp(c->r.url.data, url, url_len) != 0) {
+        smrt_buf_clear(&c->r.url);
+        if (smrt_buf_append(&c->r.url, url, url_len) != SMRT_OK) {
             return SMRT_XFER_NOMEM;
         }
-        if (curl_easy_setopt(h, CURLOPT_URL, c->url.data) != CURLE_OK) {
-            smrt_buf_clear(&c->url);
-            snprintf(c->errbuf, sizeof(c->errbuf), "libcurl rejected the URL");
+        if (curl_easy_setopt(h, CURLOPT_URL, c->r.url.data) != CURLE_OK) {
+            smrt_buf_clear(&c->r.url);
+            snprintf(c->r.errbuf, sizeof(c->r.errbuf), "libcurl rejected the URL");
             return SMRT_XFER_OTHER;
         }
     }
@@ -784,28 +877,20 @@ static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char 
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") == 0 ? NULL : method);
     }
 
-    CURLM *m = c->multi;
-    if (curl_multi_add_handle(m, h) != CURLM_OK) {
-        snprintf(c->errbuf, sizeof(c->errbuf), "libcurl could not start the transfer");
+    if (curl_multi_add_handle(c->multi, h) != CURLM_OK) {
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "libcurl could not start the transfer");
         return SMRT_XFER_OTHER;
     }
-    CURLcode rc = multi_run(c);
-    curl_multi_remove_handle(m, h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
-    if (c->interrupted) {
-        return SMRT_XFER_INTERRUPTED; /* removed mid-transfer: libcurl closes that connection */
+    c->in_multi = 1;
+    CURLcode rc = multi_run(c, c->read_mode == SMRT_READ_HEAD ? RUN_TO_HEAD : RUN_TO_END, 0);
+    if (rc == CURLE_AGAIN) {
+        /* The head is in; the body follows as the reader asks for it (the POSTFIELDS body was
+         * all sent before the response began, or libcurl would not be reading it). */
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->r.status);
+        c->reading = 1;
+        return SMRT_XFER_OK;
     }
-    if (rc == CURLE_OPERATION_TIMEDOUT && c->read_timed_out == 1) {
-        return SMRT_XFER_READ_TIMEOUT;
-    }
-    if (c->resend_refused) {
-        snprintf(c->errbuf, sizeof(c->errbuf), "Connection closed by the server before a response arrived");
-        return SMRT_XFER_CLOSED;
-    }
-    if (rc != CURLE_OK && c->errbuf[0] == '\0') {
-        snprintf(c->errbuf, sizeof(c->errbuf), "%s", curl_easy_strerror(rc));
-    }
-    return classify(c, rc, c->have_proxy);
+    return curl_finish(c, rc);
 }
 
 /* ---- direct mode: libcurl connects, we speak HTTP/1.1 --------------------------------------- */
@@ -864,14 +949,14 @@ static void direct_close(smrt_conn *c)
 static int direct_waited(smrt_conn *c, const char *what)
 {
     if (interrupted(c)) {
-        snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "interrupted");
         return -1;
     }
     if (c->read_timeout_ms > 0) {
         int64_t left = (int64_t)c->read_timeout_ms * 1000000LL - (smrt_monotonic_ns() - c->last_progress_ns);
         if (left <= 0) {
             c->read_timed_out = 1;
-            snprintf(c->errbuf, sizeof(c->errbuf), "%s timed out. (read timeout=%g)", what,
+            snprintf(c->r.errbuf, sizeof(c->r.errbuf), "%s timed out. (read timeout=%g)", what,
                      (double)c->read_timeout_ms / 1000.0);
             return 0;
         }
@@ -902,7 +987,7 @@ static int direct_alive(smrt_conn *c)
 static smrt_xfer_kind direct_connect(smrt_conn *c, const char *url, size_t origin_len)
 {
     if (c->curl == NULL && conn_setup_curl(c) != SMRT_OK) {
-        snprintf(c->errbuf, sizeof(c->errbuf), "libcurl could not make a handle");
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "libcurl could not make a handle");
         return SMRT_XFER_NOMEM;
     }
     smrt_buf_clear(&c->origin);
@@ -918,7 +1003,7 @@ static smrt_xfer_kind direct_connect(smrt_conn *c, const char *url, size_t origi
      * slices that ask the interrupt callback. */
     CURLcode rc = CURLE_OUT_OF_MEMORY;
     if (curl_multi_add_handle(c->multi, c->curl) == CURLM_OK) {
-        rc = multi_run(c);
+        rc = multi_run(c, RUN_TO_END, 0);
     }
     if (rc == CURLE_OK && curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &c->sock) == CURLE_OK &&
         c->sock != CURL_SOCKET_BAD) {
@@ -928,8 +1013,8 @@ static smrt_xfer_kind direct_connect(smrt_conn *c, const char *url, size_t origi
         return SMRT_XFER_OK;
     }
     smrt_xfer_kind kind = c->interrupted ? SMRT_XFER_INTERRUPTED : classify(c, rc, 0);
-    if (c->errbuf[0] == '\0') {
-        snprintf(c->errbuf, sizeof(c->errbuf), "%s", curl_easy_strerror(rc));
+    if (c->r.errbuf[0] == '\0') {
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "%s", curl_easy_strerror(rc));
     }
     c->sock = CURL_SOCKET_BAD;
     direct_close(c);
@@ -958,18 +1043,124 @@ static smrt_xfer_kind direct_send(smrt_conn *c, const char *p, size_t n)
         }
         if (rc != CURLE_OK) {
             /* urllib3 swallows EPIPE and ECONNRESET here: the server may have answered. */
-            snprintf(c->errbuf, sizeof(c->errbuf), "Send failure: %s", curl_easy_strerror(rc));
+            snprintf(c->r.errbuf, sizeof(c->r.errbuf), "Send failure: %s", curl_easy_strerror(rc));
             return SMRT_XFER_PARTIAL;
         }
         p += sent;
         n -= sent;
         c->last_progress_ns = smrt_monotonic_ns();
         if (n > 0 && interrupt_due(c, c->last_progress_ns)) {
-            snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
+            snprintf(c->r.errbuf, sizeof(c->r.errbuf), "interrupted");
             return SMRT_XFER_INTERRUPTED;
         }
     }
     return SMRT_XFER_OK;
+}
+
+/* The response on the direct connection stopped being read (complete, or broken: `result`):
+ * close the connection unless it can carry the next request. */
+static smrt_xfer_kind direct_finish(smrt_conn *c, smrt_xfer_kind result)
+{
+    c->reading = 0;
+    c->r.complete = result == SMRT_XFER_OK;
+    if (result != SMRT_XFER_OK || c->h1.conn_close || c->upload_cut) {
+        direct_close(c);
+    }
+    return result;
+}
+
+/* Read the response on the direct connection: to its end, to its head (RUN_TO_HEAD), or until
+ * `want` unconsumed body bytes are buffered (RUN_TO_WANT). */
+static smrt_xfer_kind direct_read(smrt_conn *c, int until, size_t want)
+{
+    smrt_h1 *p = &c->h1;
+    char chunk[65536];
+    smrt_xfer_kind result = SMRT_XFER_OK;
+    for (;;) {
+        if ((until == RUN_TO_HEAD && p->headers_done) || (until == RUN_TO_WANT && body_buffered_enough(c, want))) {
+            c->reading = 1;
+            return SMRT_XFER_OK;
+        }
+        size_t got = 0;
+        CURLcode rc = curl_easy_recv(c->curl, chunk, sizeof(chunk), &got);
+        if (rc == CURLE_AGAIN) {
+            int w = direct_waited(c, "Read");
+            if (w <= 0) {
+                result = w < 0 ? SMRT_XFER_INTERRUPTED : SMRT_XFER_READ_TIMEOUT;
+                break;
+            }
+            continue;
+        }
+        if (rc != CURLE_OK) {
+            snprintf(c->r.errbuf, sizeof(c->r.errbuf), "Recv failure: %s",
+                     rc == CURLE_RECV_ERROR && errno == ECONNRESET ? "Connection reset by peer" : curl_easy_strerror(rc));
+            result = SMRT_XFER_CLOSED;
+            break;
+        }
+        if (got == 0) {
+            /* The peer closed. Complete if the body runs to the end of the connection. */
+            if (smrt_h1_eof(p) == SMRT_H1_DONE) {
+                p->conn_close = 1;
+                break;
+            }
+            if (c->received == 0) {
+                snprintf(c->r.errbuf, sizeof(c->r.errbuf),
+                         c->reused ? "Connection closed by the server before a response arrived"
+                                   : "Empty reply from server");
+                result = SMRT_XFER_CLOSED;
+            } else {
+                snprintf(c->r.errbuf, sizeof(c->r.errbuf), "transfer closed with outstanding read data remaining");
+                result = p->headers_done ? SMRT_XFER_PARTIAL : SMRT_XFER_CLOSED;
+            }
+            break;
+        }
+        c->received += got;
+        c->last_progress_ns = smrt_monotonic_ns();
+        if (interrupt_due(c, c->last_progress_ns)) {
+            snprintf(c->r.errbuf, sizeof(c->r.errbuf), "interrupted");
+            result = SMRT_XFER_INTERRUPTED;
+            break;
+        }
+        int had_head = p->headers_done;
+        size_t used = 0, before = c->r.body.len;
+        int st = smrt_h1_feed(p, chunk, got, &c->r.head, &c->r.body, &used);
+        c->r.body_seen += c->r.body.len - before;
+        if (p->headers_done && !had_head) {
+            c->r.status = p->status;
+            c->r.headers_done = 1;
+            c->r.content_length = p->content_length;
+            if (p->cl_conflict) {
+                /* urllib3 refuses it before reading the body: HTTPClientError in botocore. */
+                char values[200];
+                smrt_h1_joined_header(&c->r.head, "content-length", values, sizeof(values));
+                snprintf(c->r.errbuf, sizeof(c->r.errbuf), "Content-Length contained multiple unmatching values (%s)",
+                         values);
+                result = SMRT_XFER_OTHER;
+                break;
+            }
+        }
+        if (st == SMRT_H1_DONE) {
+            if (used < got) {
+                p->conn_close = 1; /* bytes after the response: do not trust the connection */
+            }
+            break;
+        }
+        if (st == SMRT_ENOMEM) {
+            result = SMRT_XFER_NOMEM;
+            break;
+        }
+        if (st < 0) {
+            snprintf(c->r.errbuf, sizeof(c->r.errbuf), "%s",
+                     st == SMRT_H1_TOO_LONG ? "response header too long or too many header fields"
+                                            : "malformed HTTP response");
+            result = p->headers_done ? SMRT_XFER_PARTIAL : SMRT_XFER_CLOSED;
+            break;
+        }
+    }
+    c->r.status = p->status;
+    c->r.headers_done = p->headers_done;
+    c->r.content_length = p->content_length;
+    return direct_finish(c, result);
 }
 
 static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
@@ -980,7 +1171,7 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
     const char *netloc = sep && (size_t)(sep - url) + 3 <= url_len ? sep + 3 : url;
     const char *target = memchr(netloc, '/', url_len - (size_t)(netloc - url));
     if (target == NULL) {
-        snprintf(c->errbuf, sizeof(c->errbuf), "URL without a path");
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "URL without a path");
         return SMRT_XFER_OTHER;
     }
     size_t origin_len = (size_t)(target - url);
@@ -989,7 +1180,7 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
                          !direct_alive(c))) {
         direct_close(c);
     }
-    int reused = c->connected;
+    c->reused = c->connected;
     if (!c->connected) {
         smrt_xfer_kind k = direct_connect(c, url, origin_len);
         if (k != SMRT_XFER_OK) {
@@ -1034,89 +1225,10 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
         direct_close(c);
         return k;
     }
-    int upload_cut = k == SMRT_XFER_PARTIAL; /* read the answer; never reuse this connection */
-
-    smrt_h1 p;
-    smrt_h1_init(&p);
-    char chunk[65536];
-    size_t received = 0;
-    smrt_xfer_kind result = SMRT_XFER_OK;
-    for (;;) {
-        size_t got = 0;
-        CURLcode rc = curl_easy_recv(c->curl, chunk, sizeof(chunk), &got);
-        if (rc == CURLE_AGAIN) {
-            int w = direct_waited(c, "Read");
-            if (w <= 0) {
-                result = w < 0 ? SMRT_XFER_INTERRUPTED : SMRT_XFER_READ_TIMEOUT;
-                break;
-            }
-            continue;
-        }
-        if (rc != CURLE_OK) {
-            snprintf(c->errbuf, sizeof(c->errbuf), "Recv failure: %s",
-                     rc == CURLE_RECV_ERROR && errno == ECONNRESET ? "Connection reset by peer" : curl_easy_strerror(rc));
-            result = SMRT_XFER_CLOSED;
-            break;
-        }
-        if (got == 0) {
-            /* The peer closed. Complete if the body runs to the end of the connection. */
-            if (smrt_h1_eof(&p) == SMRT_H1_DONE) {
-                p.conn_close = 1;
-                break;
-            }
-            if (received == 0) {
-                snprintf(c->errbuf, sizeof(c->errbuf),
-                         reused ? "Connection closed by the server before a response arrived"
-                                : "Empty reply from server");
-                result = SMRT_XFER_CLOSED;
-            } else {
-                snprintf(c->errbuf, sizeof(c->errbuf), "transfer closed with outstanding read data remaining");
-                result = p.headers_done ? SMRT_XFER_PARTIAL : SMRT_XFER_CLOSED;
-            }
-            break;
-        }
-        received += got;
-        c->last_progress_ns = smrt_monotonic_ns();
-        if (interrupt_due(c, c->last_progress_ns)) {
-            snprintf(c->errbuf, sizeof(c->errbuf), "interrupted");
-            result = SMRT_XFER_INTERRUPTED;
-            break;
-        }
-        size_t used = 0;
-        int st = smrt_h1_feed(&p, chunk, got, &c->resp_headers, &c->body, &used);
-        if (p.headers_done && p.cl_conflict) {
-            /* urllib3 refuses it before reading the body: HTTPClientError in botocore. */
-            char values[200];
-            smrt_h1_joined_header(&c->resp_headers, "content-length", values, sizeof(values));
-            snprintf(c->errbuf, sizeof(c->errbuf), "Content-Length contained multiple unmatching values (%s)", values);
-            result = SMRT_XFER_OTHER;
-            break;
-        }
-        if (st == SMRT_H1_DONE) {
-            if (used < got) {
-                p.conn_close = 1; /* bytes after the response: do not trust the connection */
-            }
-            break;
-        }
-        if (st == SMRT_ENOMEM) {
-            result = SMRT_XFER_NOMEM;
-            break;
-        }
-        if (st < 0) {
-            snprintf(c->errbuf, sizeof(c->errbuf), "%s",
-                     st == SMRT_H1_TOO_LONG ? "response header too long or too many header fields"
-                                            : "malformed HTTP response");
-            result = p.headers_done ? SMRT_XFER_PARTIAL : SMRT_XFER_CLOSED;
-            break;
-        }
-    }
-    c->status = p.status;
-    c->headers_done = p.headers_done;
-    c->content_length = p.content_length;
-    if (result != SMRT_XFER_OK || p.conn_close || upload_cut) {
-        direct_close(c);
-    }
-    return result;
+    c->upload_cut = k == SMRT_XFER_PARTIAL; /* read the answer; never reuse this connection */
+    smrt_h1_init(&c->h1);
+    c->received = 0;
+    return direct_read(c, c->read_mode == SMRT_READ_HEAD ? RUN_TO_HEAD : RUN_TO_END, 0);
 }
 
 /* urllib3's use_forwarding_for_https: the request goes over TLS to the proxy itself, the
@@ -1129,7 +1241,7 @@ static smrt_xfer_kind forward_perform(smrt_conn *c, const char *method, const ch
     const char *netloc = strstr(url, "://");
     const char *path = netloc ? memchr(netloc + 3, '/', url_len - (size_t)(netloc + 3 - url)) : NULL;
     if (path == NULL) {
-        snprintf(c->errbuf, sizeof(c->errbuf), "URL without a path");
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "URL without a path");
         return SMRT_XFER_OTHER;
     }
     smrt_buf_clear(&c->fwd_url);
@@ -1139,49 +1251,136 @@ static smrt_xfer_kind forward_perform(smrt_conn *c, const char *method, const ch
     }
     const char *auth = c->cfg->proxy_authorization;
     if (auth && smrt_conn_header_add(c, "Proxy-Authorization", 19, auth, strlen(auth)) != SMRT_OK) {
-        snprintf(c->errbuf, sizeof(c->errbuf), "too many request headers");
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "too many request headers");
         return SMRT_XFER_OTHER;
     }
     if (curl_easy_setopt(c->curl, CURLOPT_REQUEST_TARGET, url) != CURLE_OK) {
-        snprintf(c->errbuf, sizeof(c->errbuf), "libcurl rejected the request target");
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "libcurl rejected the request target");
         return SMRT_XFER_OTHER;
     }
     smrt_xfer_kind k = curl_perform(c, method, c->fwd_url.data, c->fwd_url.len, body, body_len);
     /* Errors name the request's URL, as botocore's do (the next call sets libcurl's again). */
-    smrt_buf_clear(&c->url);
-    if (smrt_buf_append(&c->url, url, url_len) != SMRT_OK) {
+    smrt_buf_clear(&c->r.url);
+    if (smrt_buf_append(&c->r.url, url, url_len) != SMRT_OK) {
         return SMRT_XFER_NOMEM;
     }
     return k;
 }
 
-smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
-                                 const void *body, size_t body_len)
+/* A response still open on the connection is abandoned: its connection closes. */
+static void conn_abandon(smrt_conn *c)
 {
-    c->tls_error = SMRT_TLS_NONE;
-    c->tls_verify_result = 0;
+    if (!c->reading) {
+        return;
+    }
+    c->reading = 0;
+    if (c->direct) {
+        direct_close(c);
+    } else if (c->in_multi) {
+        curl_multi_remove_handle(c->multi, c->curl); /* closes the connection mid-transfer */
+        c->in_multi = 0;
+    }
+}
+
+smrt_xfer_kind smrt_conn_send(smrt_conn *c, const char *method, const char *url, size_t url_len, const void *body,
+                              size_t body_len, smrt_read_mode mode)
+{
+    conn_abandon(c);
+    c->read_mode = mode;
+    c->r.errbuf[0] = '\0';
+    c->r.status = 0;
+    c->r.headers_done = 0;
+    c->r.content_length = -1;
+    c->r.complete = 0;
+    c->r.body_pos = 0;
+    c->r.body_seen = 0;
+    c->r.tls_error = SMRT_TLS_NONE;
+    c->r.tls_verify_result = 0;
+    c->interrupted = 0;
+    c->asked_ns = smrt_monotonic_ns();
+    smrt_buf_clear(&c->r.head);
+    smrt_buf_clear(&c->r.body);
     if (c->cfg->proxy_forwarding) {
         return forward_perform(c, method, url, url_len, body, body_len);
     }
     if (!c->direct) {
         return curl_perform(c, method, url, url_len, body, body_len);
     }
-    c->errbuf[0] = '\0';
-    c->status = 0;
-    c->header_status = 0;
-    c->headers_done = 0;
-    c->content_length = -1;
     c->resend_refused = 0;
-    c->interrupted = 0;
-    c->asked_ns = smrt_monotonic_ns();
-    smrt_buf_clear(&c->resp_headers);
-    smrt_buf_clear(&c->body);
-    if (c->url.len != url_len || memcmp(c->url.data, url, url_len) != 0) {
+    if (c->r.url.len != url_len || memcmp(c->r.url.data, url, url_len) != 0) {
         /* Kept for error messages (botocore names the request URL). */
-        smrt_buf_clear(&c->url);
-        if (smrt_buf_append(&c->url, url, url_len) != SMRT_OK) {
+        smrt_buf_clear(&c->r.url);
+        if (smrt_buf_append(&c->r.url, url, url_len) != SMRT_OK) {
             return SMRT_XFER_NOMEM;
         }
     }
     return direct_perform(c, method, url, url_len, body, body_len);
+}
+
+smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
+                                 const void *body, size_t body_len)
+{
+    return smrt_conn_send(c, method, url, url_len, body, body_len, SMRT_READ_ALL);
+}
+
+smrt_xfer_kind smrt_conn_read(smrt_conn *c, size_t want)
+{
+    if (c->fork_gen != fork_generation) {
+        /* The parent's connection: reading it here would take the parent's bytes. */
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "the response belongs to the parent process (read after fork)");
+        return SMRT_XFER_OTHER;
+    }
+    if (!c->reading || body_buffered_enough(c, want)) {
+        return SMRT_XFER_OK;
+    }
+    /* Taken bytes make room: the buffer holds what the reader has not had yet. */
+    if (c->r.body_pos > 0) {
+        size_t left = c->r.body.len - c->r.body_pos;
+        memmove(c->r.body.data, c->r.body.data + c->r.body_pos, left);
+        c->r.body.len = left;
+        c->r.body_pos = 0;
+    }
+    c->interrupted = 0;
+    c->asked_ns = smrt_monotonic_ns();
+    int until = want == SIZE_MAX ? RUN_TO_END : RUN_TO_WANT;
+    if (c->direct) {
+        c->last_progress_ns = smrt_monotonic_ns();
+        return direct_read(c, until, want);
+    }
+    CURLcode rc = multi_run(c, until, want);
+    if (rc == CURLE_AGAIN) {
+        return SMRT_XFER_OK;
+    }
+    return curl_finish(c, rc);
+}
+
+void smrt_conn_consume(smrt_conn *c, size_t n)
+{
+    size_t left = c->r.body.len - c->r.body_pos;
+    c->r.body_pos += n < left ? n : left;
+    if (c->r.body_pos == c->r.body.len) {
+        smrt_buf_clear(&c->r.body);
+        c->r.body_pos = 0;
+    }
+}
+
+smrt_response *smrt_conn_response(smrt_conn *c)
+{
+    return &c->r;
+}
+
+smrt_signer *smrt_conn_signer(smrt_conn *c)
+{
+    return &c->signer;
+}
+
+smrt_buf *smrt_conn_scratch(smrt_conn *c, int which)
+{
+    return &c->scratch[which ? 1 : 0];
+}
+
+void smrt_conn_set_interrupt(smrt_conn *c, smrt_interrupt_fn fn, void *ud)
+{
+    c->interrupt = fn;
+    c->interrupt_ud = ud;
 }

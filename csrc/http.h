@@ -74,60 +74,32 @@ typedef int (*smrt_interrupt_fn)(void *ud);
 
 typedef struct smrt_pool smrt_pool;
 
-typedef struct smrt_conn {
-    CURL *curl; /* NULL between connections in direct mode */
-    const smrt_http_config *cfg; /* the pool's */
-    CURLM *multi; /* drives the transfer so the read timeout is exact */
-    int have_proxy;
-    /* The connection's signer (sigv4.h): its crypto context (the body's hash too), signing-key
-     * cache and buffers, used by the thread that borrowed the connection, without the GIL. */
-    smrt_signer signer;
-    /* Request scratch, reused across calls. */
-    smrt_buf url;     /* the URL last given to libcurl */
-    smrt_buf fwd_url; /* proxy_forwarding: the proxy's origin and the request's path */
-    smrt_buf hdr_buf; /* "Name: value" lines, NUL-separated */
-    size_t hdr_offsets[SMRT_MAX_REQUEST_HEADERS];
-    unsigned char hdr_kind[SMRT_MAX_REQUEST_HEADERS]; /* SMRT_HDR_* */
-    size_t n_hdr;
-    /* Direct mode (no proxy): libcurl connects (TCP, TLS) and we frame HTTP/1.1 ourselves:
-     * libcurl formats every header byte through its printf engine, costing more per call
-     * than all the rest of our work. */
-    int direct;
-    int connected;
-    curl_socket_t sock;
-    smrt_buf origin; /* scheme://host[:port] of the open connection */
-    smrt_buf req;    /* the request head (and a small body) as sent */
-    struct curl_slist slist[SMRT_MAX_REQUEST_HEADERS];
-    smrt_buf scratch;   /* the request's URL (client.c run_attempt) */
-    smrt_buf sign_path; /* the path signed, when it is not the one sent */
-    /* Response. */
+/* A connection: an easy handle, its keep-alive connection, and the buffers of one request and
+ * its response. Opaque: only http.c reads its fields; callers see what it received through
+ * smrt_conn_response. */
+typedef struct smrt_conn smrt_conn;
+
+/* What the last transfer on a connection received, owned by the connection. Valid until its
+ * next send or its return to the pool. */
+typedef struct smrt_response {
     long status;
-    long header_status;      /* status line of the response whose headers are being read */
-    int headers_done;        /* the final response's header block is complete */
+    int headers_done;         /* the final response's header block is complete */
     long long content_length; /* its Content-Length, or -1 */
-    smrt_buf resp_headers; /* header lines of the final response, CRLF kept */
+    smrt_buf head;            /* header lines of the final response, CRLF kept */
+    /* Body bytes received. The reader takes them from `body_pos` on (smrt_conn_consume); once
+     * all are taken the buffer starts over, so a streamed body holds one network read. */
     smrt_buf body;
-    /* Read-timeout tracking (progress callback). */
-    long read_timeout_ms;
-    curl_off_t last_bytes;
-    int64_t last_progress_ns;
-    int read_timed_out;
-    int resend_refused; /* libcurl wanted to re-send the request on a new connection */
-    smrt_interrupt_fn interrupt; /* set by the caller for each perform; NULL: never asked */
-    void *interrupt_ud;
-    int interrupted;             /* the callback said stop */
-    int64_t asked_ns;            /* when the callback was last asked */
-    int sock_timeo_ms;           /* SO_RCVTIMEO/SO_SNDTIMEO of the (blocking) direct socket */
+    size_t body_pos;
+    unsigned long long body_seen; /* body bytes received in all, consumed ones included */
+    int complete;                 /* the whole body has been received (nothing more to read) */
+    smrt_buf url;                 /* the request's URL (botocore's error messages name it) */
+    char errbuf[CURL_ERROR_SIZE]; /* why the transfer failed, in libcurl's (or our) words */
     /* TLS: why the last transfer's TLS set-up failed (smrt_tls_error), the X509_V_ERR_* code
      * for SMRT_TLS_VERIFY, the certificate's names for SMRT_TLS_HOSTNAME/WILDCARDS (tls.h). */
     int tls_error;
     long tls_verify_result;
     smrt_buf tls_names;
-    char errbuf[CURL_ERROR_SIZE];
-    uint64_t rng[2]; /* xorshift128+ state, seeded from getrandom() */
-    uint64_t fork_gen;
-    struct smrt_conn *next_idle;
-} smrt_conn;
+} smrt_response;
 
 /* Create a pool. `cfg` strings are copied. Returns NULL on allocation or libcurl failure. */
 smrt_pool *smrt_pool_new(const smrt_http_config *cfg);
@@ -140,7 +112,8 @@ void smrt_pool_destroy(smrt_pool *pool);
  * other borrowers; the pool bounds idle handles, not concurrency (as urllib3 with
  * block=False). Returns NULL when a new handle cannot be made. */
 smrt_conn *smrt_pool_borrow(smrt_pool *pool);
-/* Give a handle back; kept if the pool has room, destroyed otherwise. */
+/* Give a handle back; kept if the pool has room, destroyed otherwise. A response not read to
+ * its end closes the connection (urllib3 discards such a connection too). */
 void smrt_pool_return(smrt_pool *pool, smrt_conn *conn);
 
 /* Close every idle handle (their connections too); later borrows make new ones. */
@@ -154,13 +127,49 @@ void smrt_conn_headers_reset(smrt_conn *c);
  * for that name; an empty (or all-blank) value sends the header with an empty value. */
 int smrt_conn_header_add(smrt_conn *c, const char *name, size_t name_len, const char *value, size_t value_len);
 
-/* Perform a request with the headers added since smrt_conn_headers_reset. `url` is
- * NUL-terminated; `body` must stay valid until this returns. Fills c->status,
- * c->resp_headers, c->body. Returns the outcome; c->errbuf holds libcurl's message.
- * Every wait (DNS, connect, TLS handshake, send, response) asks c->interrupt at least every
- * SMRT_WAIT_SLICE_MS; SMRT_XFER_INTERRUPTED when it said stop. */
+/* How much of the response smrt_conn_send waits for. */
+typedef enum smrt_read_mode {
+    SMRT_READ_ALL = 0,  /* the whole response */
+    SMRT_READ_HEAD = 1, /* its head, and whatever body bytes came with it: the rest is read
+                         * with smrt_conn_read while the connection stays borrowed */
+} smrt_read_mode;
+
+/* Send a request with the headers added since smrt_conn_headers_reset, and read the response
+ * (all of it, or its head). `url` is NUL-terminated; `body` must stay valid until this
+ * returns. Fills smrt_conn_response(c). Returns the outcome: after SMRT_XFER_OK the head is in
+ * and r->complete says whether the body is too; any other kind closed the connection.
+ * Every wait (DNS, connect, TLS handshake, send, response) asks the interrupt callback at
+ * least every SMRT_WAIT_SLICE_MS; SMRT_XFER_INTERRUPTED when it said stop. */
+smrt_xfer_kind smrt_conn_send(smrt_conn *c, const char *method, const char *url, size_t url_len, const void *body,
+                              size_t body_len, smrt_read_mode mode);
+
+/* smrt_conn_send(..., SMRT_READ_ALL). */
 smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
                                  const void *body, size_t body_len);
+
+/* Read more of a response whose head smrt_conn_send returned: until at least `want` bytes
+ * that the reader has not consumed are buffered, or the body is complete (SIZE_MAX: to the
+ * end). SMRT_XFER_OK, or how the body broke (SMRT_XFER_PARTIAL, _CLOSED, _READ_TIMEOUT,
+ * _INTERRUPTED, ...: the connection is closed, r->errbuf says why, the bytes that did arrive
+ * stay readable). In a forked child a connection of the parent's is never read:
+ * SMRT_XFER_OTHER. */
+smrt_xfer_kind smrt_conn_read(smrt_conn *c, size_t want);
+
+/* The reader has taken `n` more body bytes (at most those buffered). */
+void smrt_conn_consume(smrt_conn *c, size_t n);
+
+/* What the connection received. Never NULL. */
+smrt_response *smrt_conn_response(smrt_conn *c);
+
+/* The connection's signer (sigv4.h): its crypto context (the body's hash too), signing-key
+ * cache and buffers, for the thread that borrowed the connection, without the GIL. */
+smrt_signer *smrt_conn_signer(smrt_conn *c);
+
+/* Scratch buffers for building a request, reused across calls (index 0 or 1). */
+smrt_buf *smrt_conn_scratch(smrt_conn *c, int which);
+
+/* Set the interrupt callback for the transfers that follow (NULL: never asked). */
+void smrt_conn_set_interrupt(smrt_conn *c, smrt_interrupt_fn fn, void *ud);
 
 /* Random bits for invocation ids and backoff jitter (not for secrets). */
 uint64_t smrt_conn_random(smrt_conn *c);

@@ -29,11 +29,11 @@ int smrt_log_enabled(smrt_state *st)
     } else if (PyDict_GetItemWithError(PyImport_GetModuleDict(), st->s_logging) == NULL) {
         return PyErr_Occurred() ? -1 : 0;
     }
-    if (st->hooks == NULL) {
+    if (st->hook[SMRT_HOOK_log_refresh] == NULL) {
         return 0;
     }
     /* Logging was just imported, or a level changed: ask again (a Python call, once). */
-    PyObject *r = PyObject_CallMethod(st->hooks, "_log_refresh", NULL);
+    PyObject *r = PyObject_CallNoArgs(st->hook[SMRT_HOOK_log_refresh]);
     if (r == NULL) {
         return -1;
     }
@@ -50,14 +50,13 @@ int smrt_log_enabled(smrt_state *st)
 }
 
 /* Call hooks.<name>(*args), `args` stolen. 0, or -1 with the hook's exception. */
-static int call_hook(smrt_state *st, const char *name, PyObject *args)
+static int call_hook(smrt_state *st, int which, PyObject *args)
 {
     if (args == NULL) {
         return -1;
     }
-    PyObject *fn = PyObject_GetAttrString(st->hooks, name);
+    PyObject *fn = st->hook[which];
     PyObject *r = fn ? PyObject_Call(fn, args, NULL) : NULL;
-    Py_XDECREF(fn);
     Py_DECREF(args);
     if (r == NULL) {
         return -1;
@@ -94,7 +93,7 @@ int smrt_log_request(smrt_state *st, PyObject *client, PyObject *const *args, Py
             return -1;
         }
     }
-    return call_hook(st, "_log_request", Py_BuildValue("(ONn)", client, params, body_len));
+    return call_hook(st, SMRT_HOOK_log_request, Py_BuildValue("(ONn)", client, params, body_len));
 }
 
 int smrt_log_attempt(smrt_state *st, PyObject *client, smrt_conn *conn, const smrt_retry *retry,
@@ -106,10 +105,11 @@ int smrt_log_attempt(smrt_state *st, PyObject *client, smrt_conn *conn, const sm
         code = PyTuple_GET_ITEM(parsed, 0);
     }
     const char *reason = smrt_retry_reason(retry, at);
-    PyObject *headers = response ? buf_bytes(&conn->resp_headers) : Py_NewRef(Py_None);
-    PyObject *body = response ? buf_bytes(&conn->body) : Py_NewRef(Py_None);
-    PyObject *url = buf_str(&conn->url);
-    PyObject *canonical = buf_bytes(&conn->signer.canonical);
+    const smrt_response *r = smrt_conn_response(conn);
+    PyObject *headers = response ? buf_bytes(&r->head) : Py_NewRef(Py_None);
+    PyObject *body = response ? buf_bytes(&r->body) : Py_NewRef(Py_None);
+    PyObject *url = buf_str(&r->url);
+    PyObject *canonical = buf_bytes(&smrt_conn_signer(conn)->canonical);
     if (headers == NULL || body == NULL || url == NULL || canonical == NULL) {
         Py_XDECREF(headers);
         Py_XDECREF(body);
@@ -117,22 +117,23 @@ int smrt_log_attempt(smrt_state *st, PyObject *client, smrt_conn *conn, const sm
         Py_XDECREF(canonical);
         return -1;
     }
-    return call_hook(st, "_log_attempt",
+    return call_hook(st, SMRT_HOOK_log_attempt,
                      Py_BuildValue("(OislNNONsNNdz)", client, at->attempt, response ? "ok" : kind_name, at->status,
                                    headers, body, code,
-                                   url, conn->errbuf, canonical, PyBool_FromLong(retried), delay, reason));
+                                   url, r->errbuf, canonical, PyBool_FromLong(retried), delay, reason));
 }
 
 int smrt_log_response(smrt_state *st, PyObject *client, smrt_conn *conn, PyObject *result)
 {
-    PyObject *headers = buf_bytes(&conn->resp_headers);
-    PyObject *url = buf_str(&conn->url);
-    PyObject *canonical = buf_bytes(&conn->signer.canonical);
+    const smrt_response *r = smrt_conn_response(conn);
+    PyObject *headers = buf_bytes(&r->head);
+    PyObject *url = buf_str(&r->url);
+    PyObject *canonical = buf_bytes(&smrt_conn_signer(conn)->canonical);
     if (headers == NULL || url == NULL || canonical == NULL) {
         Py_XDECREF(headers);
         Py_XDECREF(url);
         Py_XDECREF(canonical);
         return -1;
     }
-    return call_hook(st, "_log_response", Py_BuildValue("(OONNN)", client, result, headers, url, canonical));
+    return call_hook(st, SMRT_HOOK_log_response, Py_BuildValue("(OONNN)", client, result, headers, url, canonical));
 }

@@ -67,6 +67,27 @@ static PyObject *mod_install(PyObject *module, PyObject *args)
     PyType_Modified((PyTypeObject *)body_class);
     Py_INCREF(body_class);
     Py_XSETREF(st->body_class, body_class);
+    /* The hooks object declares every function the core calls: resolve them all now. */
+    static const char *const hook_names[] = {
+#define SMRT_HOOK_NAME(name) #name,
+        SMRT_HOOKS(SMRT_HOOK_NAME)
+#undef SMRT_HOOK_NAME
+    };
+    PyObject *fns[SMRT_HOOK_COUNT];
+    for (int i = 0; i < SMRT_HOOK_COUNT; i++) {
+        fns[i] = PyObject_GetAttrString(hooks, hook_names[i]);
+        if (fns[i] == NULL || !PyCallable_Check(fns[i])) {
+            for (int k = 0; k <= i; k++) {
+                Py_XDECREF(fns[k]);
+            }
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "the hooks object needs a callable %s", hook_names[i]);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < SMRT_HOOK_COUNT; i++) {
+        Py_XSETREF(st->hook[i], fns[i]);
+    }
     Py_INCREF(hooks);
     Py_XSETREF(st->hooks, hooks);
     Py_RETURN_NONE;
@@ -683,9 +704,32 @@ static int module_exec(PyObject *module)
         return -1;
     SMRT_INTERNED(SMRT_INIT_STR)
 #undef SMRT_INIT_STR
-    for (int i = 0; i < SMRT_InvokeEndpoint_IN_COUNT; i++) {
-        if ((st->invoke_params[i] = PyUnicode_InternFromString(SMRT_InvokeEndpoint_IN[i].name)) == NULL) {
+    for (int o = 0; o < SMRT_OP_COUNT; o++) {
+        const smrt_operation *op = &SMRT_OPERATIONS[o];
+        if ((st->op_name[o] = PyUnicode_InternFromString(op->name)) == NULL) {
             return -1;
+        }
+        for (int i = 0; i < op->n_members; i++) {
+            if ((st->op_params[o][i] = PyUnicode_InternFromString(op->members[i].name)) == NULL) {
+                return -1;
+            }
+        }
+        for (int i = 0; i < op->n_output_members; i++) {
+            const smrt_member *m = &op->output_members[i];
+            if (m->location != SMRT_LOC_HEADER) {
+                continue;
+            }
+            char lower[128];
+            size_t n = m->wire_len < sizeof(lower) - 1 ? m->wire_len : sizeof(lower) - 1;
+            for (size_t k = 0; k < n; k++) {
+                char ch = m->wire[k];
+                lower[k] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+            }
+            lower[n] = '\0';
+            if ((st->op_out_key[o][i] = PyUnicode_InternFromString(m->name)) == NULL ||
+                (st->op_out_header[o][i] = PyUnicode_InternFromString(lower)) == NULL) {
+                return -1;
+            }
         }
     }
     static const char *const known[] = {
@@ -743,6 +787,9 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->body_slot_length);
     Py_VISIT(st->body_slot_read);
     Py_VISIT(st->hooks);
+    for (int i = 0; i < SMRT_HOOK_COUNT; i++) {
+        Py_VISIT(st->hook[i]);
+    }
     Py_VISIT(st->log_cache);
     return 0;
 }
@@ -759,6 +806,9 @@ static int module_clear(PyObject *module)
     Py_CLEAR(st->body_slot_length);
     Py_CLEAR(st->body_slot_read);
     Py_CLEAR(st->hooks);
+    for (int i = 0; i < SMRT_HOOK_COUNT; i++) {
+        Py_CLEAR(st->hook[i]);
+    }
     Py_CLEAR(st->log_cache);
     Py_CLEAR(st->log_key);
     Py_CLEAR(st->empty_bytes);
@@ -770,8 +820,13 @@ static int module_clear(PyObject *module)
 #define SMRT_CLEAR_STR(name) Py_CLEAR(st->s_##name);
     SMRT_INTERNED(SMRT_CLEAR_STR)
 #undef SMRT_CLEAR_STR
-    for (int i = 0; i < SMRT_InvokeEndpoint_IN_COUNT; i++) {
-        Py_CLEAR(st->invoke_params[i]);
+    for (int o = 0; o < SMRT_OP_COUNT; o++) {
+        Py_CLEAR(st->op_name[o]);
+        for (int i = 0; i < SMRT_MAX_MEMBERS; i++) {
+            Py_CLEAR(st->op_params[o][i]);
+            Py_CLEAR(st->op_out_key[o][i]);
+            Py_CLEAR(st->op_out_header[o][i]);
+        }
     }
     return 0;
 }

@@ -51,6 +51,48 @@ def _client_exceptions():
     return _EXCEPTIONS
 
 
+class CoreSettings:
+    """What the C core's Client is built from: one object, read once by csrc/client.c
+    (``CFG_FIELDS``); every field has botocore's default."""
+
+    __slots__ = (
+        "url_prefix", "base_path", "url_query", "host", "region", "service", "user_agent",
+        "connect_timeout", "read_timeout", "max_pool_connections", "tcp_keepalive", "verify",
+        "ca_bundle", "proxy", "proxy_ca_bundle", "client_cert", "client_key", "retry_mode",
+        "max_attempts", "retry_read_timeouts", "parameter_validation", "unsigned_requests",
+        "wire_prefix", "wire_query", "wire_host", "wire_label_escape", "call_error",
+        "proxy_verify", "proxy_client_cert", "proxy_client_key", "proxy_forwarding",
+        "proxy_authorization",
+    )  # fmt: skip
+
+    _DEFAULTS = {
+        "url_query": None, "connect_timeout": 60.0, "read_timeout": 60.0,
+        "max_pool_connections": 10, "tcp_keepalive": False, "verify": True, "ca_bundle": None,
+        "proxy": None, "proxy_ca_bundle": None, "client_cert": None, "client_key": None,
+        "retry_mode": "standard", "max_attempts": 3, "retry_read_timeouts": True,
+        "parameter_validation": True, "unsigned_requests": False, "wire_prefix": None,
+        "wire_query": None, "wire_host": None, "wire_label_escape": False, "call_error": False,
+        "proxy_verify": True, "proxy_client_cert": None, "proxy_client_key": None,
+        "proxy_forwarding": None, "proxy_authorization": None,
+    }  # fmt: skip
+
+    def __init__(self, **fields):
+        for name in self.__slots__:
+            if name in fields:
+                value = fields.pop(name)
+            elif name in self._DEFAULTS:
+                value = self._DEFAULTS[name]
+            else:
+                raise TypeError(f"CoreSettings() missing required field {name!r}")
+            setattr(self, name, value)
+        if fields:
+            raise TypeError(f"CoreSettings() got unknown fields {sorted(fields)}")
+
+    def __repr__(self):
+        # proxy_authorization is a credential: never shown.
+        return f"<CoreSettings for {self.url_prefix!r}>"
+
+
 class SageMakerRuntime(_core.Client):
     """A low-level client for Amazon SageMaker Runtime, like boto3's."""
 
@@ -94,26 +136,28 @@ class SageMakerRuntime(_core.Client):
             )
         config = settings.config
         super().__init__(
-            url_prefix=endpoint.url_prefix,
-            base_path=endpoint.base_path,
-            url_query=endpoint.query,
-            host=endpoint.sign_host,
-            region=settings.signing_region,
-            service=settings.signing_name,
-            user_agent=settings.user_agent,
-            connect_timeout=float(settings.connect_timeout or 0),
-            read_timeout=float(settings.read_timeout or 0),
-            max_pool_connections=max_pool,
-            tcp_keepalive=bool(settings.tcp_keepalive),
-            retry_mode=settings.retry_mode,
-            max_attempts=int(settings.max_attempts),
-            retry_read_timeouts=(getattr(config, "retries", None) or {}).get(
-                "retry_on_read_timeout", True
-            ),
-            parameter_validation=bool(settings.parameter_validation),
-            unsigned_requests=is_unsigned(getattr(config, "signature_version", None)),
-            **transport,
-            **wire,
+            CoreSettings(
+                url_prefix=endpoint.url_prefix,
+                base_path=endpoint.base_path,
+                url_query=endpoint.query,
+                host=endpoint.sign_host,
+                region=settings.signing_region,
+                service=settings.signing_name,
+                user_agent=settings.user_agent,
+                connect_timeout=float(settings.connect_timeout or 0),
+                read_timeout=float(settings.read_timeout or 0),
+                max_pool_connections=max_pool,
+                tcp_keepalive=bool(settings.tcp_keepalive),
+                retry_mode=settings.retry_mode,
+                max_attempts=int(settings.max_attempts),
+                retry_read_timeouts=(getattr(config, "retries", None) or {}).get(
+                    "retry_on_read_timeout", True
+                ),
+                parameter_validation=bool(settings.parameter_validation),
+                unsigned_requests=is_unsigned(getattr(config, "signature_version", None)),
+                **transport,
+                **wire,
+            )
         )
         self._unsigned = is_unsigned(getattr(config, "signature_version", None))
         # Whether generate_presigned_url may try C first: all fixed once the client is made.
@@ -147,9 +191,10 @@ class SageMakerRuntime(_core.Client):
         return f"<sagemaker_rt_c.SageMakerRuntime object at {id(self):#x}>"
 
     def _refresh_credentials(self):
-        # Called by the C core once the advisory deadline has passed. botocore's refreshable
-        # credentials decide: a mandatory refresh blocks, an advisory one is tried by one
-        # thread at a time and, if it fails, the still-valid credentials stay.
+        # Called by the C core (the refresh_credentials hook) once the advisory deadline has
+        # passed. botocore's refreshable credentials decide: a mandatory refresh blocks, an
+        # advisory one is tried by one thread at a time and, if it fails, the still-valid
+        # credentials stay.
         creds = self._credentials
         frozen = creds.get_frozen_credentials()
         expiry = getattr(creds, "_expiry_time", None)
@@ -373,9 +418,38 @@ def _no_credentials():
     return NoCredentialsError()
 
 
-import sys as _sys  # noqa: E402
-
 # The C core's logging hooks live with the rest of the logging (csrc/log.c calls them here).
 from ._log import _log_attempt, _log_refresh, _log_request, _log_response  # noqa: E402,F401
 
-_core._install(StreamingBody, _sys.modules[__name__])
+
+class _Hooks:
+    """The functions the C core calls on its slow paths, declared in one place (csrc/binding.h
+    SMRT_HOOKS, resolved once by _core._install)."""
+
+    __slots__ = ()
+
+    validation_failed = staticmethod(_validation_failed)
+    no_credentials = staticmethod(_no_credentials)
+    parse_error = staticmethod(_parse_error)
+    client_error = staticmethod(_client_error)
+    log_refresh = staticmethod(_log_refresh)
+    log_request = staticmethod(_log_request)
+    log_attempt = staticmethod(_log_attempt)
+    log_response = staticmethod(_log_response)
+
+    @staticmethod
+    def transport_error(client, kind, url, message, tls=None):
+        return client._transport_error(kind, url, message, tls)
+
+    @staticmethod
+    def call_error(client, label):
+        return client._call_error(label)
+
+    @staticmethod
+    def refresh_credentials(client):
+        return client._refresh_credentials()
+
+
+HOOKS = _Hooks()
+
+_core._install(StreamingBody, HOOKS)

@@ -404,6 +404,20 @@ RAW_METHODS = {
 }  # fmt: skip
 
 
+def core_settings(url, **changes):
+    """The settings object _core.Client takes (sagemaker_rt_c._client.CoreSettings), with
+    `changes`; a field set to MISSING is left out (a plain namespace then)."""
+    from types import SimpleNamespace
+
+    from sagemaker_rt_c._client import CoreSettings
+
+    fields = {**CoreSettings._DEFAULTS, **core_kwargs(url), **changes}
+    return SimpleNamespace(**{k: v for k, v in fields.items() if v is not MISSING})
+
+
+MISSING = object()
+
+
 def core_kwargs(url):
     return dict(
         url_prefix=url,
@@ -455,22 +469,21 @@ def uninitialised_objects(server_url):
     # Made by __new__ alone.
     check_uninitialised(_core.Client.__new__(_core.Client))
     # Missing arguments.
-    expect(TypeError, "url_prefix", _core.Client)
-    kw = core_kwargs(server_url)
-    del kw["host"]
-    expect(TypeError, "host", _core.Client, **kw)
+    expect(TypeError, "exactly 1 argument", _core.Client)
+    expect(TypeError, "host", _core.Client, core_settings(server_url, host=MISSING))
+    expect(TypeError, "one object", _core.Client, **core_kwargs(server_url))
     # A failed __init__, then a good one.
     c = _core.Client.__new__(_core.Client)
-    expect(ValueError, "retry_mode", c.__init__, **dict(core_kwargs(server_url), retry_mode="x"))
+    expect(ValueError, "retry_mode", c.__init__, core_settings(server_url, retry_mode="x"))
     check_uninitialised(c)
-    expect(ValueError, "base_path", c.__init__, **dict(core_kwargs(server_url), base_path="/p"))
+    expect(ValueError, "base_path", c.__init__, core_settings(server_url, base_path="/p"))
     check_uninitialised(c)
-    c.__init__(**core_kwargs(server_url))
+    c.__init__(core_settings(server_url))
     c._set_credentials(ACCESS_KEY, SECRET_KEY)
     c.invoke_endpoint(EndpointName="ep", Body=b"x")["Body"].read()
     # And once initialised, never again.
-    expect(RuntimeError, "already initialised", c.__init__, **core_kwargs("http://127.0.0.1:9"))
-    expect(RuntimeError, "already initialised", _core.Client.__init__, c, **core_kwargs(server_url))
+    expect(RuntimeError, "already initialised", c.__init__, core_settings("http://127.0.0.1:9"))
+    expect(RuntimeError, "already initialised", _core.Client.__init__, c, core_settings(server_url))
     if c.invoke_endpoint(EndpointName="ep", Body=b"x")["ResponseMetadata"]["HTTPStatusCode"] != 200:
         fail("the client changed after a refused __init__")
 
@@ -506,7 +519,7 @@ def reinit_under_threads(threads, seconds, server_url):
     """While threads call a client (invoke_endpoint, presigning, close), the main thread calls
     its __init__ again and again: refused every time, and the calls go on, to the same server."""
     client = make_client(server_url)
-    other = core_kwargs("http://127.0.0.1:9")
+    other = core_settings("http://127.0.0.1:9")
     stop = threading.Event()
 
     def work(i):
@@ -520,7 +533,7 @@ def reinit_under_threads(threads, seconds, server_url):
     attempts = 0
     while time.monotonic() < deadline and not errors:
         attempts += 1
-        expect(RuntimeError, "already initialised", _core.Client.__init__, client, **other)
+        expect(RuntimeError, "already initialised", _core.Client.__init__, client, other)
         expect(RuntimeError, "already initialised", client.__init__, client._settings)
         time.sleep(0.001)
     stop.set()

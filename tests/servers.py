@@ -1,6 +1,7 @@
 """Scripted HTTP/1.1 servers on loopback, for tests of both boto3 and sagemaker_rt_c.
 
-A test queues actions (``Reply``, ``Reset``, ``Close``, ``Delay``, ``Partial``); each request
+A test queues actions (``Reply``, ``Reset``, ``Close``, ``Delay``, ``Partial``, ``Stall``,
+``Trickle``, ``Script``); each request
 the server reads takes the next action, or ``default`` when the queue is empty. Every request
 is recorded with its raw bytes, so a test can compare what two clients put on the wire.
 
@@ -108,6 +109,16 @@ class Trickle:
     head: bytes
     interval: float
     count: int
+
+
+@dataclass
+class Script:
+    """Send each bytes step and sleep for each number step, in order; then close the
+    connection (``reset``: with a TCP RST), or keep serving it (``keep``)."""
+
+    steps: list
+    reset: bool = False
+    keep: bool = False
 
 
 class ScriptedServer:
@@ -228,6 +239,19 @@ class ScriptedServer:
                     for _ in range(action.count):
                         time.sleep(action.interval)
                         conn.sendall(b"x")
+                    return
+                if isinstance(action, Script):
+                    for step in action.steps:
+                        if isinstance(step, (int, float)):
+                            time.sleep(step)
+                        else:
+                            conn.sendall(step)
+                    if action.keep:
+                        continue
+                    if action.reset:
+                        conn.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
                     return
                 if isinstance(action, Stall):
                     conn.sendall(action.data)

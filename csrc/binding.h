@@ -64,6 +64,7 @@
     X(transport_error)   /* (client, kind, url, message, tls detail) -> the exception to raise */                     \
     X(call_error)        /* (client, label value) -> raises what botocore raises when no request can be made */       \
     X(refresh_credentials) /* (client) -> None: runs botocore's refresh windows, sets the credentials */              \
+    X(json_output)       /* (operation name, body bytes) -> dict: the output members a JSON body carries */          \
     X(log_refresh)       /* () -> None: recompute whether the call path logs (log.c) */                                \
     X(log_request)                                                                                                     \
     X(log_attempt)                                                                                                     \

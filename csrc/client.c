@@ -321,6 +321,8 @@ static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t narg
     if (op->payload >= 0 && (in->present & payload_bit)) {
         return parse_body(self, args, kwnames, a, a->values[op->payload]);
     }
+    in->body = ""; /* no payload member given: an empty body, as botocore sends */
+    in->body_len = 0;
     return 0;
 }
 
@@ -486,6 +488,22 @@ static PyObject *build_response(ClientObject *self, smrt_call *call)
             goto error;
         }
     }
+    if (op->response_body == SMRT_BODY_JSON) {
+        /* Read whole (SMRT_READ_ALL): the members it carries, parsed as botocore parses them. */
+        PyObject *fn = st->hook[SMRT_HOOK_json_output];
+        PyObject *members = fn ? PyObject_CallFunction(fn, "Oy#", st->op_name[op_i], r->body.data ? r->body.data : "",
+                                                       (Py_ssize_t)r->body.len)
+                               : NULL;
+        if (members == NULL || !PyDict_Check(members) || PyDict_Update(result, members) < 0) {
+            if (members != NULL && !PyErr_Occurred()) {
+                PyErr_SetString(PyExc_SystemError, "json_output must return a dict");
+            }
+            Py_XDECREF(members);
+            goto error;
+        }
+        Py_DECREF(members);
+        goto done;
+    }
     PyObject *cl = PyDict_GetItemWithError(headers, kh[SMRT_H_CONTENT_LENGTH]);
     if (cl == NULL && PyErr_Occurred()) {
         goto error;
@@ -515,11 +533,12 @@ static PyObject *build_response(ClientObject *self, smrt_call *call)
     if (body == NULL || PyDict_SetItem(result, st->s_Body, body) < 0) {
         goto error;
     }
+done:
     Py_DECREF(headers);
     Py_DECREF(meta);
     Py_DECREF(status);
     Py_DECREF(retry_obj);
-    Py_DECREF(body);
+    Py_XDECREF(body);
     return result;
 error:
     Py_XDECREF(headers);
@@ -816,7 +835,9 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
         return NULL;
     }
     smrt_call call;
-    smrt_call_init(&call, &self->eng, op, &a.in, creds, SMRT_READ_HEAD);
+    /* A blob or event-stream body is handed over as it arrives; a JSON one is parsed whole. */
+    smrt_call_init(&call, &self->eng, op, &a.in, creds,
+                   op->response_body == SMRT_BODY_JSON ? SMRT_READ_ALL : SMRT_READ_HEAD);
     smrt_gil_ctx gctx;
     PyObject *result = NULL;
     PyObject *parsed = NULL; /* the last HTTP error response, parsed */
@@ -913,6 +934,12 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
 static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     return client_call(self, SMRT_OP_InvokeEndpoint, args, nargs, kwnames);
+}
+
+static PyObject *client_invoke_endpoint_async(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                              PyObject *kwnames)
+{
+    return client_call(self, SMRT_OP_InvokeEndpointAsync, args, nargs, kwnames);
 }
 
 #define OP (&SMRT_OPERATIONS[SMRT_OP_InvokeEndpoint])
@@ -1437,6 +1464,15 @@ static PyMethodDef client_methods[] = {
      "Returns a dict like boto3's: ResponseMetadata, ContentType, InvokedProductionVariant,\n"
      "CustomAttributes, NewSessionId, ClosedSessionId (when sent) and Body, a StreamingBody\n"
      "(returned when the response's head arrives; reading it waits for the rest)."},
+    {"invoke_endpoint_async", (PyCFunction)(void (*)(void))client_invoke_endpoint_async,
+     METH_FASTCALL | METH_KEYWORDS,
+     "invoke_endpoint_async($self, /, *, EndpointName, ContentType=..., Accept=..., CustomAttributes=..., "
+     "InferenceId=..., InputLocation=..., S3OutputPathExtension=..., Filename=..., RequestTTLSeconds=..., "
+     "InvocationTimeoutSeconds=..., Body=...)\n--\n\n"
+     "Queue an inference at an asynchronous endpoint (SageMaker Runtime InvokeEndpointAsync): the input\n"
+     "from InputLocation (S3) or the inline Body.\n\n"
+     "Returns a dict like boto3's: ResponseMetadata (HTTPStatusCode 202), InferenceId, OutputLocation,\n"
+     "FailureLocation (when sent)."},
     {"_set_credentials", (PyCFunction)client_set_credentials, METH_VARARGS,
      "_set_credentials($self, access_key=None, secret_key=None, token=None, refresh_at=0.0, /)\n--\n\n"
      "Replace the signing credentials (None: no credentials). From the wall-clock time\n"

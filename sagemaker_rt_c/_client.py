@@ -412,6 +412,22 @@ def _validation_failed(operation_name, params, detail, validating=True):
     raise exc.ParamValidationError(report=f"{detail} in the parameters of {operation_name}")
 
 
+def _json_output(operation_name, body):
+    """The output members a JSON response body carries, as botocore's rest-json parser reads
+    them (by serialized name; a body that is not a JSON object carries none)."""
+    from ._errors import _parse_body  # lazy: only JSON responses
+    from ._operations import OPERATIONS
+
+    values = _parse_body(body)
+    out = {}
+    for member in OPERATIONS[operation_name]["output_members"]:
+        if member["location"] == "body":
+            value = values.get(member["wire_name"])
+            if value is not None:
+                out[member["name"]] = value
+    return out
+
+
 def _no_credentials():
     from .exceptions import NoCredentialsError
 
@@ -432,6 +448,7 @@ class _Hooks:
     no_credentials = staticmethod(_no_credentials)
     parse_error = staticmethod(_parse_error)
     client_error = staticmethod(_client_error)
+    json_output = staticmethod(_json_output)
     log_refresh = staticmethod(_log_refresh)
     log_request = staticmethod(_log_request)
     log_attempt = staticmethod(_log_attempt)

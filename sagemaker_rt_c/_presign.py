@@ -86,7 +86,10 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
         if member["location"] == "uri":
             path = path.replace("{" + member["wire_name"] + "}", _percent_encode(params.get(name)))
         elif member["location"] == "header" and name in params:
-            headers.append((member["wire_name"], params[name]))
+            value = params[name]
+            if member["type"] in ("integer", "long"):
+                value = str(value)  # botocore's rest serializer: str() of the int
+            headers.append((member["wire_name"], value))
     body = params.get(operation["payload"], b"")
     if isinstance(body, str):
         body = body.encode("utf-8")  # botocore's serializer (a lone surrogate fails here)

@@ -84,21 +84,31 @@ def materialise(params):
     return out
 
 
-def invoke_both(server, ours_client, boto3_client, params, ours_params=None, their_params=None):
-    """Call invoke_endpoint on both (with ``params``, or ``ours_params`` / ``their_params``);
-    returns (ours, theirs), each (outcome, requests)."""
+def invoke_both(
+    server,
+    ours_client,
+    boto3_client,
+    params,
+    ours_params=None,
+    their_params=None,
+    method="invoke_endpoint",
+):
+    """Call ``method`` (invoke_endpoint unless told) on both (with ``params``, or
+    ``ours_params`` / ``their_params``); returns (ours, theirs), each (outcome, requests)."""
     ours_params = params if ours_params is None else ours_params
     their_params = params if their_params is None else their_params
     ours_client._sleep = lambda seconds: None
     start = len(server.requests)
-    ours = outcome(lambda: response_view(ours_client.invoke_endpoint(**materialise(ours_params))))
+    ours_call = getattr(ours_client, method)
+    their_call = getattr(boto3_client, method)
+    ours = outcome(lambda: response_view(ours_call(**materialise(ours_params))))
     ours_requests = [wire(r) for r in server.requests[start:]]
     sent = server.requests[start:]
     date = sent[0].header("X-Amz-Date") if sent else None
     start = len(server.requests)
     with botocore_clock(date), no_boto3_backoff():
         theirs = outcome(
-            lambda: response_view(boto3_client.invoke_endpoint(**materialise(their_params)))
+            lambda: response_view(their_call(**materialise(their_params)))
         )
     theirs_requests = [wire(r) for r in server.requests[start:]]
     return (ours, ours_requests), (theirs, theirs_requests)

@@ -48,6 +48,12 @@ class InvokeEndpointOutput(TypedDict):
     ClosedSessionId: NotRequired[str]
     Body: StreamingBody
 
+class InvokeEndpointAsyncOutput(TypedDict):
+    ResponseMetadata: ResponseMetadata
+    InferenceId: NotRequired[str]
+    OutputLocation: NotRequired[str]
+    FailureLocation: NotRequired[str]
+
 BodyType = Union[bytes, bytearray, str, IO[bytes], IO[str], Buffer]
 
 class Client:
@@ -68,6 +74,21 @@ class Client:
         SessionId: str = ...,
         PrefixAwareId: str = ...,
     ) -> InvokeEndpointOutput: ...
+    def invoke_endpoint_async(
+        self,
+        *,
+        EndpointName: str,
+        ContentType: str = ...,
+        Accept: str = ...,
+        CustomAttributes: str = ...,
+        InferenceId: str = ...,
+        InputLocation: str = ...,
+        S3OutputPathExtension: str = ...,
+        Filename: str = ...,
+        RequestTTLSeconds: int = ...,
+        InvocationTimeoutSeconds: int = ...,
+        Body: BodyType = ...,
+    ) -> InvokeEndpointAsyncOutput: ...
     def _set_credentials(
         self,
         access_key: str | None = ...,
@@ -80,7 +101,7 @@ class Client:
         self, params: dict[str, Any], expires: int, http_method: str | None, /
     ) -> str | None: ...
     def _close_connections(self) -> None: ...
-    def __init__(self, **kwargs: Any) -> None: ...
+    def __init__(self, settings: Any, /) -> None: ...
 
 def _install(body_class: type, hooks: Any, /) -> None: ...
 def sha256_hex(data: Buffer, /) -> str: ...

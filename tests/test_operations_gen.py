@@ -22,7 +22,7 @@ import botocore
 import botocore.session
 import pytest
 
-from sagemaker_rt_c import _core, _operations
+from sagemaker_rt_c import _about, _core, _operations
 from sagemaker_rt_c._operations import ERRORS, OPERATIONS
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -385,30 +385,33 @@ def _stub_class(tree, name):
     return next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
 
 
-def test_the_stub_lists_invoke_endpoints_parameters():
+@pytest.mark.parametrize("python_name", sorted(_about._PY_TO_OP_NAME))
+def test_the_stub_lists_each_methods_parameters(python_name):
+    name = _about._PY_TO_OP_NAME[python_name]
     with open(os.path.join(REPO, "sagemaker_rt_c", "_core.pyi"), encoding="utf-8") as f:
         tree = ast.parse(f.read())
     client = _stub_class(tree, "Client")
-    method = next(n for n in client.body if getattr(n, "name", None) == "invoke_endpoint")
+    method = next(n for n in client.body if getattr(n, "name", None) == python_name)
     args = method.args
     assert [a.arg for a in args.args] == ["self"] and not args.posonlyargs
-    members = OPERATIONS["InvokeEndpoint"]["members"]
+    members = OPERATIONS[name]["members"]
     assert [a.arg for a in args.kwonlyargs] == [m["name"] for m in members]
+    types = {"string": "str", "integer": "int", "long": "int"}
     for arg, default, member in zip(args.kwonlyargs, args.kw_defaults, members, strict=True):
         assert (default is None) == member["required"], arg.arg
-        expected = "BodyType" if member["location"] == "payload" else "str"
+        expected = "BodyType" if member["location"] == "payload" else types[member["type"]]
         assert ast.unparse(arg.annotation) == expected, arg.arg
 
-    output = _stub_class(tree, "InvokeEndpointOutput")
+    op = OPERATIONS[name]
+    output = _stub_class(tree, f"{name}Output")
     fields = {
         n.target.id: ast.unparse(n.annotation) for n in output.body if isinstance(n, ast.AnnAssign)
     }
     assert fields.pop("ResponseMetadata") == "ResponseMetadata"
-    op = OPERATIONS["InvokeEndpoint"]
     expected = {}
     for m in op["output_members"]:
         if m["location"] == "payload":
-            expected[m["name"]] = "StreamingBody"
+            expected[m["name"]] = "StreamingBody" if m["type"] == "blob" else "EventStream"
         else:
             expected[m["name"]] = "str" if m["required"] else "NotRequired[str]"
     assert fields == expected

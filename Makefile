@@ -70,6 +70,6 @@ FUZZ_SECONDS ?= 300
 fuzz: system-deps
 	mkdir -p build/fuzz-corpus
 	clang -g -O1 -DSMRT_DIRECT_LINK -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		$$(pkg-config --cflags openssl) fuzz/fuzz_parsers.c csrc/headers.c csrc/h1.c csrc/sigv4.c csrc/dyn.c \
+		$$(pkg-config --cflags openssl) fuzz/fuzz_parsers.c csrc/headers.c csrc/h1.c csrc/sigv4.c csrc/dyn.c csrc/eventstream.c \
 		$$(pkg-config --libs openssl) -o build/fuzz_parsers
 	build/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) build/fuzz-corpus fuzz/corpus

@@ -162,6 +162,9 @@ PyObject *smrt_body_new(smrt_state *st, PyObject *data, PyObject *content_length
 PyObject *smrt_body_new_live(smrt_state *st, PyObject *owner, smrt_pool *pool, smrt_conn *conn,
                              PyObject *content_length, PyObject *url);
 
+/* evstream.c: _core.EventStreamDecoder (eventstream.h for Python). */
+int smrt_evstream_type_add(PyObject *module);
+
 /* log.c: debug logging of the call path through the hooks in sagemaker_rt_c/_log.py. */
 /* The key _log_refresh stores its answer under (sagemaker_rt_c/_log.py _KEY). */
 #define SMRT_LOG_KEY "sagemaker_rt_c: call path logs"

@@ -754,6 +754,9 @@ static int module_exec(PyObject *module)
     if (smrt_body_type_add(module, st) < 0 || smrt_client_type_add(module, st) < 0) {
         return -1;
     }
+    if (smrt_evstream_type_add(module) < 0) {
+        return -1;
+    }
     /* An exit while the loader thread is still inside dlopen or curl_global_init would run
      * the libraries' teardown under its feet: make interpreter exit wait for it first. */
     PyObject *atexit_mod = PyImport_ImportModule("atexit");

@@ -2,7 +2,9 @@
  * response header lines, status lines, Content-Length, HTTP dates (headers.c), the HTTP/1.1
  * response parser (h1.c), the SigV4 canonicaliser's path normalisation, query parsing
  * and header folding (sigv4.c), and the signer's header and query modes against each other
- * (sigv4.c smrt_sigv4_sign: the same canonical request apart from what each mode adds).
+ * (sigv4.c smrt_sigv4_sign: the same canonical request apart from what each mode adds),
+ * and the event-stream decoder (eventstream.c: the same results however the stream is split
+ * or received, every pointer inside its message, the CRC paths agreeing).
  * Built with ASan and UBSan by `make fuzz` (and briefly by the test suite). */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../csrc/eventstream.h"
 #include "../csrc/h1.h"
 #include "../csrc/headers.h"
 #include "../csrc/sigv4.h"
@@ -391,9 +394,225 @@ static void fuzz_h1(const uint8_t *data, size_t size)
     smrt_buf_destroy(&body);
 }
 
+
+/* ---- the event-stream decoder ------------------------------------------------------------- */
+
+static void log_bytes(smrt_buf *log, const void *p, size_t n)
+{
+    CHECK(smrt_buf_append(log, &n, sizeof(n)) == SMRT_OK);
+    CHECK(smrt_buf_append(log, p, n) == SMRT_OK);
+}
+
+static void log_u64(smrt_buf *log, uint64_t v)
+{
+    CHECK(smrt_buf_append(log, &v, sizeof(v)) == SMRT_OK);
+}
+
+/* [p, p + n) inside [lo, hi). */
+static int inside(const void *p, size_t n, const unsigned char *lo, const unsigned char *hi)
+{
+    const unsigned char *c = p;
+    return n == 0 || (c >= lo && c <= hi && n <= (size_t)(hi - c));
+}
+
+/* What smrt_es_next said, as bytes to compare (no pointers); and the pointers checked against
+ * the frame the message was decoded from. */
+static void es_record(smrt_buf *log, const smrt_es_decoder *d, int rc, const smrt_es_message *m)
+{
+    if (rc == SMRT_ES_MORE) {
+        return; /* (how often depends on how the bytes came) */
+    }
+    log_u64(log, (uint64_t)(int64_t)rc);
+    log_u64(log, m->total_length);
+    log_u64(log, m->headers_length);
+    log_u64(log, m->prelude_crc);
+    log_u64(log, m->message_crc);
+    log_u64(log, m->expected);
+    log_u64(log, m->calculated);
+    log_u64(log, (uint64_t)m->length);
+    log_u64(log, (uint64_t)(int64_t)m->bad_type);
+    log_u64(log, m->need);
+    /* Where the frame is: the caller's bytes (a message from them) or the buffer. */
+    const unsigned char *f = rc == SMRT_ES_MESSAGE && d->last_in ? d->last_in
+                             : rc == SMRT_ES_MESSAGE               ? d->buf + d->last_start
+                                                                   : d->buf + d->start;
+    size_t total = m->total_length;
+    const unsigned char *lo = f + SMRT_ES_PRELUDE_LEN, *hi = f + total;
+    if (rc == SMRT_ES_MESSAGE || rc == SMRT_ES_E_REJECTED) {
+        CHECK(total >= 4);
+        CHECK(inside(m->payload, m->payload_len, f, f + total - 4));
+        CHECK(m->payload_len == 0 || m->payload == lo + m->headers_length);
+        CHECK(smrt_es_crc32_portable(0, f, total - 4) == m->message_crc || total < SMRT_ES_PRELUDE_LEN + 4);
+        log_bytes(log, m->payload, m->payload_len);
+    }
+    if (rc == SMRT_ES_MESSAGE || rc == SMRT_ES_E_REJECTED || rc == SMRT_ES_E_DUPLICATE_HEADER ||
+        rc == SMRT_ES_E_MALFORMED_HEADER) {
+        CHECK(m->n_headers <= m->headers_length / 2);
+        for (size_t i = 0; i < m->n_headers; i++) {
+            const smrt_es_header *h = &m->headers[i];
+            CHECK(h->type >= SMRT_ES_TRUE && h->type <= SMRT_ES_UUID);
+            CHECK(inside(h->name, h->name_len, lo, hi) && h->name_len <= 255);
+            CHECK(inside(h->value, h->value_len, lo, hi));
+            CHECK(h->type != SMRT_ES_UUID || h->value_len <= 16);
+            CHECK(h->value_len == 0 || h->type == SMRT_ES_BYTES || h->type == SMRT_ES_STRING || h->type == SMRT_ES_UUID);
+            log_bytes(log, h->name, h->name_len);
+            log_u64(log, (uint64_t)h->type);
+            log_u64(log, (uint64_t)h->num);
+            log_bytes(log, h->value, h->value_len);
+        }
+    }
+    if (rc == SMRT_ES_E_DUPLICATE_HEADER) {
+        CHECK(m->n_headers >= 2);
+    }
+    if (rc == SMRT_ES_E_MALFORMED_HEADER) {
+        CHECK(inside(m->bad_name, m->bad_name_len, lo, hi));
+        CHECK((m->bad_type > SMRT_ES_UUID && m->bad_type < 256 && m->need == 0) ||
+              (m->bad_type == -1 && (m->need == 1 || m->need == 2 || m->need == 4 || m->need == 8)));
+        log_bytes(log, m->bad_name, m->bad_name_len);
+    }
+}
+
+/* smrt_es_next until it stops giving messages; each message is also put back once and must
+ * come again the same (when `unread`). Returns the last status. */
+static int es_drain(smrt_es_decoder *d, smrt_buf *log, int unread)
+{
+    for (size_t guard = 0;; guard++) {
+        CHECK(guard < 1u << 24);
+        smrt_es_message m;
+        int rc = smrt_es_next(d, &m);
+        CHECK(rc == SMRT_ES_MORE || rc == SMRT_ES_MESSAGE || (rc <= SMRT_ES_E_PRELUDE_CRC && rc >= SMRT_ES_E_SHORT_MESSAGE));
+        es_record(log, d, rc, &m);
+        if (rc == SMRT_ES_MESSAGE && unread) {
+            smrt_buf a = {0}, b = {0};
+            es_record(&a, d, rc, &m);
+            CHECK(smrt_es_unread(d, 0) == SMRT_OK);
+            CHECK(smrt_es_unread(d, 0) == SMRT_EINVAL);
+            CHECK(smrt_es_next(d, &m) == SMRT_ES_MESSAGE);
+            es_record(&b, d, rc, &m);
+            CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+            smrt_buf_destroy(&a);
+            smrt_buf_destroy(&b);
+        }
+        if (rc != SMRT_ES_MESSAGE) {
+            /* An error is final: the same again, whatever is fed after it. */
+            if (rc != SMRT_ES_MORE) {
+                smrt_buf a = {0}, b = {0};
+                es_record(&a, d, rc, &m);
+                CHECK(smrt_es_feed(d, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == SMRT_OK);
+                CHECK(smrt_es_next(d, &m) == rc);
+                es_record(&b, d, rc, &m);
+                CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+                smrt_buf_destroy(&a);
+                smrt_buf_destroy(&b);
+            }
+            return rc;
+        }
+    }
+}
+
+/* Frames walked as botocore walks them, with both CRCs made right (so that the fuzzer reaches
+ * the checks behind them). */
+static void es_fix_crcs(unsigned char *p, size_t n)
+{
+    size_t off = 0;
+    while (off + SMRT_ES_PRELUDE_LEN <= n) {
+        uint32_t c = smrt_es_crc32(0, p + off, 8);
+        unsigned char crc[4] = {(unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8), (unsigned char)c};
+        memcpy(p + off + 8, crc, 4);
+        size_t total = (size_t)p[off] << 24 | (size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 | p[off + 3];
+        if (total < 4) {
+            break;
+        }
+        if (total >= 16 && total <= n - off) {
+            c = smrt_es_crc32(0, p + off, total - 4);
+            unsigned char mc[4] = {(unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8), (unsigned char)c};
+            memcpy(p + off + total - 4, mc, 4);
+        }
+        off += total;
+    }
+}
+
+/* Input: a seed byte (where to split, how to step), then the stream. Decoded whole, in two
+ * pieces (each freed once drained: the decoder must not keep reading it), and received in
+ * place in small steps: the same record each way. */
+static void fuzz_eventstream(const uint8_t *data, size_t size, int fix_crcs)
+{
+    if (size < 1) {
+        return;
+    }
+    unsigned seed = data[0];
+    data++;
+    size--;
+    unsigned char *in = malloc(size ? size : 1);
+    CHECK(in != NULL);
+    if (size) {
+        memcpy(in, data, size);
+    }
+    if (fix_crcs) {
+        es_fix_crcs(in, size);
+    }
+    /* The CRC paths agree, at any length and alignment. */
+    for (size_t off = 0; off < 16 && off <= size; off += 5) {
+        CHECK(smrt_es_crc32(seed, in + off, size - off) == smrt_es_crc32_portable(seed, in + off, size - off));
+    }
+
+    smrt_buf whole = {0}, pieces = {0}, inplace = {0};
+    smrt_es_decoder d;
+    smrt_es_init(&d);
+    CHECK(smrt_es_feed(&d, in, size) == SMRT_OK);
+    if (es_drain(&d, &whole, seed & 1) == SMRT_ES_MORE) {
+        log_u64(&whole, smrt_es_pending(&d));
+    }
+    smrt_es_destroy(&d);
+
+    size_t cut = size * seed / 255;
+    int rc = SMRT_ES_MORE;
+    smrt_es_init(&d);
+    for (int k = 0; k < 2 && rc == SMRT_ES_MORE; k++) {
+        size_t n = k == 0 ? cut : size - cut;
+        unsigned char *piece = malloc(n ? n : 1);
+        CHECK(piece != NULL);
+        memcpy(piece, in + (k == 0 ? 0 : cut), n);
+        CHECK(smrt_es_feed(&d, piece, n) == SMRT_OK);
+        rc = es_drain(&d, &pieces, 0);
+        free(piece); /* drained: the decoder holds what it still needs */
+    }
+    if (rc == SMRT_ES_MORE) {
+        log_u64(&pieces, smrt_es_pending(&d));
+    }
+    smrt_es_destroy(&d);
+    CHECK(pieces.len == whole.len && memcmp(pieces.data, whole.data, whole.len) == 0);
+
+    smrt_es_init(&d);
+    size_t step = seed % 13 + 1, off = 0;
+    rc = es_drain(&d, &inplace, 0);
+    while (off < size && rc == SMRT_ES_MORE) {
+        size_t room = 0, n = size - off < step ? size - off : step;
+        unsigned char *w = smrt_es_prepare(&d, n, &room);
+        CHECK(w != NULL && room >= n);
+        memcpy(w, in + off, n);
+        smrt_es_commit(&d, n);
+        off += n;
+        rc = es_drain(&d, &inplace, 0);
+    }
+    if (rc == SMRT_ES_MORE) {
+        log_u64(&inplace, smrt_es_pending(&d));
+    }
+    smrt_es_destroy(&d);
+    CHECK(inplace.len == whole.len && memcmp(inplace.data, whole.data, whole.len) == 0);
+    smrt_buf_destroy(&whole);
+    smrt_buf_destroy(&pieces);
+    smrt_buf_destroy(&inplace);
+    free(in);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0) {
+        return 0;
+    }
+    if ((data[0] & 0xc0) == 0xc0) { /* the event-stream decoder; the low bit: CRCs made right */
+        fuzz_eventstream(data + 1, size - 1, data[0] & 1);
         return 0;
     }
     if (data[0] & 0x80) { /* the signer's modes: the low bits pick the flags */

@@ -7,6 +7,7 @@ import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = ["fuzz/fuzz_parsers.c", "csrc/headers.c", "csrc/h1.c", "csrc/sigv4.c", "csrc/dyn.c"]
+SOURCES += ["csrc/eventstream.c"]
 
 
 def clean_env():

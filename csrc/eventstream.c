@@ -5,8 +5,8 @@
  * neither wait for that load nor depend on libcurl's dependencies. Ours is also the faster:
  * folding with carry-less multiplication (PCLMULQDQ, Intel's "Fast CRC Computation for Generic
  * Polynomials Using PCLMULQDQ Instruction", 2009, with its bit-reflected constants for
- * CRC-32/IEEE) on x86-64 CPUs that have it, slicing-by-8 tables elsewhere and for the short
- * tails. */
+ * CRC-32/IEEE) on x86-64 CPUs that have it, the CRC32 instructions on AArch64 CPUs that have
+ * them (Graviton), slicing-by-8 tables elsewhere and for x86-64's short tails. */
 #include "eventstream.h"
 
 #include <pthread.h>
@@ -19,12 +19,17 @@
 #define SMRT_ES_CLMUL 1
 #include <cpuid.h>
 #include <immintrin.h>
+#elif defined(__aarch64__) && !defined(__AARCH64EB__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
+#define SMRT_ES_ARMCRC 1
+#include <sys/auxv.h>
+#define SMRT_HWCAP_CRC32 (1UL << 7) /* HWCAP_CRC32 of <asm/hwcap.h> */
 #endif
 
 /* ---- CRC-32 ----------------------------------------------------------------------------- */
 
 static uint32_t crc_table[8][256];
-static int crc_have_clmul;
+static int crc_have_clmul; /* x86-64: PCLMULQDQ and SSE4.1 */
+static int crc_have_arm;   /* AArch64: the CRC32 instructions (ARMv8.1 makes them mandatory) */
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
 static void crc_init_once(void)
@@ -48,6 +53,11 @@ static void crc_init_once(void)
         crc_have_clmul = (c & bit_PCLMUL) && (c & bit_SSE4_1);
     }
 #endif
+#ifdef SMRT_ES_ARMCRC
+    crc_have_arm = (getauxval(AT_HWCAP) & SMRT_HWCAP_CRC32) != 0;
+#endif
+    (void)crc_have_clmul;
+    (void)crc_have_arm;
 }
 
 static uint32_t le32(const unsigned char *p)
@@ -141,6 +151,27 @@ __attribute__((target("pclmul,sse4.1"))) static uint32_t crc_clmul(uint32_t crc,
 }
 #endif
 
+#ifdef SMRT_ES_ARMCRC
+/* The inverted CRC state after n bytes, by CRC32X/CRC32B: the same polynomial, bit order and
+ * state as zlib's tables. Inline assembly rather than <arm_acle.h>, whose intrinsics need the
+ * whole file built for +crc with some compilers; .arch_extension enables just these. */
+static uint32_t crc_arm(uint32_t crc, const unsigned char *p, size_t n)
+{
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        __asm__(".arch_extension crc\n\tcrc32x %w0, %w0, %x1" : "+r"(crc) : "r"(v));
+        p += 8;
+        n -= 8;
+    }
+    while (n--) {
+        uint32_t v = *p++;
+        __asm__(".arch_extension crc\n\tcrc32b %w0, %w0, %w1" : "+r"(crc) : "r"(v));
+    }
+    return crc;
+}
+#endif
+
 uint32_t smrt_es_crc32_portable(uint32_t crc, const void *data, size_t n)
 {
     pthread_once(&crc_once, crc_init_once);
@@ -158,6 +189,11 @@ uint32_t smrt_es_crc32(uint32_t crc, const void *data, size_t n)
         crc = crc_clmul(crc, p, bulk);
         p += bulk;
         n -= bulk;
+    }
+#endif
+#ifdef SMRT_ES_ARMCRC
+    if (crc_have_arm) {
+        return ~crc_arm(crc, p, n);
     }
 #endif
     return ~crc_slice8(crc, p, n);

@@ -159,8 +159,8 @@ int smrt_es_unread(smrt_es_decoder *d, int final);
 size_t smrt_es_pending(const smrt_es_decoder *d);
 
 /* CRC-32 (IEEE, zlib's crc32(crc, data, n): start from 0, chain by passing the last result).
- * smrt_es_crc32 uses carry-less multiplication where the CPU has it (x86-64 PCLMULQDQ);
- * smrt_es_crc32_portable is the table version it falls back to (for tests). */
+ * smrt_es_crc32 uses the CPU's help where there is some (x86-64: PCLMULQDQ; AArch64: the CRC32
+ * instructions); smrt_es_crc32_portable is the table version it falls back to (for tests). */
 uint32_t smrt_es_crc32(uint32_t crc, const void *data, size_t n);
 uint32_t smrt_es_crc32_portable(uint32_t crc, const void *data, size_t n);
 

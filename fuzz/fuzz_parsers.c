@@ -593,13 +593,44 @@ static void fuzz_eventstream(const uint8_t *data, size_t size, int fix_crcs)
         memcpy(w, in + off, n);
         smrt_es_commit(&d, n);
         off += n;
-        rc = es_drain(&d, &inplace, 0);
+        rc = es_drain(&d, &inplace, seed & 2);
     }
     if (rc == SMRT_ES_MORE) {
         log_u64(&inplace, smrt_es_pending(&d));
     }
     smrt_es_destroy(&d);
     CHECK(inplace.len == whole.len && memcmp(inplace.data, whole.data, whole.len) == 0);
+
+    /* The first message put back for good: an error that gives it again, whatever comes. */
+    smrt_es_init(&d);
+    if (seed & 4) {
+        size_t room = 0;
+        unsigned char *w = smrt_es_prepare(&d, size, &room);
+        CHECK(w != NULL && room >= size);
+        memcpy(w, in, size);
+        smrt_es_commit(&d, size);
+    } else {
+        CHECK(smrt_es_feed(&d, in, size) == SMRT_OK);
+    }
+    smrt_es_message m;
+    if (smrt_es_next(&d, &m) == SMRT_ES_MESSAGE) {
+        smrt_buf a = {0}, b = {0}, c = {0};
+        es_record(&a, &d, SMRT_ES_MESSAGE, &m);
+        CHECK(smrt_es_unread(&d, 1) == SMRT_OK);
+        CHECK(smrt_es_next(&d, &m) == SMRT_ES_E_REJECTED);
+        es_record(&b, &d, SMRT_ES_E_REJECTED, &m);
+        CHECK(smrt_es_feed(&d, in, size) == SMRT_OK);
+        CHECK(smrt_es_pending(&d) == (m.total_length > 12 ? m.total_length : 12));
+        CHECK(smrt_es_next(&d, &m) == SMRT_ES_E_REJECTED);
+        es_record(&c, &d, SMRT_ES_E_REJECTED, &m);
+        /* (the records differ in their first word only: the status) */
+        CHECK(a.len == b.len && memcmp(a.data + 8, b.data + 8, a.len - 8) == 0);
+        CHECK(b.len == c.len && memcmp(b.data, c.data, b.len) == 0);
+        smrt_buf_destroy(&a);
+        smrt_buf_destroy(&b);
+        smrt_buf_destroy(&c);
+    }
+    smrt_es_destroy(&d);
     smrt_buf_destroy(&whole);
     smrt_buf_destroy(&pieces);
     smrt_buf_destroy(&inplace);

@@ -450,7 +450,7 @@ def uninitialised_objects(server_url):
     if raw_own != RAW_METHODS:
         fail(f"RawStream has methods {sorted(raw_own ^ RAW_METHODS)} this scenario does not cover")
     exported = {n for n, v in vars(_core).items() if isinstance(v, type)}
-    if exported != {"Client", "RawStream", "ProtocolError", "ReadTimeout"}:
+    if exported != {"Client", "RawStream", "ProtocolError", "ReadTimeout", "EventStreamDecoder"}:
         fail(f"_core exports types {sorted(exported)}: cover the new ones here")
 
     params = {"EndpointName": "ep", "Body": b""}
@@ -513,6 +513,21 @@ def uninitialised_objects(server_url):
     want = [True, False, False, False, 0, b"ab\n", b"c", [b"d"], [], b"", b"", True, True, True, 5]
     if got != want:
         fail(f"RawStream after a second __init__: {got} != {want}")
+
+    # EventStreamDecoder: __new__ makes it whole; __init__ again changes nothing.
+    es = _core.EventStreamDecoder
+    es_own = {n for n, v in vars(es).items() if callable(v)} - {"__new__"}
+    if es_own != {"feed", "next_message", "_crc32", "__iter__", "__next__"}:
+        fail(f"EventStreamDecoder has methods {sorted(es_own)} this scenario does not cover")
+    d = es.__new__(es)
+    d.__init__()
+    d.feed(bytes.fromhex("000000100000000005c248eb"))
+    d.__init__()
+    d.feed(bytes.fromhex("7d98c8ff"))
+    got = [d.next_message(), list(d), iter(d) is d, d.pending, es._crc32(b"a")]
+    want = [({}, b""), [], True, 0, 0xE8B7BE43]
+    if got != want:
+        fail(f"EventStreamDecoder after a second __init__: {got} != {want}")
 
 
 def reinit_under_threads(threads, seconds, server_url):

@@ -97,7 +97,10 @@ def main():
     big = event(bytes(range(256)) * 256)  # 64 KiB payload
     small = event(b'{"token": {"text": " the", "id": 279}}  ')[:]
     assert len(small) - len(event(b"")) == 40
-    cases = [("64 KiB payload events", big, 1024, 65536), ("40-byte payload events", small, 100_000, 40)]
+    cases = [
+        ("64 KiB payload events", big, 1024, 65536),
+        ("40-byte payload events", small, 100_000, 40),
+    ]
     for title, one, count, payload in cases:
         data = one * count
         print(f"\n{title}: {count} events, {len(one)} bytes each, {len(data) / 1e6:.1f} MB")

@@ -9,7 +9,9 @@
  * later call, as botocore's buffer does.
  *
  * Fed bytes objects are read in place (a reference is kept until the decoder has read all it
- * can from them); other buffers are copied, as botocore copies them. */
+ * can from them); other buffers are copied, as botocore copies them. Every function needs the
+ * GIL; a decoder refuses (RuntimeError) to be used by code that runs inside one of its own
+ * calls (a finalizer, another thread while an import runs). */
 #include "binding.h"
 
 #include "eventstream.h"

@@ -633,3 +633,36 @@ def test_no_botocore_import():
         "assert 'botocore' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_reentrant_use_is_refused(monkeypatch):
+    """Python code that runs inside a call (here the import that fetches the exception classes,
+    through builtins.__import__) cannot use the decoder whose buffer the call is reading."""
+    import builtins
+
+    d = EventStreamDecoder()
+    refused = []
+    real_import = builtins.__import__
+
+    def hook(name, *args, **kwargs):
+        if name == "sagemaker_rt_c._eventstream":
+            for use in (lambda: d.feed(b"\x00" * 100), d.next_message):
+                try:
+                    use()
+                except RuntimeError as e:
+                    refused.append(str(e))
+        return real_import(name, *args, **kwargs)
+
+    bad = bytearray(message([("a", 7, "b")], b"p"))
+    bad[-1] ^= 1
+    d.feed(message([], b"ok") + bytes(bad))
+    monkeypatch.setattr(builtins, "__import__", hook)
+    assert d.next_message() == ({}, b"ok")
+    with pytest.raises(_eventstream.ChecksumMismatch):
+        d.next_message()
+    monkeypatch.undo()
+    assert refused == ["EventStreamDecoder is in use by another call"] * 2
+    # And the decoder is as it was: the same error again, nothing fed.
+    assert d.pending == len(bad)
+    with pytest.raises(_eventstream.ChecksumMismatch):
+        d.next_message()

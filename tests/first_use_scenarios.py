@@ -397,7 +397,10 @@ def expect(exc_type, words, fn, *args, **kwargs):
     fail(f"{fn}: no exception, expected {exc_type.__name__}")
 
 
-CLIENT_METHODS = {"invoke_endpoint", "_presign", "_set_credentials", "_close_connections"}
+CLIENT_METHODS = {
+    "invoke_endpoint", "invoke_endpoint_async", "_presign", "_set_credentials",
+    "_close_connections",
+}  # fmt: skip
 RAW_METHODS = {
     "read", "readinto", "readline", "readlines", "tell", "close", "readable", "seekable",
     "writable", "isatty", "__enter__", "__exit__",
@@ -458,6 +461,7 @@ def uninitialised_objects(server_url):
 
     def check_uninitialised(c):
         expect(RuntimeError, not_init, c.invoke_endpoint, EndpointName="ep", Body=b"x")
+        expect(RuntimeError, not_init, c.invoke_endpoint_async, EndpointName="ep")
         expect(RuntimeError, not_init, c._presign, params, 60, None)
         # These need nothing from __init__: they work.
         c._close_connections()

@@ -10,6 +10,7 @@
 #include <Python.h>
 
 #include "engine.h"
+#include "eventstream.h"
 #include "http.h"
 #include "operations.h"
 #include "retry.h"
@@ -65,6 +66,9 @@
     X(call_error)        /* (client, label value) -> raises what botocore raises when no request can be made */       \
     X(refresh_credentials) /* (client) -> None: runs botocore's refresh windows, sets the credentials */              \
     X(json_output)       /* (operation name, body bytes) -> dict: the output members a JSON body carries */          \
+    X(event_stream)      /* (reader, raw) -> the response's EventStream (sagemaker_rt_c.response) */                \
+    X(event_message)     /* (operation name, headers, payload) -> event dict, None (skip) or the exception */        \
+    X(stream_break)      /* (exception from the RawStream, or None: ended mid-event) -> the exception to raise */   \
     X(log_refresh)       /* () -> None: recompute whether the call path logs (log.c) */                                \
     X(log_request)                                                                                                     \
     X(log_attempt)                                                                                                     \
@@ -95,6 +99,8 @@ enum {
 typedef struct smrt_state {
     PyTypeObject *client_type;
     PyTypeObject *raw_type;
+    PyTypeObject *es_type;     /* _core.EventStreamDecoder */
+    PyTypeObject *reader_type; /* _core.EventReader */
     PyObject *raw_protocol_type; /* _core.ProtocolError */
     PyObject *raw_timeout_type;  /* _core.ReadTimeout */
     /* Installed by sagemaker_rt_c._client at import (_core._install): */
@@ -164,6 +170,37 @@ PyObject *smrt_body_new_live(smrt_state *st, PyObject *owner, smrt_pool *pool, s
 
 /* evstream.c: _core.EventStreamDecoder (eventstream.h for Python). */
 int smrt_evstream_type_add(PyObject *module);
+
+/* The RawStream alone, live over `conn` (as smrt_body_new_live; `length` the Content-Length
+ * or -1). Takes `conn` over, also on failure (NULL). */
+PyObject *smrt_raw_new_live(smrt_state *st, PyObject *owner, smrt_pool *pool, smrt_conn *conn, long long length,
+                            PyObject *url);
+/* The bytes a RawStream has ready, waiting (without the GIL) for at least one when it has none
+ * and its body is still arriving; b"" at the body's end; NULL with the RawStream's exception
+ * (ProtocolError, ReadTimeout ...) when the body broke. */
+PyObject *smrt_raw_read_some(PyObject *raw);
+/* Did the body end before its Content-Length (a clean close, nothing raised by the reads)? */
+int smrt_raw_cut_short(PyObject *raw);
+
+/* evstream.c: the decoder object's parts, for the response stream (stream.c). `dec` is an
+ * _core.EventStreamDecoder. */
+/* Feed `data` (bytes, kept until the decoder has read it). 0, or -1 with an exception. */
+int smrt_esobj_feed(PyObject *dec, PyObject *data);
+/* The next message: SMRT_ES_MESSAGE (*m valid until the next call), SMRT_ES_MORE, or -1 with
+ * botocore's exception for a malformed stream set. */
+int smrt_esobj_next(PyObject *dec, smrt_es_message *m);
+/* The message's headers as botocore's decoder gives them (a dict), or NULL with its exception
+ * (then the message is put back, as the Python API does). */
+PyObject *smrt_esobj_headers(PyObject *dec, const smrt_es_message *m);
+/* Bytes held that no message has used. */
+size_t smrt_esobj_pending(PyObject *dec);
+PyObject *smrt_esobj_new(smrt_state *st);
+
+/* stream.c: the response stream of InvokeEndpointWithResponseStream. */
+int smrt_stream_type_add(PyObject *module, smrt_state *st);
+/* An EventStream (sagemaker_rt_c.response.EventStream) over `raw` (a RawStream) for operation
+ * `op_i`: iteration yields the events as they arrive. */
+PyObject *smrt_event_stream_new(smrt_state *st, int op_i, PyObject *raw);
 
 /* log.c: debug logging of the call path through the hooks in sagemaker_rt_c/_log.py. */
 /* The key _log_refresh stores its answer under (sagemaker_rt_c/_log.py _KEY). */

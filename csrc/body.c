@@ -87,6 +87,8 @@ static int at_end(RawObject *self, Py_ssize_t whole)
     return 0;
 }
 
+static PyObject *slice(RawObject *self, Py_ssize_t n);
+
 /* ---- live streams ------------------------------------------------------------------------ */
 
 /* The connection's part is over (the body ended or broke): give it back. */
@@ -223,6 +225,49 @@ static PyObject *live_read_all(RawObject *self, Py_ssize_t *got_out)
     }
     *got_out = got;
     return out;
+}
+
+PyObject *smrt_raw_new_live(smrt_state *st, PyObject *owner, smrt_pool *pool, smrt_conn *conn, long long length,
+                            PyObject *url)
+{
+    PyObject *raw = smrt_raw_new(st, st->empty_bytes, length, SMRT_BODY_OK, url);
+    if (raw == NULL) {
+        smrt_pool_return(pool, conn);
+        return NULL;
+    }
+    RawObject *r = (RawObject *)raw;
+    r->conn = conn;
+    r->pool = pool;
+    r->owner = Py_NewRef(owner);
+    /* Holds the client now: the collector must see it. */
+    PyObject_GC_Track(r);
+    if (live_take(r) < 0) {
+        Py_DECREF(raw);
+        return NULL;
+    }
+    return raw;
+}
+
+PyObject *smrt_raw_read_some(PyObject *raw)
+{
+    RawObject *self = (RawObject *)raw;
+    if (avail(self) == 0 && live_fill(self, 1) < 0) {
+        return NULL;
+    }
+    Py_ssize_t n = avail(self);
+    if (n == 0) {
+        if (at_end(self, -1) < 0) {
+            return NULL;
+        }
+        return PyBytes_FromStringAndSize(NULL, 0);
+    }
+    return slice(self, n);
+}
+
+int smrt_raw_cut_short(PyObject *raw)
+{
+    RawObject *self = (RawObject *)raw;
+    return !self->closed && self->length >= 0 && (long long)(self->base + self->pos) < self->length;
 }
 
 PyObject *smrt_body_new_live(smrt_state *st, PyObject *owner, smrt_pool *pool, smrt_conn *conn,

@@ -508,7 +508,32 @@ static PyObject *build_response(ClientObject *self, smrt_call *call)
     if (cl == NULL && PyErr_Occurred()) {
         goto error;
     }
-    if (!r->complete && !call->body_broke) {
+    if (op->response_body == SMRT_BODY_EVENT_STREAM) {
+        /* Its events, read as they arrive from a RawStream (live unless all is in). */
+        long long length = -1;
+        if (cl != NULL && PyUnicode_Check(cl)) {
+            const char *s = PyUnicode_AsUTF8(cl);
+            char *end = NULL;
+            long long v = s && *s ? strtoll(s, &end, 10) : -1;
+            length = end && *end == '\0' && v >= 0 ? v : -1;
+            PyErr_Clear();
+        }
+        PyObject *url = PyUnicode_DecodeLatin1(r->url.data ? r->url.data : "", (Py_ssize_t)r->url.len, NULL);
+        PyObject *raw = NULL;
+        if (url != NULL && !r->complete && !call->body_broke) {
+            raw = smrt_raw_new_live(st, (PyObject *)self, self->eng.pool, smrt_call_take_conn(call), length, url);
+        } else if (url != NULL) {
+            PyObject *data = PyBytes_FromStringAndSize(r->body.data ? r->body.data + r->body_pos : "",
+                                                       (Py_ssize_t)(r->body.len - r->body_pos));
+            raw = data ? smrt_raw_new(st, data, length, call->body_broke ? body_break(r, call->kind) : SMRT_BODY_OK,
+                                      url)
+                       : NULL;
+            Py_XDECREF(data);
+        }
+        Py_XDECREF(url);
+        body = raw ? smrt_event_stream_new(st, op_i, raw) : NULL;
+        Py_XDECREF(raw);
+    } else if (!r->complete && !call->body_broke) {
         /* The body is still arriving: the caller reads it from the connection. */
         PyObject *url = PyUnicode_DecodeLatin1(r->url.data ? r->url.data : "", (Py_ssize_t)r->url.len, NULL);
         if (url == NULL) {
@@ -934,6 +959,12 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
 static PyObject *client_invoke_endpoint(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     return client_call(self, SMRT_OP_InvokeEndpoint, args, nargs, kwnames);
+}
+
+static PyObject *client_invoke_endpoint_with_response_stream(ClientObject *self, PyObject *const *args,
+                                                             Py_ssize_t nargs, PyObject *kwnames)
+{
+    return client_call(self, SMRT_OP_InvokeEndpointWithResponseStream, args, nargs, kwnames);
 }
 
 static PyObject *client_invoke_endpoint_async(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
@@ -1464,6 +1495,16 @@ static PyMethodDef client_methods[] = {
      "Returns a dict like boto3's: ResponseMetadata, ContentType, InvokedProductionVariant,\n"
      "CustomAttributes, NewSessionId, ClosedSessionId (when sent) and Body, a StreamingBody\n"
      "(returned when the response's head arrives; reading it waits for the rest)."},
+    {"invoke_endpoint_with_response_stream", (PyCFunction)(void (*)(void))client_invoke_endpoint_with_response_stream,
+     METH_FASTCALL | METH_KEYWORDS,
+     "invoke_endpoint_with_response_stream($self, /, *, EndpointName, Body, ContentType=..., Accept=..., "
+     "CustomAttributes=..., TargetVariant=..., TargetContainerHostname=..., InferenceId=..., "
+     "InferenceComponentName=..., SessionId=..., PrefixAwareId=...)\n--\n\n"
+     "Get an inference streamed as the model produces it (SageMaker Runtime\n"
+     "InvokeEndpointWithResponseStream).\n\n"
+     "Returns a dict like boto3's: ResponseMetadata, ContentType, InvokedProductionVariant,\n"
+     "CustomAttributes and Body, an EventStream: iterating it yields {'PayloadPart': {'Bytes': b'...'}}\n"
+     "as each event arrives; iter_payloads() and iter_lines() beyond boto3."},
     {"invoke_endpoint_async", (PyCFunction)(void (*)(void))client_invoke_endpoint_async,
      METH_FASTCALL | METH_KEYWORDS,
      "invoke_endpoint_async($self, /, *, EndpointName, ContentType=..., Accept=..., CustomAttributes=..., "

@@ -398,7 +398,78 @@ int smrt_evstream_type_add(PyObject *module)
     if (type == NULL) {
         return -1;
     }
+    smrt_state *st = PyModule_GetState(module);
+    Py_XSETREF(st->es_type, (PyTypeObject *)Py_NewRef(type));
     int rc = PyModule_AddObjectRef(module, "EventStreamDecoder", type);
     Py_DECREF(type);
     return rc;
+}
+
+/* ---- for the response stream (stream.c) ---------------------------------------------------- */
+
+PyObject *smrt_esobj_new(smrt_state *st)
+{
+    return PyObject_CallNoArgs((PyObject *)st->es_type);
+}
+
+int smrt_esobj_feed(PyObject *dec, PyObject *data)
+{
+    EsObject *self = (EsObject *)dec;
+    if (enter(self) < 0) {
+        return -1;
+    }
+    PyObject *r = feed_impl(self, data);
+    self->busy = 0;
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+int smrt_esobj_next(PyObject *dec, smrt_es_message *m)
+{
+    EsObject *self = (EsObject *)dec;
+    if (enter(self) < 0) {
+        return -1;
+    }
+    int rc = smrt_es_next(&self->dec, m);
+    if (rc == SMRT_ES_E_REJECTED) {
+        PyObject *again = headers_dict(self, m->headers, m->n_headers);
+        if (again != NULL) {
+            Py_DECREF(again);
+            PyErr_SetString(PyExc_SystemError, "event-stream decoder: a rejected message decoded");
+        }
+        Py_CLEAR(self->borrowed);
+        rc = -1;
+    } else if (rc != SMRT_ES_MESSAGE) {
+        if (rc != SMRT_ENOMEM) {
+            Py_CLEAR(self->borrowed); /* the decoder holds what it has not read */
+        }
+        if (rc != SMRT_ES_MORE) {
+            raise_error(self, rc, m);
+            rc = -1;
+        }
+    }
+    self->busy = 0;
+    return rc;
+}
+
+PyObject *smrt_esobj_headers(PyObject *dec, const smrt_es_message *m)
+{
+    EsObject *self = (EsObject *)dec;
+    if (enter(self) < 0) {
+        return NULL;
+    }
+    PyObject *h = headers_dict(self, m->headers, m->n_headers);
+    if (h == NULL) {
+        unread(self);
+    }
+    self->busy = 0;
+    return h;
+}
+
+size_t smrt_esobj_pending(PyObject *dec)
+{
+    return smrt_es_pending(&((EsObject *)dec)->dec);
 }

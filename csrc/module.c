@@ -754,7 +754,7 @@ static int module_exec(PyObject *module)
     if (smrt_body_type_add(module, st) < 0 || smrt_client_type_add(module, st) < 0) {
         return -1;
     }
-    if (smrt_evstream_type_add(module) < 0) {
+    if (smrt_evstream_type_add(module) < 0 || smrt_stream_type_add(module, st) < 0) {
         return -1;
     }
     /* An exit while the loader thread is still inside dlopen or curl_global_init would run
@@ -783,6 +783,8 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg)
     smrt_state *st = get_state(module);
     Py_VISIT(st->client_type);
     Py_VISIT(st->raw_type);
+    Py_VISIT(st->es_type);
+    Py_VISIT(st->reader_type);
     Py_VISIT(st->raw_protocol_type);
     Py_VISIT(st->raw_timeout_type);
     Py_VISIT(st->body_class);
@@ -802,6 +804,8 @@ static int module_clear(PyObject *module)
     smrt_state *st = get_state(module);
     Py_CLEAR(st->client_type);
     Py_CLEAR(st->raw_type);
+    Py_CLEAR(st->es_type);
+    Py_CLEAR(st->reader_type);
     Py_CLEAR(st->raw_protocol_type);
     Py_CLEAR(st->raw_timeout_type);
     Py_CLEAR(st->body_class);

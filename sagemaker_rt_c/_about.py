@@ -16,4 +16,5 @@ _SERVICES_KEY = "sagemaker_runtime"
 _PY_TO_OP_NAME = {
     "invoke_endpoint": "InvokeEndpoint",
     "invoke_endpoint_async": "InvokeEndpointAsync",
+    "invoke_endpoint_with_response_stream": "InvokeEndpointWithResponseStream",
 }

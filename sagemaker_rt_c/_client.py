@@ -14,7 +14,7 @@ from ._settings.proxies import _mask_proxy_url
 from ._tls import ssl_error, transport_kwargs
 from ._urls import EndpointURL
 from .config import is_unsigned
-from .response import StreamingBody
+from .response import EventStream, StreamingBody
 
 __all__ = ["SageMakerRuntime", "ClientMeta", "create_client"]
 
@@ -428,6 +428,69 @@ def _json_output(operation_name, body):
     return out
 
 
+def _event_message(operation_name, headers, payload):
+    """An event-stream message the C reader does not make itself, parsed as botocore's
+    EventStream._parse_event parses it (EventStreamJSONParser): the event dict, None when
+    botocore yields nothing for it, or the EventStreamError of an exception or error event."""
+    from ._operations import OPERATIONS
+
+    shapes = {event["name"]: event for event in OPERATIONS[operation_name]["events"]}
+    message_type = headers.get(":message-type")
+    if message_type in ("error", "exception"):
+        exception_type = headers.get(":exception-type")
+        shape = shapes.get(exception_type)
+        if shape is not None:
+            body = _event_members(shape, payload)
+            message = body.get("Message", body.get("message", ""))
+            error = {"Code": exception_type, "Message": message}
+        else:
+            error = {
+                "Code": headers.get(":error-code", ""),
+                "Message": headers.get(":error-message", ""),
+            }
+        from .exceptions import EventStreamError
+
+        return EventStreamError({"Error": error}, operation_name)
+    event_type = headers.get(":event-type")
+    shape = shapes.get(event_type)
+    if shape is None:
+        return None
+    return {event_type: _event_members(shape, payload)}
+
+
+def _event_members(shape, payload):
+    # BaseEventStreamParser._parse_payload: the payload member (a blob as it is, a string
+    # decoded, else JSON), or the shape's members read from a JSON body.
+    for member in shape["members"]:
+        if member["location"] == "payload":
+            if member["type"] == "blob":
+                return {member["name"]: payload}
+            if member["type"] == "string":
+                return {member["name"]: payload.decode("utf-8")}
+    from ._errors import _parse_body
+
+    values = _parse_body(payload)
+    return {
+        m["name"]: values[m["wire_name"]]
+        for m in shape["members"]
+        if m["location"] != "header" and m["wire_name"] in values
+    }
+
+
+def _stream_break(error):
+    """The exception for an event stream whose body broke (`error` from the RawStream) or
+    ended inside an event (None)."""
+    from .response import _translate
+
+    if error is not None:
+        return _translate(error)
+    from .exceptions import ResponseStreamingError
+
+    return ResponseStreamingError(
+        error="the response stream ended before its last event was complete"
+    )
+
+
 def _no_credentials():
     from .exceptions import NoCredentialsError
 
@@ -449,6 +512,9 @@ class _Hooks:
     parse_error = staticmethod(_parse_error)
     client_error = staticmethod(_client_error)
     json_output = staticmethod(_json_output)
+    event_message = staticmethod(_event_message)
+    stream_break = staticmethod(_stream_break)
+    event_stream = EventStream
     log_refresh = staticmethod(_log_refresh)
     log_request = staticmethod(_log_request)
     log_attempt = staticmethod(_log_attempt)

@@ -4,7 +4,7 @@ from typing import IO, Any, Sequence, TypedDict, Union
 
 from typing_extensions import Buffer, NotRequired, Required
 
-from .response import StreamingBody
+from .response import EventStream, StreamingBody
 
 NORMALIZE_PATH: int
 ENCODE_PATH: int
@@ -71,6 +71,18 @@ class InvokeEndpointAsyncOutput(TypedDict):
     OutputLocation: NotRequired[str]
     FailureLocation: NotRequired[str]
 
+class InvokeEndpointWithResponseStreamOutput(TypedDict):
+    ResponseMetadata: ResponseMetadata
+    Body: EventStream
+    ContentType: NotRequired[str]
+    InvokedProductionVariant: NotRequired[str]
+    CustomAttributes: NotRequired[str]
+
+class EventReader:
+    def __iter__(self) -> EventReader: ...
+    def __next__(self) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+
 BodyType = Union[bytes, bytearray, str, IO[bytes], IO[str], Buffer]
 
 class Client:
@@ -91,6 +103,21 @@ class Client:
         SessionId: str = ...,
         PrefixAwareId: str = ...,
     ) -> InvokeEndpointOutput: ...
+    def invoke_endpoint_with_response_stream(
+        self,
+        *,
+        EndpointName: str,
+        Body: BodyType,
+        ContentType: str = ...,
+        Accept: str = ...,
+        CustomAttributes: str = ...,
+        TargetVariant: str = ...,
+        TargetContainerHostname: str = ...,
+        InferenceId: str = ...,
+        InferenceComponentName: str = ...,
+        SessionId: str = ...,
+        PrefixAwareId: str = ...,
+    ) -> InvokeEndpointWithResponseStreamOutput: ...
     def invoke_endpoint_async(
         self,
         *,

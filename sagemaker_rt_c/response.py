@@ -1,8 +1,9 @@
-"""The response ``Body``: botocore's StreamingBody, over the C core's RawStream.
+"""The response ``Body``: botocore's StreamingBody over the C core's RawStream, and
+botocore's EventStream over the C core's EventReader.
 
 botocore's StreamingBody wraps urllib3's HTTPResponse; ours wraps ``_core.RawStream``, which
-reads a body the C core has already received the way urllib3 reads one from the socket
-(including where and how a transfer that broke off fails). The methods below follow
+reads a body from the connection the way urllib3 reads one from the socket (including where
+and how a transfer that broke off fails). The methods below follow
 botocore.response.StreamingBody line for line, so code written against boto3's body (an
 ``io.IOBase``: ``read``, ``iter_lines``, ``iter_chunks``, ``io.TextIOWrapper(body)``,
 ``with body as f``) behaves the same. The C core fills the three slots directly rather than
@@ -15,7 +16,7 @@ from io import IOBase
 from ._core import ProtocolError as _ProtocolError
 from ._core import ReadTimeout as _ReadTimeout
 
-__all__ = ["StreamingBody"]
+__all__ = ["StreamingBody", "EventStream"]
 
 
 class StreamingBody(IOBase):
@@ -30,7 +31,7 @@ class StreamingBody(IOBase):
         self._amount_read = 0
 
     def set_socket_timeout(self, timeout):
-        """Accepted for compatibility: the body is already received, reads never block."""
+        """Accepted for compatibility: reads wait at most the client's read_timeout."""
 
     def readable(self):
         try:
@@ -132,3 +133,78 @@ def _translate(e):
     from .exceptions import ResponseStreamingError
 
     return ResponseStreamingError(error=e)
+
+
+class EventStream:
+    """The ``Body`` of invoke_endpoint_with_response_stream, as botocore.eventstream.EventStream.
+
+    Iterating it yields each event as soon as it arrives, ``{'PayloadPart': {'Bytes': b'...'}}``
+    (an exception event raises botocore's ``EventStreamError``: ``ModelStreamError``,
+    ``InternalStreamFailure``; a corrupt stream botocore's parser errors; a connection lost
+    mid-stream ``ResponseStreamingError``). ``close()`` (or leaving a ``with`` block) ends the
+    transfer and frees the connection; so does dropping the stream unread.
+
+    Beyond boto3: ``iter_payloads()`` yields the bytes of each part, ``iter_lines()`` the
+    complete lines across parts (split at ``b"\\n"``; the last line is yielded even without a
+    newline), so that printing tokens is one loop::
+
+        for line in resp["Body"].iter_lines():
+            print(line.decode())
+    """
+
+    __slots__ = ("_events", "_raw_stream", "__weakref__")
+
+    def __init__(self, events, raw_stream):
+        self._events = events
+        self._raw_stream = raw_stream
+
+    def __iter__(self):
+        return self._events
+
+    def iter_payloads(self):
+        """The bytes of each ``PayloadPart``, as they arrive."""
+        for event in self._events:
+            part = event.get("PayloadPart")
+            if part is not None:
+                yield part["Bytes"]
+
+    def iter_lines(self, keepends=False):
+        """Complete lines across parts (``b"\\n"`` ends a line; with keepends=False the
+        ``b"\\n"`` and a ``b"\\r"`` before it are dropped); a last line without a newline is
+        yielded when the stream ends."""
+        pending = b""
+        for payload in self.iter_payloads():
+            if pending:
+                payload = pending + payload
+            start = 0
+            while True:
+                end = payload.find(b"\n", start)
+                if end < 0:
+                    break
+                line = payload[start : end + 1]
+                yield line if keepends else line.rstrip(b"\n").removesuffix(b"\r")
+                start = end + 1
+            pending = payload[start:]
+        if pending:
+            yield pending
+
+    def close(self):
+        """End the stream: the transfer stops and its connection closes."""
+        self._events.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, type, value, traceback):
+        self.close()
+
+    def get_initial_response(self):
+        """As botocore: the first event, if it is an ``initial-response`` (sagemaker-runtime
+        sends none); otherwise ``NoInitialResponseError``, that event consumed."""
+        from ._eventstream import NoInitialResponseError
+
+        try:
+            next(self._events)
+        except StopIteration:
+            pass
+        raise NoInitialResponseError()

@@ -47,6 +47,12 @@ def main():
     baseline = fds()  # the libraries loaded, no connection
 
     def call(attrs, data=body):
+        if spec.get("stream") and attrs == "slow":
+            # Iterating a response stream that stalls after its first event.
+            r = client.invoke_endpoint_with_response_stream(
+                EndpointName="e", Body=data, CustomAttributes=attrs
+            )
+            return r["ResponseMetadata"]["HTTPStatusCode"], list(r["Body"])
         r = client.invoke_endpoint(EndpointName="e", Body=data, CustomAttributes=attrs)
         return r["ResponseMetadata"]["HTTPStatusCode"], r["Body"].read()
 

@@ -113,8 +113,9 @@ class Trickle:
 
 @dataclass
 class Script:
-    """Send each bytes step and sleep for each number step, in order; then close the
-    connection (``reset``: with a TCP RST), or keep serving it (``keep``)."""
+    """Send each bytes step, sleep for each number step and wait (up to 10 s) for each
+    ``threading.Event`` step, in order; then close the connection (``reset``: with a TCP
+    RST), or keep serving it (``keep``)."""
 
     steps: list
     reset: bool = False
@@ -244,6 +245,8 @@ class ScriptedServer:
                     for step in action.steps:
                         if isinstance(step, (int, float)):
                             time.sleep(step)
+                        elif isinstance(step, threading.Event):
+                            step.wait(10)
                         else:
                             conn.sendall(step)
                     if action.keep:

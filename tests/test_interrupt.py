@@ -131,6 +131,14 @@ def test_interrupt_scripted_waits(scripted, slow):
     check(*run_child({"url": server.url}))
 
 
+def test_interrupt_iterating_a_response_stream(scripted):
+    """Waiting for the next event of invoke_endpoint_with_response_stream."""
+    from test_response_stream import STREAM_HEAD, chunk, event
+
+    server = scripted(Stall(STREAM_HEAD + chunk(event(b"first")), 8))
+    check(*run_child({"url": server.url, "stream": True}))
+
+
 def test_interrupt_leaves_other_threads_alone(scripted):
     """A call in another thread of the same client finishes normally."""
     server = scripted(Delay(8, Reply(200, [], b"{}")))

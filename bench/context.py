@@ -321,6 +321,7 @@ class Env:
         self._headers = {}
         self._programs = {}
         self._files = []
+        self._stream_server = None
 
     # -- counts and order -----------------------------------------------------------------
     def count(self, quick, full):
@@ -447,6 +448,19 @@ class Env:
             )
         return self._clients[key]
 
+    @property
+    def stream_url(self):
+        """bench/stream_server.py, started once: a server of event streams (its own process)."""
+        if self._stream_server is None:
+            proc = subprocess.Popen(
+                [sys.executable, os.path.join(HERE, "stream_server.py")],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            port = int(proc.stdout.readline())
+            self._stream_server = (proc, f"http://127.0.0.1:{port}")
+        return self._stream_server[1]
+
     def _tls_kw(self, tls):
         return {"verify": self.ca_file} if tls else {}
 
@@ -548,6 +562,10 @@ class Env:
         if self._nginx is not None:
             self._nginx.stop()
             self._nginx = None
+        if self._stream_server is not None:
+            self._stream_server[0].kill()
+            self._stream_server[0].wait()
+            self._stream_server = None
         for f in self._files:
             try:
                 os.unlink(f)

@@ -474,6 +474,100 @@ workload("threads_32_tls", "32 threads sharing one client, over TLS", kind=RATE)
 )
 
 
+# ---- streaming responses (invoke_endpoint_with_response_stream) --------------------------------
+
+BUDGET_1MS = "the budget, 1 ms"
+ZLIB_CRC = "zlib.crc32 of the same bytes"
+DECODER = "the decoder alone, bytes in memory"
+
+
+def stream_events(client, name):
+    """Call the stream server's `name` and take every event; the number of events."""
+    body = client.invoke_endpoint_with_response_stream(EndpointName=name, Body=b"{}")["Body"]
+    n = 0
+    for _ in body:
+        n += 1
+    return n
+
+
+def stream_rate(env, name, n_events, calls, boto_calls):
+    """Seconds per event for ours and boto3 reading `name`'s events (alternating)."""
+    url = env.stream_url
+    ours, boto = env.ours(endpoint_url=url), env.boto(endpoint_url=url)
+
+    def per_event(client, k):
+        t = time.perf_counter()
+        for _ in range(k):
+            if stream_events(client, name) != n_events:
+                raise RuntimeError("events lost")
+        return (time.perf_counter() - t) / (k * n_events)
+
+    return env.alternate(
+        2, ours=lambda: per_event(ours, calls), boto3=lambda: per_event(boto, boto_calls)
+    )
+
+
+@workload("stream_tokens", "response stream: 20,000 token-sized events (40 B) in one burst")
+def stream_tokens(env):
+    r = stream_rate(env, "burst-20000-40", 20000, env.count(5, 15), 1)
+    return [Sample("boto3", r["ours"], r["boto3"])]
+
+
+@workload("stream_64k", "response stream: 64 KiB events (256 in one burst), per event")
+def stream_64k(env):
+    r = stream_rate(env, "burst-256-65536", 256, env.count(10, 30), 2)
+    out = [Sample("boto3", r["ours"], r["boto3"])]
+    # The decoder alone on the same bytes (the network left out), against zlib's CRC-32,
+    # which any decoder must compute over every byte: 2 GB/s is 3.25x zlib's 6.5 GB/s here.
+    import zlib
+
+    from stream_server import event  # bench/ is on sys.path
+
+    from sagemaker_rt_c import _core
+
+    data = event(b"t" * 65536) * 256
+    k = env.count(20, 60)
+
+    def decode():
+        t = time.perf_counter()
+        for _ in range(k):
+            dec = _core.EventStreamDecoder()
+            dec.feed(data)
+            if sum(1 for _ in dec) != 256:
+                raise RuntimeError("events lost")
+        return (time.perf_counter() - t) / k
+
+    def crc():
+        t = time.perf_counter()
+        for _ in range(k):
+            zlib.crc32(data)
+        return (time.perf_counter() - t) / k
+
+    d = env.alternate(2, ours=decode, zlib=crc)
+    out.append(Sample(ZLIB_CRC, d["ours"], d["zlib"], metric=DECODER))
+    return out
+
+
+@workload("stream_latency", "response stream: from an event's send to the caller (median)")
+def stream_latency(env):
+    url = env.stream_url
+    ours, boto = env.ours(endpoint_url=url), env.boto(endpoint_url=url)
+    n = env.count(100, 300)
+
+    def delays(client):
+        body = client.invoke_endpoint_with_response_stream(
+            EndpointName=f"paced-{n}-2000", Body=b"{}"
+        )["Body"]
+        out = []
+        for ev in body:
+            out.append((time.monotonic_ns() - int(ev["PayloadPart"]["Bytes"])) / 1e9)
+        out.sort()
+        return out[len(out) // 2]
+
+    r = env.alternate(1, ours=lambda: delays(ours), boto3=lambda: delays(boto))
+    return [Sample(BUDGET_1MS, r["ours"], 0.001), Sample("boto3", r["ours"], r["boto3"])]
+
+
 # ---- targets (bounds on the median per-round ratio ours / peer) --------------------------------
 
 target("invoke_small", CURL_SAME, "<=", 1.25, "at most 1.25x its time")
@@ -496,3 +590,7 @@ target("rss_client", LIBS_BUDGET, "<=", 1.0, "at most 1 MiB beyond the libraries
 target("invoke_tls", CURL_TLS, "<=", 1.0, "never above its time", metric=WALL)
 target("invoke_tls", "boto3", "<=", 1 / 50, "at least 50x less", metric=USER)
 target("syscalls_tls", SYSCALL_BUDGET, "<=", 1.0, "at most 3 per call")
+# From the streaming issue.
+target("stream_tokens", "boto3", "<=", 1 / 10, "at least 10x faster")
+target("stream_64k", ZLIB_CRC, "<=", 6.5 / 2, "at least 2 GB/s (zlib's 6.5 / 3.25)", metric=DECODER)
+target("stream_latency", BUDGET_1MS, "<=", 1.0, "within 1 ms")

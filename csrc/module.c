@@ -751,7 +751,7 @@ static int module_exec(PyObject *module)
     if (st->empty_bytes == NULL || st->empty_tuple == NULL || st->zero == NULL) {
         return -1;
     }
-    if (smrt_body_type_add(module, st) < 0 || smrt_client_type_add(module, st) < 0) {
+    if (smrt_body_type_add(module, st) < 0 || smrt_client_type_add(module, st) < 0 || smrt_nested_type_add(module, st) < 0) {
         return -1;
     }
     /* An exit while the loader thread is still inside dlopen or curl_global_init would run
@@ -779,6 +779,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg)
 {
     smrt_state *st = get_state(module);
     Py_VISIT(st->client_type);
+    Py_VISIT(st->nested_type);
     Py_VISIT(st->raw_type);
     Py_VISIT(st->raw_protocol_type);
     Py_VISIT(st->raw_timeout_type);
@@ -798,6 +799,7 @@ static int module_clear(PyObject *module)
 {
     smrt_state *st = get_state(module);
     Py_CLEAR(st->client_type);
+    Py_CLEAR(st->nested_type);
     Py_CLEAR(st->raw_type);
     Py_CLEAR(st->raw_protocol_type);
     Py_CLEAR(st->raw_timeout_type);

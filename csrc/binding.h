@@ -1,5 +1,5 @@
-/* Shared declarations of the CPython binding (module.c, client.c, body.c, errors.c,
- * operations.c).
+/* Shared declarations of the CPython binding (module.c, client.c, nested.c, body.c, errors.c,
+ * log.c, operations.c).
  * These are the only C files that include Python.h. Unless a comment says otherwise,
  * every function here needs the GIL, and a function returning NULL or -1 has set a
  * Python exception. */
@@ -98,6 +98,7 @@ enum {
 
 typedef struct smrt_state {
     PyTypeObject *client_type;
+    PyTypeObject *nested_type; /* nested.c's NestedClient */
     PyTypeObject *raw_type;
     PyTypeObject *es_type;     /* _core.EventStreamDecoder */
     PyTypeObject *reader_type; /* _core.EventReader */
@@ -152,6 +153,16 @@ PyObject *smrt_operations_dump(PyObject *module, PyObject *ignored);
 
 /* client.c */
 int smrt_client_type_add(PyObject *module, smrt_state *st);
+/* What client.c's driver makes of a response, shared with the other drivers (nested.c): the
+ * headers dict as botocore shows it; why a TLS set-up failed (None or (what, detail)); a
+ * transport outcome's name for the transport_error hook. */
+PyObject *smrt_headers_dict(smrt_state *st, const smrt_response *r);
+PyObject *smrt_tls_detail(const smrt_response *r);
+const char *smrt_xfer_kind_name(smrt_xfer_kind k);
+
+/* nested.c: _core.nested_client() and its NestedClient type (st->nested_type, not exported),
+ * the credential chain's STS / SSO / SSO OIDC calls. */
+int smrt_nested_type_add(PyObject *module, smrt_state *st);
 
 /* body.c */
 int smrt_body_type_add(PyObject *module, smrt_state *st);

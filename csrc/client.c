@@ -1556,3 +1556,20 @@ int smrt_client_type_add(PyObject *module, smrt_state *st)
     }
     return PyModule_AddObjectRef(module, "Client", (PyObject *)st->client_type);
 }
+
+/* ---- shared with the other drivers (binding.h) ------------------------------------------------ */
+
+PyObject *smrt_headers_dict(smrt_state *st, const smrt_response *r)
+{
+    return headers_dict(st, r);
+}
+
+PyObject *smrt_tls_detail(const smrt_response *r)
+{
+    return tls_detail(r);
+}
+
+const char *smrt_xfer_kind_name(smrt_xfer_kind k)
+{
+    return xfer_kind_name(k);
+}

@@ -3,6 +3,7 @@
 #include "engine.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -317,6 +318,111 @@ static smrt_xfer_kind send_attempt(smrt_call *c)
     return smrt_conn_send(conn, op->http_method, path->data, path->len, in->body, in->body_len, c->mode);
 }
 
+/* Build, sign and send one attempt of a raw request on c->conn. */
+static smrt_xfer_kind send_raw_attempt(smrt_call *c)
+{
+    const smrt_engine *e = c->eng;
+    const smrt_raw_request *rq = c->raw;
+    smrt_conn *conn = c->conn;
+    smrt_creds *cr = c->creds;
+    if (rq->refuse != NULL) {
+        /* Nothing leaves: what urllib3 refuses before sending (a botocore HTTPClientError). */
+        smrt_response *r = smrt_conn_response(conn);
+        snprintf(r->errbuf, sizeof(r->errbuf), "%s", rq->refuse);
+        return SMRT_XFER_OTHER;
+    }
+    if (rq->n_headers > SMRT_MAX_MEMBERS) {
+        c->error = SMRT_EINVAL;
+        return SMRT_XFER_NOMEM;
+    }
+    /* The URL: the origin, then the request line's target. */
+    smrt_buf *url = smrt_conn_scratch(conn, 0);
+    smrt_buf_clear(url);
+    TRY(smrt_buf_append(url, e->url_prefix, e->url_prefix_len));
+    if (rq->target != NULL) {
+        TRY(smrt_buf_append(url, rq->target, rq->target_len));
+    } else {
+        if (rq->path_len == 0) {
+            TRY(smrt_buf_append_char(url, '/'));
+        }
+        TRY(smrt_buf_append(url, rq->path, rq->path_len));
+        if (rq->query != NULL) {
+            TRY(smrt_buf_append_char(url, '?'));
+            TRY(smrt_buf_append(url, rq->query, rq->query_len));
+        }
+    }
+
+    char amz_date[SMRT_AMZ_DATE_LEN + 1];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    smrt_amz_date((long long)now.tv_sec, amz_date);
+    smrt_signer *signer = smrt_conn_signer(conn);
+    if (cr != NULL) {
+        smrt_header sh[SMRT_MAX_MEMBERS + 1];
+        size_t nsh = 0;
+        sh[nsh++] = (smrt_header){"host", 4, e->host, e->host_len};
+        for (size_t i = 0; i < rq->n_headers; i++) {
+            sh[nsh++] = rq->headers[i];
+        }
+        const smrt_sigv4_creds sc = {cr->access_key, cr->access_key_len, cr->secret_key, cr->secret_key_len,
+                                     cr->token,      cr->token_len,      cr->gen};
+        const smrt_sigv4_request sq = {
+            .mode = SMRT_SIGV4_HEADERS,
+            .flags = rq->sign_flags,
+            .method = rq->method,
+            .path = rq->path,
+            .path_len = rq->path_len,
+            .query = rq->query,
+            .query_len = rq->query ? rq->query_len : 0,
+            .headers = sh,
+            .n_headers = nsh,
+            .payload_hash = c->payload_hash,
+            .creds = &sc,
+            .region = e->region,
+            .service = e->service,
+            .amz_date = amz_date,
+        };
+        TRY(smrt_sigv4_sign(signer, &sq));
+    }
+
+    char sdk_request[64];
+    smrt_retry_sdk_request(e->retry, c->attempt, c->ttl, sdk_request, sizeof(sdk_request));
+
+    /* The order of send_attempt's headers, the request's own in place of the members. */
+    int has_content_type = 0, has_accept = 0;
+    smrt_conn_headers_reset(conn);
+    if (e->wire_host) {
+        TRY(smrt_conn_header_add(conn, "Host", 4, e->wire_host, e->wire_host_len));
+    } else {
+        TRY(smrt_conn_header_add(conn, "Host", 4, e->host, e->host_len));
+    }
+    TRY(smrt_conn_header_add(conn, "Accept-Encoding", 15, "identity", 8));
+    for (size_t i = 0; i < rq->n_headers; i++) {
+        const smrt_header *h = &rq->headers[i];
+        has_content_type |= h->name_len == 12 && strncasecmp(h->name, "Content-Type", 12) == 0;
+        has_accept |= h->name_len == 6 && strncasecmp(h->name, "Accept", 6) == 0;
+        TRY(smrt_conn_header_add(conn, h->name, h->name_len, h->value, h->value_len));
+    }
+    if (!has_content_type) {
+        TRY(smrt_conn_header_add(conn, "Content-Type", 12, NULL, 0));
+    }
+    if (!has_accept) {
+        TRY(smrt_conn_header_add(conn, "Accept", 6, NULL, 0));
+    }
+    TRY(smrt_conn_header_add(conn, "User-Agent", 10, e->user_agent, e->user_agent_len));
+    if (cr != NULL) {
+        TRY(smrt_conn_header_add(conn, "X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN));
+        if (signer->send_token) {
+            TRY(smrt_conn_header_add(conn, "X-Amz-Security-Token", 20, cr->token, cr->token_len));
+        }
+        TRY(smrt_conn_header_add(conn, "Authorization", 13, signer->result.data, signer->result.len));
+    }
+    TRY(smrt_conn_header_add(conn, "amz-sdk-invocation-id", 21, c->invocation_id, 36));
+    TRY(smrt_conn_header_add(conn, "amz-sdk-request", 15, sdk_request, strlen(sdk_request)));
+    TRY(smrt_conn_header_add(conn, "Expect", 6, NULL, 0));
+    return smrt_conn_send(conn, rq->method, url->data, url->len, rq->body, rq->body_len, c->mode);
+}
+
 #undef TRY
 
 /* ---- the state machine ---------------------------------------------------------------------- */
@@ -342,6 +448,13 @@ void smrt_call_init(smrt_call *c, smrt_engine *e, const smrt_operation *op, cons
     c->state = ST_NEXT;
 }
 
+void smrt_call_init_raw(smrt_call *c, smrt_engine *e, const smrt_raw_request *rq, smrt_creds *creds,
+                        smrt_read_mode mode)
+{
+    smrt_call_init(c, e, NULL, NULL, creds, mode);
+    c->raw = rq;
+}
+
 double smrt_call_random(smrt_call *c)
 {
     uint64_t bits;
@@ -357,6 +470,16 @@ static int is_modeled_error(const smrt_operation *op, const char *code)
 {
     for (int i = 0; i < op->n_errors; i++) {
         if (strcmp(code, SMRT_ERRORS[op->errors[i]].code) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int is_raw_modeled_error(const smrt_raw_request *rq, const char *code)
+{
+    for (const char *const *m = rq->modeled_errors; m && *m; m++) {
+        if (strcmp(code, *m) == 0) {
             return 1;
         }
     }
@@ -411,7 +534,7 @@ void smrt_call_classified(smrt_call *c, const char *code, double retry_after_s)
         return;
     }
     c->at.error_code = code;
-    c->at.modeled = code != NULL && is_modeled_error(c->op, code);
+    c->at.modeled = code != NULL && (c->raw ? is_raw_modeled_error(c->raw, code) : is_modeled_error(c->op, code));
     c->at.retry_after_s = retry_after_s;
     c->state = ST_DECIDE;
 }
@@ -440,7 +563,9 @@ static smrt_step attempt(smrt_call *c)
     smrt_conn *conn = c->conn;
     if (!c->prepared) {
         /* Hash the body once, in place (6 MiB takes milliseconds). */
-        c->error = smrt_sha256_hex(&smrt_conn_signer(conn)->crypto, c->in->body, c->in->body_len, c->payload_hash);
+        const void *body = c->raw ? c->raw->body : c->in->body;
+        size_t body_len = c->raw ? c->raw->body_len : c->in->body_len;
+        c->error = smrt_sha256_hex(&smrt_conn_signer(conn)->crypto, body, body_len, c->payload_hash);
         if (c->error != SMRT_OK) {
             c->state = ST_DONE;
             return SMRT_STEP_ABORTED;
@@ -449,7 +574,7 @@ static smrt_step attempt(smrt_call *c)
         c->prepared = 1;
     }
     smrt_conn_set_interrupt(conn, c->interrupt, c->interrupt_ud);
-    smrt_xfer_kind kind = send_attempt(c);
+    smrt_xfer_kind kind = c->raw ? send_raw_attempt(c) : send_attempt(c);
     smrt_response *r = smrt_conn_response(conn);
     if (kind == SMRT_XFER_OK && r->status >= 300 && !r->complete) {
         kind = smrt_conn_read(conn, SIZE_MAX); /* an error body is parsed whole */
@@ -466,6 +591,9 @@ static smrt_step attempt(smrt_call *c)
         return SMRT_STEP_ABORTED;
     }
     c->at = (smrt_attempt){.attempt = c->attempt, .kind = kind, .status = r->status, .retry_after_s = -1.0};
+    if (c->raw) {
+        c->at.rules = c->raw->rules;
+    }
 
     if (kind != SMRT_XFER_OK && kind != SMRT_XFER_OTHER && r->headers_done && r->content_length >= 0 &&
         r->body_seen == (unsigned long long)r->content_length) {
@@ -478,8 +606,14 @@ static smrt_step attempt(smrt_call *c)
          * a clean close is parsed from what arrived, and retried by the usual rules. */
         kind = c->kind = c->at.kind = SMRT_XFER_OK;
     }
-    if ((kind == SMRT_XFER_PARTIAL || kind == SMRT_XFER_READ_TIMEOUT || kind == SMRT_XFER_CLOSED) &&
-        r->headers_done) {
+    if (c->raw && c->raw->whole_body && r->headers_done) {
+        /* Output read within the attempt: a body cut short by a clean close is taken as it
+         * came; any other break is the attempt's transport error (below, retried). */
+        if (kind == SMRT_XFER_PARTIAL && r->content_length >= 0) {
+            kind = c->kind = c->at.kind = SMRT_XFER_OK;
+        }
+    } else if ((kind == SMRT_XFER_PARTIAL || kind == SMRT_XFER_READ_TIMEOUT || kind == SMRT_XFER_CLOSED) &&
+               r->headers_done) {
         /* The headers came, then the body broke or stalled: botocore has already handed the
          * response back by then (a StreamingBody), so nothing is retried; the break shows when
          * the body is read. An error body is read at once: its break is raised now. */

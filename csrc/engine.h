@@ -1,5 +1,6 @@
 /* The call engine: one state machine that runs every operation of the generated table
- * (operations.h) through signing, the transport and botocore's retry policy.
+ * (operations.h), and raw requests built by the driver (smrt_raw_request), through signing,
+ * the transport and botocore's retry policy.
  *
  *     build + sign + send --> response (< 300) ................................ RESPONSE
  *            ^           \--> HTTP error --> CLASSIFY (the driver names its code) --\
@@ -115,6 +116,39 @@ typedef struct smrt_call_input {
     size_t body_len;
 } smrt_call_input;
 
+/* A raw request: an operation that is not in the generated table (the credential chain's STS,
+ * SSO and SSO OIDC calls), built by the driver, then run through the same states, signing,
+ * transport and retry policy as the generated operations. Its engine's `url_prefix` is the
+ * endpoint's origin alone (scheme://host[:port]; `base_path` and `url_query` empty, no
+ * `wire_prefix`): the request's path and query are whole. Everything is borrowed for the
+ * life of the call. */
+typedef struct smrt_raw_request {
+    const char *method;     /* NUL-terminated */
+    const char *path;       /* the URL's path as botocore builds and signs it ("" is "/") */
+    size_t path_len;
+    const char *query;      /* its query (signed as sign_flags say), or NULL */
+    size_t query_len;
+    const char *target;     /* what goes on the request line when it differs from path?query */
+    size_t target_len;      /* (urllib3's percent-encoding), or NULL */
+    const smrt_header *headers; /* sent after Host and Accept-Encoding, in this order; signed */
+    size_t n_headers;
+    const void *body;
+    size_t body_len;
+    int sign_flags;         /* SMRT_SIGN_* (for a call with credentials) */
+    const char *const *modeled_errors; /* the operation's modeled error codes, NULL-terminated */
+    const smrt_retry_rule *rules;      /* the service's own retry rules (retry.h), or NULL */
+    /* Output read within the attempt, as botocore reads a non-streaming operation's body
+     * inside its send: a body that breaks (reset, stall) fails the attempt as a transport
+     * error, retried by the usual rules; one cut short by a clean close is taken as it came
+     * (botocore 1.44's enforce_content_length=False). Otherwise a streaming output: a break
+     * after the head is never retried (the invoke operations). */
+    int whole_body;
+    /* Non-NULL: the request cannot be sent (a header value http.client refuses, a URL urllib3
+     * cannot parse): every attempt fails before sending as SMRT_XFER_OTHER (botocore's
+     * HTTPClientError, retried as such), with this reason in the response's errbuf. */
+    const char *refuse;
+} smrt_raw_request;
+
 typedef enum smrt_step {
     /* A response below 300: smrt_call_response() holds its head and the body bytes read so far;
      * its body is complete unless the call was made with SMRT_READ_HEAD (then the driver may
@@ -141,6 +175,7 @@ typedef struct smrt_call {
     const smrt_call_input *in;
     smrt_creds *creds;     /* the call's reference; NULL for unsigned requests */
     smrt_read_mode mode;   /* how much of a success response a send waits for */
+    const smrt_raw_request *raw; /* smrt_call_init_raw: the raw request (`op` and `in` NULL) */
     /* Set by the driver before each smrt_call_step: asked while the transfer waits. */
     smrt_interrupt_fn interrupt;
     void *interrupt_ud;
@@ -170,6 +205,9 @@ typedef struct smrt_call {
  * call takes over; NULL for unsigned requests). */
 void smrt_call_init(smrt_call *c, smrt_engine *e, const smrt_operation *op, const smrt_call_input *in,
                     smrt_creds *creds, smrt_read_mode mode);
+/* Start a call of the raw request `rq` (borrowed until smrt_call_finish); `creds` as above. */
+void smrt_call_init_raw(smrt_call *c, smrt_engine *e, const smrt_raw_request *rq, smrt_creds *creds,
+                        smrt_read_mode mode);
 /* Run the call to the next point where its driver must act (see smrt_step). Blocks in the
  * transport (with the interrupt callback asked); never sleeps. */
 smrt_step smrt_call_step(smrt_call *c);

@@ -1197,6 +1197,11 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
     smrt_buf_clear(req);
     char cl[48];
     int cl_len = snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n\r\n", body_len);
+    if (body_len == 0 && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 || strcmp(method, "OPTIONS") == 0)) {
+        /* botocore sets no Content-Length on these without a body (awsrequest.py), nor does
+         * libcurl: the credential chain's SSO GetRoleCredentials. */
+        cl_len = snprintf(cl, sizeof(cl), "\r\n");
+    }
     if (smrt_buf_reserve(req, 64 + target_len + c->hdr_buf.len + 2 * c->n_hdr + (size_t)cl_len +
                                   (body_len <= 65536 ? body_len : 0)) != SMRT_OK) {
         return SMRT_XFER_NOMEM;

@@ -751,7 +751,7 @@ static int module_exec(PyObject *module)
     if (st->empty_bytes == NULL || st->empty_tuple == NULL || st->zero == NULL) {
         return -1;
     }
-    if (smrt_body_type_add(module, st) < 0 || smrt_client_type_add(module, st) < 0) {
+    if (smrt_body_type_add(module, st) < 0 || smrt_client_type_add(module, st) < 0 || smrt_nested_type_add(module, st) < 0) {
         return -1;
     }
     if (smrt_evstream_type_add(module) < 0 || smrt_stream_type_add(module, st) < 0) {
@@ -782,6 +782,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg)
 {
     smrt_state *st = get_state(module);
     Py_VISIT(st->client_type);
+    Py_VISIT(st->nested_type);
     Py_VISIT(st->raw_type);
     Py_VISIT(st->es_type);
     Py_VISIT(st->reader_type);
@@ -803,6 +804,7 @@ static int module_clear(PyObject *module)
 {
     smrt_state *st = get_state(module);
     Py_CLEAR(st->client_type);
+    Py_CLEAR(st->nested_type);
     Py_CLEAR(st->raw_type);
     Py_CLEAR(st->es_type);
     Py_CLEAR(st->reader_type);

@@ -140,6 +140,39 @@ int smrt_retry_is_throttling(const smrt_retry *r, const smrt_attempt *a)
     return code_in(a->error_code, STANDARD_THROTTLING) || (a->status == 429 && !a->modeled);
 }
 
+/* ---- service rules ---------------------------------------------------------------------------- */
+
+/* botocore 1.44.8: data/_retry.json "sts" (policy idp_unreachable_error: the code with status
+ * 400, legacy mode) and retries/special.py RetryIDPCommunicationError (standard and adaptive:
+ * the code, any status). It is not a throttle: it costs the quota 14 and backs off from 0.05 s. */
+static const smrt_retry_rule STS_RULES[] = {
+    {"IDPCommunicationError", 400, 1, "idp"},
+    {NULL, 0, 0, NULL},
+};
+
+const smrt_retry_rule *smrt_retry_service_rules(const char *service_name)
+{
+    if (service_name != NULL && strcmp(service_name, "sts") == 0) {
+        return STS_RULES;
+    }
+    return NULL;
+}
+
+/* The attempt's service rule for the mode (legacy: its code with its status), or NULL. */
+static const smrt_retry_rule *service_rule(const smrt_attempt *a, int legacy)
+{
+    if (a->rules == NULL || a->error_code == NULL || a->kind != SMRT_XFER_OK) {
+        return NULL;
+    }
+    for (const smrt_retry_rule *rule = a->rules; rule->code; rule++) {
+        if (strcmp(rule->code, a->error_code) == 0 &&
+            (legacy ? rule->legacy_status != 0 && rule->legacy_status == a->status : rule->standard)) {
+            return rule;
+        }
+    }
+    return NULL;
+}
+
 static int legacy_retryable(const smrt_attempt *a)
 {
     switch (a->kind) {
@@ -164,9 +197,9 @@ static int legacy_retryable(const smrt_attempt *a)
     case 509:
         return 1;
     case 400:
-        return code_in(a->error_code, LEGACY_THROTTLING_400);
+        return code_in(a->error_code, LEGACY_THROTTLING_400) || service_rule(a, 1) != NULL;
     default:
-        return 0;
+        return service_rule(a, 1) != NULL;
     }
 }
 
@@ -183,7 +216,8 @@ static int standard_retryable(const smrt_retry *r, const smrt_attempt *a)
     if (a->status == 500 || a->status == 502 || a->status == 503 || a->status == 504) {
         return 1;
     }
-    return code_in(a->error_code, STANDARD_TRANSIENT_CODES) || smrt_retry_is_throttling(r, a);
+    return code_in(a->error_code, STANDARD_TRANSIENT_CODES) || smrt_retry_is_throttling(r, a) ||
+           service_rule(a, 0) != NULL;
 }
 
 const char *smrt_retry_reason(const smrt_retry *r, const smrt_attempt *a)
@@ -195,7 +229,17 @@ const char *smrt_retry_reason(const smrt_retry *r, const smrt_attempt *a)
         if (a->kind != SMRT_XFER_OK) {
             return "exception";
         }
-        return a->status == 400 ? "status and code" : "status";
+        switch (a->status) {
+        case 429:
+        case 500:
+        case 502:
+        case 503:
+        case 504:
+        case 509:
+            return "status";
+        default:
+            return "status and code"; /* a throttling code or a service rule, with its status */
+        }
     }
     if (!standard_retryable(r, a)) {
         return NULL;
@@ -210,7 +254,10 @@ const char *smrt_retry_reason(const smrt_retry *r, const smrt_attempt *a)
     if (code_in(a->error_code, STANDARD_TRANSIENT_CODES)) {
         return "transient code";
     }
-    return code_in(a->error_code, STANDARD_THROTTLING) ? "throttling code" : "throttling status";
+    if (smrt_retry_is_throttling(r, a)) {
+        return code_in(a->error_code, STANDARD_THROTTLING) ? "throttling code" : "throttling status";
+    }
+    return service_rule(a, 0)->reason; /* standard_retryable's last rule */
 }
 
 smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, const smrt_attempt *a)

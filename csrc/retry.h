@@ -24,6 +24,20 @@ typedef struct smrt_retry_call {
     int took_retry;   /* at least one retry drew on the quota */
 } smrt_retry_call;
 
+/* A retry rule of one service, beyond the common ones (docs/retries.md §9): botocore 1.44.8's
+ * per-service policies of data/_retry.json (legacy mode) and retries/special.py's checkers
+ * (standard and adaptive modes). A list of them ends with a NULL `code`. */
+typedef struct smrt_retry_rule {
+    const char *code;   /* the error code it retries */
+    long legacy_status; /* legacy mode: retried with this HTTP status only (0: never) */
+    int standard;       /* standard and adaptive modes: retried whatever the status */
+    const char *reason; /* smrt_retry_reason's token for it in standard and adaptive modes */
+} smrt_retry_rule;
+
+/* The rules of a service, by botocore's service name ("sts"), or NULL when it has none. Only
+ * the services this package calls are known (sts; sso and sso-oidc have none). */
+const smrt_retry_rule *smrt_retry_service_rules(const char *service_name);
+
 /* What one attempt produced. */
 typedef struct smrt_attempt {
     int attempt;             /* 1-based */
@@ -32,6 +46,7 @@ typedef struct smrt_attempt {
     const char *error_code;  /* the parsed error code when status >= 300, else NULL */
     int modeled;             /* error_code names one of the operation's modeled errors */
     double retry_after_s;    /* x-amz-retry-after in seconds (parsed as botocore does), or < 0 */
+    const smrt_retry_rule *rules; /* the service's own rules (smrt_retry_service_rules), or NULL */
 } smrt_attempt;
 
 typedef struct smrt_retry_decision {
@@ -54,8 +69,8 @@ smrt_retry_decision smrt_retry_on_failure(smrt_retry *r, smrt_retry_call *call, 
 
 /* Which of the mode's rules makes the attempt retryable, as a fixed token for the logs
  * (sagemaker_rt_c/_log.py words them): "exception", "transient status", "transient code",
- * "throttling code", "throttling status" (standard and adaptive), or "exception", "status",
- * "status and code" (legacy); NULL when no rule matches. It says nothing of attempts left or
+ * "throttling code", "throttling status" or a service rule's own token (standard and adaptive),
+ * or "exception", "status", "status and code" (legacy); NULL when no rule matches. It says nothing of attempts left or
  * of the quota: smrt_retry_on_failure decides. */
 const char *smrt_retry_reason(const smrt_retry *r, const smrt_attempt *a);
 

@@ -1,6 +1,6 @@
 """Type stubs for the C core (sagemaker_rt_c._core)."""
 
-from typing import IO, Any, Sequence, TypedDict, Union
+from typing import IO, Any, Callable, Sequence, TypedDict, Union
 
 from typing_extensions import Buffer, NotRequired, Required
 
@@ -147,6 +147,31 @@ class Client:
     def _close_connections(self) -> None: ...
     def __init__(self, settings: Any, /) -> None: ...
 
+_ParseError = Callable[[int, dict[str, str], bytes], tuple[Any, float | None, dict[str, Any]]]
+
+class NestedClient:
+    """Not exported: made by nested_client (csrc/nested.c)."""
+
+    def call(
+        self,
+        owner: Any,
+        operation: str,
+        method: str,
+        url: str,
+        path: str,
+        query: str | None,
+        target: str | None,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None,
+        credentials: tuple[str, str, str | None] | None,
+        modeled: Any,
+        parse_error: _ParseError,
+        refuse: str | None = ...,
+        report: Callable[..., object] | None = ...,
+    ) -> tuple[int, dict[str, str], bytes, int, bool]: ...
+    def _close_connections(self) -> None: ...
+
+def nested_client(settings: Any, service_name: str | None = ..., /) -> NestedClient: ...
 def _install(body_class: type, hooks: Any, /) -> None: ...
 def sha256_hex(data: Buffer, /) -> str: ...
 def sigv4(

@@ -1,8 +1,10 @@
 """One HTTP request over ``http.client``, for the credential providers' few calls.
 
-STS, the SSO portal, SSO OIDC, the instance metadata service and the container credentials
-endpoint are called once per refresh (minutes or hours apart), so this module trades the
-C core's connection pool for simplicity: one connection per request, closed afterwards.
+The instance metadata service and the container credentials endpoint are called once per
+refresh (minutes or hours apart), with retries of their fetchers' own, so this module trades
+the C core's connection pool for simplicity: one connection per request, closed afterwards.
+(STS, the SSO portal and SSO OIDC are called through the C call engine: ``credentials/_nested``.
+``_check_location`` and ``_request_target`` serve it too.)
 Failures become botocore's exceptions, chosen as botocore's ``URLLib3Session`` chooses them:
 
 =====================================================  =========================

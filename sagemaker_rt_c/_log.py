@@ -117,8 +117,8 @@ def warning(name, msg, *args, **kwargs):
 
 # ---- retry decisions, worded as botocore words them (C core and _nested) --------------------
 
-# Why an attempt is retryable (csrc/retry.c smrt_retry_reason's tokens; _nested's own), for
-# standard and adaptive modes: botocore says only that a retry is needed, ours says why.
+# Why an attempt is retryable (csrc/retry.c smrt_retry_reason's tokens, "idp" its STS rule's),
+# for standard and adaptive modes: botocore says only that a retry is needed, ours says why.
 _STANDARD_REASONS = {
     "exception": "{exc} is a transient error",
     "transient status": "HTTP {status} is a transient error",

@@ -361,9 +361,13 @@ def run_script(script, mode, attempts, which, monkeypatch):
 @pytest.mark.parametrize("mode", ["legacy", "standard"])
 @pytest.mark.parametrize("name", list(SCRIPTS))
 def test_errors_and_retries_match_botocore(monkeypatch, name, mode):
-    # No backoff on either side (the scripts hold no Delay that needs time.sleep).
+    # No backoff on either side (the scripts hold no Delay that needs time.sleep): botocore
+    # sleeps with time.sleep, our nested clients (on the C engine) through _nested._sleep.
+    from sagemaker_rt_c.credentials import _nested
+
     sleeps = []
     monkeypatch.setattr(time, "sleep", sleeps.append)
+    monkeypatch.setattr(_nested, "_sleep", sleeps.append)
     script = SCRIPTS[name]
     theirs = run_script(script, mode, 3, "botocore", monkeypatch)
     ours = run_script(script, mode, 3, "ours", monkeypatch)

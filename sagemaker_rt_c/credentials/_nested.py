@@ -1,27 +1,25 @@
-"""The service clients the credential chain uses (STS, SSO, SSO OIDC), settings and retries.
+"""The service clients the credential chain uses (STS, SSO, SSO OIDC), and their settings.
 
 botocore makes these as ordinary clients of the same session (``create_nested_client``), so
 they follow the session's configuration: region, ``AWS_ENDPOINT_URL_<SERVICE>`` /
 ``AWS_ENDPOINT_URL`` / the profile's ``services`` section / ``endpoint_url`` (unless
 ``ignore_configured_endpoint_urls``), FIPS and dual-stack, ``sts_regional_endpoints``,
 ``ca_bundle``, proxies, defaults mode, retry mode and attempts. ``resolve`` computes the same,
-with ``_settings``' parts; ``NestedClient.call`` sends one operation with botocore's retry
-decisions (legacy, standard; adaptive retries as standard does, without its rate limiter) and
-``amz-sdk-*`` headers.
+with ``_settings``' parts. ``NestedClient._call`` builds one operation's request and runs it
+through the C core's call engine (``_core.nested_client``, csrc/nested.c): the same transport,
+signing and retry policy (csrc/retry.c: botocore's modes, quota and adaptive rate limiter,
+STS's IDPCommunicationError rule, ``amz-sdk-*`` headers) as the sagemaker-runtime client, each
+nested client with its own connection pool and retry state, as botocore's.
 
-Deliberate differences, none visible to a caller that succeeds: no retry quota (standard
-mode's 500-unit bucket never empties over a handful of credential calls) and no adaptive
-rate limiter; no ``ttl`` in ``amz-sdk-request`` on retries; the User-Agent is this package's;
-endpoint rule set errors (a partition without FIPS ...) are raised when the client is made,
-not when it is called.
+Deliberate differences, none visible to a caller that succeeds: the User-Agent is this
+package's; endpoint rule set errors (a partition without FIPS ...) are raised when the client
+is made, not when it is called.
 """
 
 import os
-import random
-import time
 
-from .. import _log
-from .._client import _retry_after_seconds
+from .. import _core, _log
+from .._client import CoreSettings, _retry_after_seconds
 from .._settings import (
     _check_timeout,
     _config_kwargs,
@@ -81,38 +79,6 @@ _PARTITION_VARIANTS = {
     "aws-eusc": (("dualstack",), ("dualstack", "fips"), ("fips",)),
 }
 
-# Error codes botocore retries (docs/retries.md sections 3 and 4).
-_LEGACY_THROTTLES = frozenset(
-    [
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "ProvisionedThroughputExceededException",
-    ]
-)
-_STANDARD_TRANSIENT_CODES = frozenset(
-    ["RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"]
-)
-_STANDARD_THROTTLES = frozenset(
-    [
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    ]
-)
-
 
 class ResponseParserError(Exception):
     """A response that is not what the operation returns (botocore.parsers' class)."""
@@ -132,6 +98,7 @@ class NestedSettings:
         "connect_timeout",
         "read_timeout",
         "proxy_url",
+        "proxies_config",
         "client_cert",
         "retry_mode",
         "max_attempts",
@@ -315,6 +282,7 @@ def resolve(
         connect_timeout=_check_timeout(effective.connect_timeout, "connect"),
         read_timeout=_check_timeout(effective.read_timeout, "read"),
         proxy_url=proxies._proxy_url(scheme, netloc, effective.proxies),
+        proxies_config=effective.proxies_config,
         client_cert=effective.client_cert,
         retry_mode=retry_mode,
         max_attempts=max_attempts,
@@ -458,57 +426,26 @@ _OPERATION_ERRORS = {
 }
 
 
-def _throttled(mode, service_name, operation_name, status, code):
-    """botocore 1.44 ThrottlingErrorDetector: a throttling code, or a 429 the operation's model
-    doesn't cover (standard and adaptive modes)."""
-    if mode == "legacy" or status is None:
-        return False
-    modeled = _OPERATION_ERRORS.get((service_name, operation_name), _MODELED_ERRORS[service_name])
-    return code in _STANDARD_THROTTLES or (status == 429 and code not in modeled)
+# http.client's test of a header value it refuses (putheader: a CR or LF that does not start
+# a folded line); botocore reports it as HTTPClientError, retried as such.
+_ILLEGAL_HEADER_VALUE = None
 
 
-def _retryable(mode, service_name, operation_name, status, code, exception):
-    """Which of botocore's rules retries this outcome, named as csrc/retry.c's
-    smrt_retry_reason names them (plus "idp": STS's IDPCommunicationError in standard mode),
-    for the logs; None when none does."""
-    from .. import exceptions as exc
+def _refused_header(headers):
+    """The reason urllib3 would refuse to send these (name, value) pairs, or None."""
+    global _ILLEGAL_HEADER_VALUE
+    for name, value in headers:
+        data = value.encode("utf-8")  # botocore sends text values as UTF-8
+        if b"\r" not in data and b"\n" not in data:
+            continue
+        if _ILLEGAL_HEADER_VALUE is None:
+            import re
 
-    if exception is not None:
-        if mode == "legacy":
-            retried = (exc.ConnectionError, exc.ConnectionClosedError, exc.ReadTimeoutError)
-        else:
-            retried = (exc.ConnectionError, exc.HTTPClientError)
-        return "exception" if isinstance(exception, retried) else None
-    if mode == "legacy":
-        if status in (429, 500, 502, 503, 504, 509):
-            return "status"
-        if status == 400 and (
-            code in _LEGACY_THROTTLES or (service_name == "sts" and code == "IDPCommunicationError")
-        ):
-            return "status and code"
-        return None
-    if status in (500, 502, 503, 504):
-        return "transient status"
-    if code in _STANDARD_TRANSIENT_CODES:
-        return "transient code"
-    if _throttled(mode, service_name, operation_name, status, code):
-        return "throttling code" if code in _STANDARD_THROTTLES else "throttling status"
-    if service_name == "sts" and code == "IDPCommunicationError":
-        return "idp"
+            _ILLEGAL_HEADER_VALUE = re.compile(rb"\n(?![ \t])|\r(?![ \t\n])")
+        if _ILLEGAL_HEADER_VALUE.search(data):
+            # http.client's message holds the value: a token, often.
+            return f"Invalid header value for {name} (value not shown)"
     return None
-
-
-def _backoff(mode, service_name, operation_name, attempt, status, code, response):
-    """The delay before attempt + 1 (docs/retries.md sections 3.3 and 4.4)."""
-    if mode == "legacy":
-        return _random() * 2 ** (attempt - 1)
-    scale = 1 if _throttled(mode, service_name, operation_name, status, code) else 0.05
-    delay = _random() * min(scale * 2 ** (attempt - 1), 20)
-    if response is not None:
-        retry_after = _retry_after_seconds(response.headers.get("x-amz-retry-after"))
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, delay + 5))
-    return delay
 
 
 def _log_outcome(
@@ -516,18 +453,18 @@ def _log_outcome(
     attempt,
     max_attempts,
     operation,
-    response,
-    exception=None,
+    status,
+    headers,
     code=None,
+    exception=None,
     reason=None,
     retried=False,
     delay=0.0,
 ):
     # Status, request id and the retry decision: never headers or bodies (credentials).
-    if response is not None:
-        headers = response.headers
+    if status is not None:
         request_id = headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
-        _log.response_summary(attempt, max_attempts, response.status, request_id, code)
+        _log.response_summary(attempt, max_attempts, status, request_id, code)
     else:
         _log.no_response(attempt, max_attempts, exception)
     _log.retry_decision(
@@ -538,26 +475,94 @@ def _log_outcome(
         retried,
         delay,
         operation=operation,
-        status=response.status if response is not None else None,
+        status=status,
         code=code,
         exc=exception,
-        quota=False,
     )
 
 
-def _sleep(seconds):
-    time.sleep(seconds)
+# Test hooks, read by the C core when it backs off (csrc/nested.c): a callable returning the
+# jitter in [0, 1), and one called with each delay instead of sleeping. None: the core draws
+# its own jitter and sleeps in slices that let Ctrl-C through.
+_random = None
+_sleep = None
 
 
-def _random():
-    return random.random()
+class Response:
+    """A response below 300 (or an error response, for the parsers): ``status``, ``headers``
+    (lower-case names, as botocore shows them), ``body`` (bytes), and how many retries it took."""
+
+    __slots__ = ("status", "headers", "body", "retry_attempts", "max_attempts_reached")
+
+    def __init__(self, status, headers, body, retry_attempts=0, max_attempts_reached=False):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.retry_attempts = retry_attempts
+        self.max_attempts_reached = max_attempts_reached
+
+
+def response_metadata(response):
+    """botocore's ResponseMetadata of a rest-json response below 300: the request id from the
+    headers (BaseRestParser), the status, the headers and the retries it took."""
+    headers = response.headers
+    metadata = {}
+    if "x-amzn-requestid" in headers:
+        metadata["RequestId"] = headers["x-amzn-requestid"]
+    elif "x-amz-request-id" in headers:
+        metadata["RequestId"] = headers["x-amz-request-id"]
+        metadata["HostId"] = headers.get("x-amz-id-2", "")
+    metadata["HTTPStatusCode"] = response.status
+    metadata["HTTPHeaders"] = headers
+    metadata["RetryAttempts"] = response.retry_attempts
+    if response.max_attempts_reached:
+        metadata["MaxAttemptsReached"] = True
+    return metadata
+
+
+def _engine(settings):
+    """(the C core of a nested client, the reason every request fails unsent or None):
+    _core.nested_client (csrc/nested.c) with its own pool and retry state, made from the
+    settings as the sagemaker-runtime client's core is (``_client.CoreSettings``), its URL
+    prefix the endpoint's origin (each request carries its whole path)."""
+    from .._tls import transport_kwargs
+    from .._urls import EndpointURL
+
+    endpoint = EndpointURL(settings.endpoint_url)
+    head, sep, rest = endpoint.wire_prefix.partition("://")
+    origin = head + sep + rest.partition("/")[0]  # scheme://host[:port]
+    transport, call_error = transport_kwargs(settings, head)
+    core = _core.nested_client(
+        CoreSettings(
+            url_prefix=origin,
+            base_path="",
+            host=endpoint.sign_host,
+            wire_host=None if endpoint.wire_host == endpoint.sign_host else endpoint.wire_host,
+            region=settings.signing_region,
+            service=settings.signing_name,
+            user_agent=settings.user_agent,
+            connect_timeout=float(settings.connect_timeout or 0),
+            read_timeout=float(settings.read_timeout or 0),
+            retry_mode=settings.retry_mode,
+            max_attempts=int(settings.max_attempts),
+            **transport,
+        ),
+        settings.service_name,
+    )
+    # A proxy SSL context botocore fails to make: every request fails (HTTPClientError).
+    return core, None if call_error is None else str(call_error.kwargs["error"])
 
 
 class NestedClient:
-    """One service's calls with the session's settings; subclasses define the operations."""
+    """One service's calls with the session's settings; subclasses define the operations.
+
+    The owner of each call of its C core: what the core asks on the slow paths
+    (``_transport_error``, ``_client_error``) and the test hooks (``_sleep``, ``_random``)."""
 
     def __init__(self, settings):
         self._settings = settings
+        self._engine = None
+        self._refuse = None
         self.exceptions = _Exceptions(settings.service_name)
 
     @property
@@ -567,114 +572,107 @@ class NestedClient:
     def __repr__(self):
         return f"<{type(self).__name__} {self._settings.endpoint_url}>"
 
-    def _call(self, operation_name, build_request, parse_error):
-        """Send with retries. ``build_request(url)`` -> (method, url, headers, body);
-        ``parse_error(response)`` -> botocore's error dict. Returns the 2xx Response."""
-        import uuid
+    @property
+    def _sleep(self):
+        return _sleep
 
-        from .. import _http  # lazy: only when a call is made
+    @property
+    def _random(self):
+        return _random
+
+    def _transport_error(self, kind, url, message, tls=None):
+        from .._client import _transport_error
+        from .._tls import ssl_error
+
+        if kind == "ssl":
+            return ssl_error(url, message, tls, self._settings)
+        return _transport_error(kind, url, message, self._settings.proxy_url)
+
+    def _client_error(self, parsed, operation_name):
+        code = parsed.get("Error", {}).get("Code")
+        return error_class(self._settings.service_name, code)(parsed, operation_name)
+
+    def _call(self, operation_name, build_request, parse_error):
+        """Run one operation through the call engine. ``build_request(url)`` -> (method, url,
+        headers, body); ``parse_error(response)`` -> botocore's error dict. Returns the
+        Response (below 300); raises botocore's exceptions."""
+        from .. import _http  # lazy: only when a call is made (urllib3's URL check)
         from .. import exceptions as exc
+        from .._urls import split_url
 
         settings = self._settings
         if settings.endpoint_url is None:
             raise exc.NoRegionError()
-        invocation_id = str(uuid.uuid4())
+        if self._engine is None:
+            # Its pool and retry state (quota, rate limiter): this client's.
+            self._engine, self._refuse = _engine(settings)
+        method, url, headers, body = build_request(settings.endpoint_url)
+        # No headers (an SSO bearer token is one) and no body (tokens, secrets).
+        request = {"method": method, "url": url, "body": _log.body_size(len(body or b""))}
+        _log.request_made(operation_name, request)
+        credentials = settings.credentials
+        if credentials is not None:
+            frozen = credentials.get_frozen_credentials()
+            credentials = (frozen.access_key, frozen.secret_key, frozen.token)
+        # What botocore's send refuses before anything leaves, in its order (the proxy, the URL,
+        # then the header values): every attempt fails (HTTPClientError, retried as such).
+        refuse = self._refuse
+        if refuse is None:
+            try:
+                _http._check_location(url)
+            except ValueError as e:
+                refuse = str(e)
+        if refuse is None:
+            refuse = _refused_header([("User-Agent", settings.user_agent)] + list(headers))
+        if refuse is None and credentials is not None:
+            refuse = _refused_header(
+                [("X-Amz-Security-Token", credentials[2] or ""), ("Authorization", credentials[0])]
+            )
+        _, _, path, query = split_url(url)
+        target = _http._request_target(url)
+        if target == (path or "/") + ("?" + query if query else ""):
+            target = None
         mode = settings.retry_mode
         max_attempts = settings.max_attempts
-        attempt = 0
-        while True:
-            attempt += 1
-            method, url, headers, body = build_request(settings.endpoint_url)
-            if attempt == 1:
-                # No headers (an SSO bearer token is one) and no body (tokens, secrets).
-                request = {"method": method, "url": url, "body": _log.body_size(len(body or b""))}
-                _log.request_made(operation_name, request)
-            # botocore 1.44 seeds `max` from the first attempt on, except in legacy mode.
-            request_header = (
-                "attempt=1"
-                if attempt == 1 and mode == "legacy"
-                else f"attempt={attempt}; max={max_attempts}"
-            )
-            headers = [
-                ("User-Agent", settings.user_agent),
-                ("amz-sdk-invocation-id", invocation_id),
-                ("amz-sdk-request", request_header),
-            ] + headers
-            headers = self._sign(method, url, headers, body)
-            # botocore's Endpoint sends text header values as UTF-8 (an SSO bearer token
-            # outside Latin-1 is sent, not refused); CR/LF are refused as HTTPClientError.
-            headers = [(k, v.encode("utf-8") if isinstance(v, str) else v) for k, v in headers]
-            response = exception = parsed = None
-            try:
-                response = _http.send(
-                    method,
-                    url,
-                    headers,
-                    body,
-                    connect_timeout=settings.connect_timeout,
-                    read_timeout=settings.read_timeout,
-                    verify=settings.verify,
-                    proxy_url=settings.proxy_url,
-                    client_cert=settings.client_cert,
-                )
-            except (exc.ConnectionError, exc.HTTPClientError) as e:
-                exception = e
-            if response is not None and response.status < 300:
-                _log_outcome(mode, attempt, max_attempts, operation_name, response)
-                return response
-            status = code = None
-            if response is not None:
-                parsed = parse_error(response)
-                status = response.status
-                code = parsed.get("Error", {}).get("Code")
-            service = settings.service_name
-            retryable = _retryable(mode, service, operation_name, status, code, exception)
-            retried = attempt < max_attempts and retryable is not None
-            delay = 0.0
-            if retried:
-                delay = _backoff(mode, service, operation_name, attempt, status, code, response)
+        service = settings.service_name
+
+        def parse(status, headers, body):
+            parsed = parse_error(Response(status, headers, body))
+            code = parsed.get("Error", {}).get("Code")
+            return code, _retry_after_seconds(headers.get("x-amz-retry-after")), parsed
+
+        def report(attempt, status, headers, code, exception, reason, retried, delay):
             _log_outcome(
                 mode,
                 attempt,
                 max_attempts,
                 operation_name,
-                response,
-                exception,
+                status,
+                headers,
                 code,
-                retryable,
+                exception,
+                reason,
                 retried,
                 delay,
             )
-            if retried:
-                _sleep(delay)
-                continue
-            if exception is not None:
-                raise exception
-            metadata = parsed.setdefault("ResponseMetadata", {})
-            metadata["RetryAttempts"] = attempt - 1
-            if attempt >= max_attempts and (retryable or mode != "legacy"):
-                metadata["MaxAttemptsReached"] = True
-            raise error_class(settings.service_name, code)(parsed, operation_name)
 
-    def _sign(self, method, url, headers, body):
-        settings = self._settings
-        credentials = settings.credentials
-        if credentials is None:
-            return headers
-        from ..auth import sign_request  # lazy: only signed calls (sagemaker_rt_c.auth)
-
-        frozen = credentials.get_frozen_credentials()
-        return sign_request(
+        status, headers, body, retries, max_reached = self._engine.call(
+            self,
+            operation_name,
             method,
             url,
+            path,
+            query or None,
+            target,
             headers,
-            body or b"",
-            access_key=frozen.access_key,
-            secret_key=frozen.secret_key,
-            session_token=frozen.token,
-            region=settings.signing_region,
-            service=settings.signing_name,
-        ).headers
+            body,
+            credentials,
+            _OPERATION_ERRORS.get((service, operation_name), _MODELED_ERRORS[service]),
+            parse,
+            refuse,
+            report,
+        )
+        return Response(status, headers, body, retries, max_reached)
 
 
 def validate_params(params, members, required):

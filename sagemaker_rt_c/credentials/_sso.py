@@ -17,7 +17,7 @@ import os
 
 from .. import _log
 from ..config import UNSIGNED, Config
-from ._nested import _MODELED_ERRORS, NestedClient, resolve, validate_params
+from ._nested import _MODELED_ERRORS, NestedClient, resolve, response_metadata, validate_params
 from ._refreshable import _parse_timestamp
 
 __all__ = [
@@ -474,6 +474,7 @@ class SSOClient(NestedClient):
                 if value is not None:
                     parsed[name] = int(value) if name == "expiration" else value
             result["roleCredentials"] = parsed
+        result["ResponseMetadata"] = response_metadata(response)
         return result
 
 
@@ -497,4 +498,5 @@ class OIDCClient(NestedClient):
             value = body.get(name)
             if value is not None:
                 result[name] = int(value) if name == "expiresIn" else value
+        result["ResponseMetadata"] = response_metadata(response)
         return result

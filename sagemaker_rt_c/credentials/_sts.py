@@ -141,7 +141,9 @@ def _parse_result(response, wrapper):
         result["PackedPolicySize"] = int(result["PackedPolicySize"])
     metadata["HTTPStatusCode"] = response.status
     metadata["HTTPHeaders"] = response.headers
-    metadata["RetryAttempts"] = 0
+    metadata["RetryAttempts"] = response.retry_attempts
+    if response.max_attempts_reached:
+        metadata["MaxAttemptsReached"] = True
     result["ResponseMetadata"] = metadata
     return result
 

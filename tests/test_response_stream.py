@@ -397,3 +397,38 @@ def test_presigned_url_as_boto3():
     )
     assert ours == theirs
     assert ours[0] == "ok"
+
+
+def test_other_threads_run_while_a_stream_waits(server):
+    server.queue(Script(stream(event(b"one"), 1.0, event(b"two"))))
+    body = call(make_ours(endpoint_url=server.url))["Body"]
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.01)
+
+    t = threading.Thread(target=tick)
+    t.start()
+    try:
+        assert len(list(body)) == 2
+    finally:
+        stop.set()
+        t.join()
+    assert len(ticks) > 30  # the GIL was free while the stream waited
+
+
+def test_a_stream_read_in_another_thread_is_refused(server):
+    server.queue(Script(stream(event(b"one"), 1.0, event(b"two"))))
+    body = call(make_ours(endpoint_url=server.url))["Body"]
+    events = iter(body)
+    got = {}
+    t = threading.Thread(target=lambda: got.setdefault("a", list(events)))
+    t.start()
+    time.sleep(0.3)
+    with pytest.raises(RuntimeError, match="another thread"):
+        next(events)
+    t.join(5)
+    assert [e["PayloadPart"]["Bytes"] for e in got["a"]] == [b"one", b"two"]

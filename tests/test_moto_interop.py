@@ -322,3 +322,191 @@ def test_moto_verifies_our_signatures(moto):
         "bogus-token": 403,
         "not-permitted": 403,
     }
+
+
+# --------------------------------------------------------------------------- async inference
+#
+# moto answers InvokeEndpointAsync from a queue of its own (``/moto-api/static/sagemaker/
+# async-endpoint-results``): each result is written to a new bucket of moto's S3, at
+# ``response.json`` (or ``failure.json`` for a failure), and both locations come back in the
+# X-Amzn-SageMaker-OutputLocation / -FailureLocation headers. moto remembers the locations it
+# gave for an (endpoint, InputLocation), so the second client asking gets the same ones.
+
+
+def queue_async_results(url, results, region="us-east-1"):
+    payload = {"account_id": ACCOUNT, "region": region, "results": results}
+    status, _ = _post(
+        url + "/moto-api/static/sagemaker/async-endpoint-results", json.dumps(payload).encode()
+    )
+    assert status == 201
+
+
+def outcome_async(c, **params):
+    """('ok', response) or ('error', class, str, response), as ``outcome``."""
+    try:
+        resp = c.invoke_endpoint_async(**params)
+    except Exception as e:  # noqa: BLE001 - compared by class, message and response
+        response = getattr(e, "response", None)
+        return ("error", type(e).__name__, str(e), response and normalise(response))
+    return ("ok", normalise(resp))
+
+
+def random_async_params(rng, i):
+    params = {
+        "EndpointName": rng.choice(["ep", "my-endpoint-1"]),
+        "InputLocation": f"s3://inputs/{rng.random()}/request-{i}.json",
+    }
+    for key, values in (
+        ("ContentType", ["application/json", "text/csv"]),
+        ("Accept", ["application/json", "*/*"]),
+        ("CustomAttributes", ["c=1"]),
+        ("InferenceId", ["inf-1", "inf-2"]),
+        ("RequestTTLSeconds", [60, 21600]),
+        ("InvocationTimeoutSeconds", [1, 3600]),
+    ):
+        if rng.random() < 0.5:
+            params[key] = rng.choice(values)
+    return params
+
+
+def s3_object(url, location):
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+    bucket, key = location.removeprefix("s3://").split("/", 1)
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_async_results_same_for_both(moto, seed):
+    rng = random.Random(seed)
+    results = [
+        {"data": json.dumps({"answer": rng.random()})}
+        if rng.random() < 0.7
+        else {"is_failure": True, "data": f"inference {i} failed"}
+        for i in range(rng.randint(1, 4))
+    ]
+    queue_async_results(moto, results)
+    boto, ours = client(make_boto3, moto), client(make_ours, moto)
+    for i, result in enumerate(results):
+        params = random_async_params(rng, i)
+        order = (boto, ours) if (seed + i) % 2 else (ours, boto)
+        first, second = (outcome_async(c, **params) for c in order)
+        assert first[0] == "ok", first
+        resp = first[1]
+        if "InferenceId" not in params:  # moto makes one up for each request
+            assert len(resp["InferenceId"]) == 36 and len(second[1]["InferenceId"]) == 36
+            second[1]["InferenceId"] = resp["InferenceId"]
+        assert second == first
+        assert resp["InferenceId"] == params.get("InferenceId", resp["InferenceId"])
+        # moto answers 200 (the service: 202) and writes the result where it says.
+        assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
+        failed = result.get("is_failure", False)
+        written = s3_object(moto, resp["FailureLocation" if failed else "OutputLocation"])
+        assert written == result["data"].encode()
+        assert s3_object(moto, resp["OutputLocation" if failed else "FailureLocation"]) is None
+    # One remembered answer per InputLocation: moto read ours as it read boto3's.
+    remembered = [loc for per in backend().async_results.values() for loc in per]
+    assert len(remembered) == len(results)
+
+
+def test_async_inline_body_and_errors_same_for_both(moto):
+    """Without InputLocation moto has nothing to key by (None); a name that is not one path
+    segment is Werkzeug's 404; an unknown region moto's 500."""
+    queue_async_results(moto, [{"data": "inline"}])
+    cases = [
+        ({}, {"EndpointName": "ep", "Body": b'{"x": 1}', "InferenceId": "i-1"}),
+        ({}, {"EndpointName": "a/b", "InputLocation": "s3://in/x", "InferenceId": "i-2"}),
+        ({"region_name": "xx-fake-1"}, {"EndpointName": "ep", "InputLocation": "s3://in/y"}),
+    ]
+    for client_kw, params in cases:
+        theirs = outcome_async(client(make_boto3, moto, **client_kw), **params)
+        mine = outcome_async(client(make_ours, moto, **client_kw), **params)
+        assert mine == theirs, params
+    assert outcome_async(client(make_ours, moto), **cases[0][1])[0] == "ok"
+
+
+def _async_user(url):
+    """A user allowed sagemaker:InvokeEndpointAsync (the other users of _iam_setup are not)."""
+    import boto3
+
+    iam = boto3.client(
+        "iam",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+    allow = {"Effect": "Allow", "Action": "sagemaker:InvokeEndpointAsync", "Resource": "*"}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [allow]})
+    iam.create_user(UserName="async")
+    iam.put_user_policy(UserName="async", PolicyName="invoke-async", PolicyDocument=policy)
+    return iam.create_access_key(UserName="async")["AccessKey"]
+
+
+def test_moto_verifies_our_async_signatures(moto):
+    """moto checks InvokeEndpointAsync's signature and its own IAM action. A request without a
+    body fails moto's signature check for both clients alike: moto 5.2.1 recomputes the
+    signature over ``self._body or self._data`` (iam/access_control.py), its parsed parameters
+    when the body is empty. So the signed cases carry a Body, and the bodiless one pins that
+    boto3 is refused exactly as ours is."""
+    allowed, _, _ = _iam_setup(moto)
+    async_user = _async_user(moto)
+    queue_async_results(moto, [{"data": "signed"}])
+    _set_auth(moto, "0")
+    signed = {"EndpointName": "ep", "InputLocation": "s3://in/a", "InferenceId": "i", "Body": b"x"}
+    bodiless = {k: v for k, v in signed.items() if k != "Body"}
+    cases = {
+        "allowed": (async_user["AccessKeyId"], async_user["SecretAccessKey"], signed),
+        "wrong-secret": (async_user["AccessKeyId"], "not-the-secret", signed),
+        "invoke-only": (allowed["AccessKeyId"], allowed["SecretAccessKey"], signed),
+        "bodiless": (async_user["AccessKeyId"], async_user["SecretAccessKey"], bodiless),
+    }
+    got = {}
+    for name, (key, secret, params) in cases.items():
+        outcomes = []
+        for make in (make_boto3, make_ours):
+            c = client(make, moto, aws_access_key_id=key, aws_secret_access_key=secret)
+            outcomes.append(outcome_async(c, **params))
+        assert outcomes[1] == outcomes[0], name
+        first = outcomes[0]
+        if first[0] == "ok":
+            got[name] = "ok"
+        else:  # moto's XML error body: botocore's JSON parser takes the status as the code
+            assert first[3]["Error"]["Code"] == "403"
+            got[name] = first[3]["Error"]["Message"].split("<Code>")[1].split("</Code>")[0]
+    assert got == {
+        "allowed": "ok",
+        "wrong-secret": "SignatureDoesNotMatch",
+        "invoke-only": "AccessDenied",
+        "bodiless": "SignatureDoesNotMatch",
+    }
+
+
+def test_moto_has_no_response_stream(moto):
+    """moto 5.2.1 does not implement InvokeEndpointWithResponseStream: its server routes a
+    sagemaker request to sagemaker-runtime only when the path ends in "invocations", so
+    ``/invocations-response-stream`` reaches the SageMaker API's URL map and gets Werkzeug's
+    404 page. Both clients raise the same ClientError for it (tests/test_response_stream.py and
+    tests/test_sdk_interop.py test the stream on scripted servers)."""
+    got = []
+    for make in (make_boto3, make_ours):
+        c = client(make, moto)
+        try:
+            c.invoke_endpoint_with_response_stream(EndpointName="ep", Body=b"{}")
+        except Exception as e:  # noqa: BLE001 - compared by class, message and response
+            got.append((type(e).__name__, str(e), normalise(e.response)))
+        else:
+            got.append("no error")
+    assert got[1] == got[0]
+    assert got[0][0] == "ClientError"
+    assert got[0][2]["Error"]["Code"] == "404"

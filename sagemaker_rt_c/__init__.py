@@ -108,8 +108,9 @@ def set_stream_logger(name="sagemaker_rt_c", level=10, format_string=None):
 
 def __getattr__(name):
     # Lazy: exceptions imports botocore's classes to subclass them; auth is for few users;
-    # NullHandler (logging's, re-exported as boto3 does) would import logging.
-    if name in ("exceptions", "auth"):
+    # local (the local endpoint) is for tests and notebooks; NullHandler (logging's,
+    # re-exported as boto3 does) would import logging.
+    if name in ("exceptions", "auth", "local"):
         import importlib
 
         return importlib.import_module("." + name, __name__)
@@ -122,4 +123,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + ["exceptions", "auth", "NullHandler"])
+    return sorted(list(globals()) + ["exceptions", "auth", "local", "NullHandler"])

@@ -152,6 +152,29 @@ smrt_state *smrt_state_from_type(PyTypeObject *type);
 PyObject *smrt_operations_dump(PyObject *module, PyObject *ignored);
 
 /* client.c */
+/* The settings a client's engine is made from: the attributes of one object
+ * (sagemaker_rt_c._client.CoreSettings), read by a table (CFG_FIELDS). */
+typedef enum { CFG_STR, CFG_OPT_STR, CFG_FLOAT, CFG_INT, CFG_BOOL } cfg_kind;
+
+typedef struct smrt_core_settings {
+    PyObject *url_prefix, *base_path, *url_query, *host, *region, *service, *user_agent;
+    PyObject *wire_prefix, *wire_query, *wire_host;
+    PyObject *ca_bundle, *proxy, *proxy_ca_bundle, *client_cert, *client_key, *retry_mode;
+    PyObject *proxy_client_cert, *proxy_client_key, *proxy_forwarding, *proxy_authorization;
+    double connect_timeout, read_timeout;
+    long long max_pool_connections, max_attempts;
+    int tcp_keepalive, verify, retry_read_timeouts, parameter_validation, unsigned_requests;
+    int wire_label_escape, call_error, proxy_verify;
+} smrt_core_settings;
+/* Read `obj`'s settings into `cs` (zeroed first by the caller; new references in its object
+ * fields: smrt_settings_release, also after a failure). 0, or -1 with TypeError naming the
+ * attribute and `who`. */
+int smrt_settings_read(PyObject *obj, smrt_core_settings *cs, const char *who);
+void smrt_settings_release(smrt_core_settings *cs);
+/* Set `e` up from `cs` (its previous settings cleared first): strings, retry state, pool.
+ * 0, or -1 with an exception and `e`'s settings cleared. */
+int smrt_engine_configure(smrt_engine *e, const smrt_core_settings *cs);
+
 int smrt_client_type_add(PyObject *module, smrt_state *st);
 /* What client.c's driver makes of a response, shared with the other drivers (nested.c): the
  * headers dict as botocore shows it; why a TLS set-up failed (None or (what, detail)); a

@@ -1198,20 +1198,9 @@ static int refuse_reinit(ClientObject *self)
 
 /* The settings object __init__ takes (sagemaker_rt_c._client.CoreSettings): its attributes,
  * read once, by this table. */
-typedef enum { CFG_STR, CFG_OPT_STR, CFG_FLOAT, CFG_INT, CFG_BOOL } cfg_kind;
 
-typedef struct core_settings {
-    PyObject *url_prefix, *base_path, *url_query, *host, *region, *service, *user_agent;
-    PyObject *wire_prefix, *wire_query, *wire_host;
-    PyObject *ca_bundle, *proxy, *proxy_ca_bundle, *client_cert, *client_key, *retry_mode;
-    PyObject *proxy_client_cert, *proxy_client_key, *proxy_forwarding, *proxy_authorization;
-    double connect_timeout, read_timeout;
-    long long max_pool_connections, max_attempts;
-    int tcp_keepalive, verify, retry_read_timeouts, parameter_validation, unsigned_requests;
-    int wire_label_escape, call_error, proxy_verify;
-} core_settings;
 
-#define CFG(kind, name) {#name, kind, offsetof(core_settings, name)}
+#define CFG(kind, name) {#name, kind, offsetof(smrt_core_settings, name)}
 static const struct {
     const char *name;
     cfg_kind kind;
@@ -1233,14 +1222,14 @@ static const struct {
 
 /* Read `obj`'s settings into `cs` (new references in its PyObject fields: release with
  * settings_release). 0, or -1 with TypeError naming the attribute. */
-static int settings_read(PyObject *obj, core_settings *cs)
+int smrt_settings_read(PyObject *obj, smrt_core_settings *cs, const char *who)
 {
     for (size_t i = 0; i < sizeof(CFG_FIELDS) / sizeof(CFG_FIELDS[0]); i++) {
         char *field = (char *)cs + CFG_FIELDS[i].offset;
         PyObject *v = PyObject_GetAttrString(obj, CFG_FIELDS[i].name);
         if (v == NULL) {
             if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
-                PyErr_Format(PyExc_TypeError, "Client settings lack '%s'", CFG_FIELDS[i].name);
+                PyErr_Format(PyExc_TypeError, "%s settings lack '%s'", who, CFG_FIELDS[i].name);
             }
             return -1;
         }
@@ -1271,14 +1260,14 @@ static int settings_read(PyObject *obj, core_settings *cs)
         Py_DECREF(v);
         if (!ok) {
             PyErr_Clear();
-            PyErr_Format(PyExc_TypeError, "Client setting '%s' has the wrong type", CFG_FIELDS[i].name);
+            PyErr_Format(PyExc_TypeError, "%s setting '%s' has the wrong type", who, CFG_FIELDS[i].name);
             return -1;
         }
     }
     return 0;
 }
 
-static void settings_release(core_settings *cs)
+void smrt_settings_release(smrt_core_settings *cs)
 {
     for (size_t i = 0; i < sizeof(CFG_FIELDS) / sizeof(CFG_FIELDS[0]); i++) {
         if (CFG_FIELDS[i].kind == CFG_STR || CFG_FIELDS[i].kind == CFG_OPT_STR) {
@@ -1293,37 +1282,13 @@ static const char *opt_utf8(PyObject *o)
     return o == NULL || o == Py_None ? NULL : PyUnicode_AsUTF8(o);
 }
 
-static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
+int smrt_engine_configure(smrt_engine *e, const smrt_core_settings *cs)
 {
-    PyObject *settings;
-    if (refuse_reinit(self) < 0) {
-        return -1;
-    }
-    if (kwds != NULL && PyDict_GET_SIZE(kwds) != 0) {
-        PyErr_SetString(PyExc_TypeError, "Client() takes its settings as one object");
-        return -1;
-    }
-    if (!PyArg_ParseTuple(args, "O:Client", &settings)) {
-        return -1;
-    }
-    core_settings cs;
-    memset(&cs, 0, sizeof(cs));
-    if (settings_read(settings, &cs) < 0) {
-        settings_release(&cs);
-        return -1;
-    }
-    /* Reading may have run Python code (a property ...), and so let another thread finish an
-     * __init__ of this object. From here to the end the GIL is never released. */
-    if (refuse_reinit(self) < 0) {
-        settings_release(&cs);
-        return -1;
-    }
-    smrt_engine *e = &self->eng;
-    smrt_engine_clear_settings(e); /* what a failed __init__ left */
-    const char *retry_mode = PyUnicode_AsUTF8(cs.retry_mode);
-    const char *opt[] = {opt_utf8(cs.ca_bundle),         opt_utf8(cs.proxy),           opt_utf8(cs.proxy_ca_bundle),
-                         opt_utf8(cs.client_cert),       opt_utf8(cs.client_key),      opt_utf8(cs.proxy_client_cert),
-                         opt_utf8(cs.proxy_client_key),  opt_utf8(cs.proxy_forwarding), opt_utf8(cs.proxy_authorization)};
+    smrt_engine_clear_settings(e); /* what a failed set-up left */
+    const char *retry_mode = PyUnicode_AsUTF8(cs->retry_mode);
+    const char *opt[] = {opt_utf8(cs->ca_bundle),         opt_utf8(cs->proxy),           opt_utf8(cs->proxy_ca_bundle),
+                         opt_utf8(cs->client_cert),       opt_utf8(cs->client_key),      opt_utf8(cs->proxy_client_cert),
+                         opt_utf8(cs->proxy_client_key),  opt_utf8(cs->proxy_forwarding), opt_utf8(cs->proxy_authorization)};
     if (retry_mode == NULL || PyErr_Occurred()) {
         goto error;
     }
@@ -1342,25 +1307,25 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "proxy and proxy_forwarding are exclusive (forwarding needs no tunnel)");
         goto error;
     }
-    if (cs.max_attempts < 1 || cs.max_attempts > 1000000 || cs.max_pool_connections < 0 || cs.connect_timeout < 0 ||
-        cs.read_timeout < 0) {
+    if (cs->max_attempts < 1 || cs->max_attempts > 1000000 || cs->max_pool_connections < 0 || cs->connect_timeout < 0 ||
+        cs->read_timeout < 0) {
         PyErr_SetString(PyExc_ValueError, "max_attempts, max_pool_connections and timeouts must be positive");
         goto error;
     }
-    if (!(e->url_prefix = dup_str(cs.url_prefix, &e->url_prefix_len)) ||
-        !(e->base_path = dup_str(cs.base_path, &e->base_path_len)) || !(e->host = dup_str(cs.host, &e->host_len)) ||
-        !(e->region = dup_str(cs.region, NULL)) || !(e->service = dup_str(cs.service, NULL)) ||
-        !(e->user_agent = dup_str(cs.user_agent, &e->user_agent_len))) {
+    if (!(e->url_prefix = dup_str(cs->url_prefix, &e->url_prefix_len)) ||
+        !(e->base_path = dup_str(cs->base_path, &e->base_path_len)) || !(e->host = dup_str(cs->host, &e->host_len)) ||
+        !(e->region = dup_str(cs->region, NULL)) || !(e->service = dup_str(cs->service, NULL)) ||
+        !(e->user_agent = dup_str(cs->user_agent, &e->user_agent_len))) {
         goto error;
     }
     struct {
         PyObject *obj;
         char **out;
         size_t *len;
-    } optional[] = {{cs.url_query, &e->url_query, &e->url_query_len},
-                    {cs.wire_prefix, &e->wire_prefix, &e->wire_prefix_len},
-                    {cs.wire_query, &e->wire_query, &e->wire_query_len},
-                    {cs.wire_host, &e->wire_host, &e->wire_host_len}};
+    } optional[] = {{cs->url_query, &e->url_query, &e->url_query_len},
+                    {cs->wire_prefix, &e->wire_prefix, &e->wire_prefix_len},
+                    {cs->wire_query, &e->wire_query, &e->wire_query_len},
+                    {cs->wire_host, &e->wire_host, &e->wire_host_len}};
     for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
         if (optional[i].obj != Py_None && !(*optional[i].out = dup_str(optional[i].obj, optional[i].len))) {
             goto error;
@@ -1375,34 +1340,32 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "base_path must end url_prefix");
         goto error;
     }
-    e->wire_label_escape = cs.wire_label_escape;
-    e->retry_read_timeouts = cs.retry_read_timeouts;
-    e->unsigned_requests = cs.unsigned_requests;
-    e->read_timeout_s = cs.read_timeout;
-    self->call_error = cs.call_error;
-    self->parameter_validation = cs.parameter_validation;
-    e->retry = smrt_retry_new(mode, (int)cs.max_attempts);
+    e->wire_label_escape = cs->wire_label_escape;
+    e->retry_read_timeouts = cs->retry_read_timeouts;
+    e->unsigned_requests = cs->unsigned_requests;
+    e->read_timeout_s = cs->read_timeout;
+    e->retry = smrt_retry_new(mode, (int)cs->max_attempts);
     smrt_http_config cfg = {
-        .connect_timeout_ms = (long)(cs.connect_timeout * 1000.0 + 0.5),
-        .read_timeout_ms = (long)(cs.read_timeout * 1000.0 + 0.5),
-        .tcp_keepalive = cs.tcp_keepalive,
-        .verify = cs.verify,
+        .connect_timeout_ms = (long)(cs->connect_timeout * 1000.0 + 0.5),
+        .read_timeout_ms = (long)(cs->read_timeout * 1000.0 + 0.5),
+        .tcp_keepalive = cs->tcp_keepalive,
+        .verify = cs->verify,
         .ca_bundle = opt[0],
         .proxy = opt[1],
         .proxy_ca_bundle = opt[2],
-        .proxy_verify = cs.proxy_verify,
+        .proxy_verify = cs->proxy_verify,
         .proxy_client_cert = opt[5],
         .proxy_client_key = opt[6],
         .proxy_forwarding = opt[7],
         .proxy_authorization = opt[8],
         .client_cert = opt[3],
         .client_key = opt[4],
-        .max_idle = (size_t)cs.max_pool_connections,
+        .max_idle = (size_t)cs->max_pool_connections,
     };
-    if (cs.connect_timeout > 0 && cfg.connect_timeout_ms == 0) {
+    if (cs->connect_timeout > 0 && cfg.connect_timeout_ms == 0) {
         cfg.connect_timeout_ms = 1;
     }
-    if (cs.read_timeout > 0 && cfg.read_timeout_ms == 0) {
+    if (cs->read_timeout > 0 && cfg.read_timeout_ms == 0) {
         cfg.read_timeout_ms = 1;
     }
     e->pool = smrt_pool_new(&cfg);
@@ -1410,12 +1373,48 @@ static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_MemoryError, "cannot create the connection pool");
         goto error;
     }
-    settings_release(&cs);
+    return 0;
+error:
+    smrt_engine_clear_settings(e); /* not set up: __init__ may be tried again */
+    return -1;
+}
+
+static int client_tp_init(ClientObject *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *settings;
+    if (refuse_reinit(self) < 0) {
+        return -1;
+    }
+    if (kwds != NULL && PyDict_GET_SIZE(kwds) != 0) {
+        PyErr_SetString(PyExc_TypeError, "Client() takes its settings as one object");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "O:Client", &settings)) {
+        return -1;
+    }
+    smrt_core_settings cs;
+    memset(&cs, 0, sizeof(cs));
+    if (smrt_settings_read(settings, &cs, "Client") < 0) {
+        smrt_settings_release(&cs);
+        return -1;
+    }
+    /* Reading may have run Python code (a property ...), and so let another thread finish an
+     * __init__ of this object. From here to the end the GIL is never released. */
+    if (refuse_reinit(self) < 0) {
+        smrt_settings_release(&cs);
+        return -1;
+    }
+    smrt_engine *e = &self->eng;
+    if (smrt_engine_configure(e, &cs) < 0) {
+        goto error;
+    }
+    self->call_error = cs.call_error;
+    self->parameter_validation = cs.parameter_validation;
+    smrt_settings_release(&cs);
     self->ready = 1;
     return 0;
 error:
-    settings_release(&cs);
-    smrt_engine_clear_settings(e); /* not initialised: the methods refuse it, __init__ may be tried again */
+    smrt_settings_release(&cs);
     return -1;
 }
 

@@ -165,29 +165,94 @@ static void format_uuid4(smrt_conn *conn, char out[37])
     out[k] = '\0';
 }
 
-/* Is a header member with this wire name given? */
-static int header_given(const smrt_call *c, const char *wire, size_t wire_len)
+/* Is `name` among the headers? */
+static int has_header(const smrt_header *hs, size_t n, const char *name, size_t name_len)
 {
-    const smrt_operation *op = c->op;
-    FOR_EACH_MEMBER(j, c->in->present & op->header_mask)
-    {
-        if (op->members[j].wire_len == wire_len && strcasecmp(op->members[j].wire, wire) == 0) {
+    for (size_t i = 0; i < n; i++) {
+        if (hs[i].name_len == name_len && strncasecmp(hs[i].name, name, name_len) == 0) {
             return 1;
         }
     }
     return 0;
 }
 
-/* Does the operation have a header member with this wire name? */
-static int header_member(const smrt_operation *op, const char *wire, size_t wire_len)
+/* Sign (unless the request goes unsigned) and send c->conn's request: `url` the whole URL,
+ * `sign_path`/`sign_query` what botocore signs, `hs` the request's own headers (an operation's
+ * header members in model order, or a raw request's), the rest in the order boto3 sends them.
+ * A bare "Name:" stops libcurl adding its own default (Accept: *\/\*, a form Content-Type,
+ * Expect: 100-continue). */
+static smrt_xfer_kind sign_and_send(smrt_call *c, const char *method, const smrt_buf *url, const char *sign_path,
+                                    size_t sign_path_len, const char *sign_query, size_t sign_query_len,
+                                    const smrt_header *hs, size_t nhs, unsigned sign_flags, const void *body,
+                                    size_t body_len)
 {
-    FOR_EACH_MEMBER(j, op->header_mask)
-    {
-        if (op->members[j].wire_len == wire_len && strcasecmp(op->members[j].wire, wire) == 0) {
-            return 1;
+    const smrt_engine *e = c->eng;
+    smrt_conn *conn = c->conn;
+    smrt_creds *cr = c->creds;
+    char amz_date[SMRT_AMZ_DATE_LEN + 1];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    smrt_amz_date((long long)now.tv_sec, amz_date);
+    smrt_signer *signer = smrt_conn_signer(conn);
+    if (cr != NULL) {
+        smrt_header sh[SMRT_MAX_MEMBERS + 1];
+        size_t nsh = 0;
+        sh[nsh++] = (smrt_header){"host", 4, e->host, e->host_len};
+        for (size_t i = 0; i < nhs; i++) {
+            sh[nsh++] = hs[i];
         }
+        const smrt_sigv4_creds sc = {cr->access_key, cr->access_key_len, cr->secret_key, cr->secret_key_len,
+                                     cr->token,      cr->token_len,      cr->gen};
+        const smrt_sigv4_request rq = {
+            .mode = SMRT_SIGV4_HEADERS,
+            .flags = sign_flags,
+            .method = method,
+            .path = sign_path,
+            .path_len = sign_path_len,
+            .query = sign_query,
+            .query_len = sign_query ? sign_query_len : 0,
+            .headers = sh,
+            .n_headers = nsh,
+            .payload_hash = c->payload_hash,
+            .creds = &sc,
+            .region = e->region,
+            .service = e->service,
+            .amz_date = amz_date,
+        };
+        TRY(smrt_sigv4_sign(signer, &rq));
     }
-    return 0;
+
+    char sdk_request[64];
+    smrt_retry_sdk_request(e->retry, c->attempt, c->ttl, sdk_request, sizeof(sdk_request));
+
+    smrt_conn_headers_reset(conn);
+    if (e->wire_host) {
+        TRY(smrt_conn_header_add(conn, "Host", 4, e->wire_host, e->wire_host_len));
+    } else {
+        TRY(smrt_conn_header_add(conn, "Host", 4, e->host, e->host_len));
+    }
+    TRY(smrt_conn_header_add(conn, "Accept-Encoding", 15, "identity", 8));
+    for (size_t i = 0; i < nhs; i++) {
+        TRY(smrt_conn_header_add(conn, hs[i].name, hs[i].name_len, hs[i].value, hs[i].value_len));
+    }
+    if (!has_header(hs, nhs, "Content-Type", 12)) {
+        TRY(smrt_conn_header_add(conn, "Content-Type", 12, NULL, 0));
+    }
+    if (!has_header(hs, nhs, "Accept", 6)) {
+        TRY(smrt_conn_header_add(conn, "Accept", 6, NULL, 0));
+    }
+    TRY(smrt_conn_header_add(conn, "User-Agent", 10, e->user_agent, e->user_agent_len));
+    if (cr != NULL) {
+        TRY(smrt_conn_header_add(conn, "X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN));
+        if (signer->send_token) {
+            TRY(smrt_conn_header_add(conn, "X-Amz-Security-Token", 20, cr->token, cr->token_len));
+        }
+        TRY(smrt_conn_header_add(conn, "Authorization", 13, signer->result.data, signer->result.len));
+    }
+    TRY(smrt_conn_header_add(conn, "amz-sdk-invocation-id", 21, c->invocation_id, 36));
+    TRY(smrt_conn_header_add(conn, "amz-sdk-request", 15, sdk_request, strlen(sdk_request)));
+    TRY(smrt_conn_header_add(conn, "Expect", 6, NULL, 0));
+    return smrt_conn_send(conn, method, url->data, url->len, body, body_len, c->mode);
 }
 
 /* Build, sign and send one attempt on c->conn. */
@@ -197,7 +262,6 @@ static smrt_xfer_kind send_attempt(smrt_call *c)
     const smrt_operation *op = c->op;
     const smrt_call_input *in = c->in;
     smrt_conn *conn = c->conn;
-    smrt_creds *cr = c->creds;
     smrt_buf *path = smrt_conn_scratch(conn, 0);
 
     /* URL path: the endpoint's base path + the request URI, its label percent-encoded as
@@ -246,76 +310,16 @@ static smrt_xfer_kind send_attempt(smrt_call *c)
         sign_path_len = sp->len;
     }
 
-    char amz_date[SMRT_AMZ_DATE_LEN + 1];
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    smrt_amz_date((long long)now.tv_sec, amz_date);
-    smrt_signer *signer = smrt_conn_signer(conn);
-    if (cr != NULL) {
-        smrt_header sh[SMRT_MAX_MEMBERS + 1];
-        size_t nsh = 0;
-        sh[nsh++] = (smrt_header){"host", 4, e->host, e->host_len};
-        FOR_EACH_MEMBER(j, in->present & op->header_mask)
-        {
-            sh[nsh++] = (smrt_header){op->members[j].wire, op->members[j].wire_len, in->str[j], in->len[j]};
-        }
-        const smrt_sigv4_creds sc = {cr->access_key, cr->access_key_len, cr->secret_key, cr->secret_key_len,
-                                     cr->token,      cr->token_len,      cr->gen};
-        const smrt_sigv4_request rq = {
-            .mode = SMRT_SIGV4_HEADERS,
-            .flags = SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY,
-            .method = op->http_method,
-            .path = sign_path,
-            .path_len = sign_path_len,
-            .query = sign_query,
-            .query_len = sign_query_len,
-            .headers = sh,
-            .n_headers = nsh,
-            .payload_hash = c->payload_hash,
-            .creds = &sc,
-            .region = e->region,
-            .service = e->service,
-            .amz_date = amz_date,
-        };
-        TRY(smrt_sigv4_sign(signer, &rq));
-    }
-
-    char sdk_request[64];
-    smrt_retry_sdk_request(e->retry, c->attempt, c->ttl, sdk_request, sizeof(sdk_request));
-
-    /* Headers in the order boto3 sends them. A bare "Name:" stops libcurl adding its own
-     * default (Accept: *\/\*, a form Content-Type, Expect: 100-continue). */
-    smrt_conn_headers_reset(conn);
-    if (e->wire_host) {
-        TRY(smrt_conn_header_add(conn, "Host", 4, e->wire_host, e->wire_host_len));
-    } else {
-        TRY(smrt_conn_header_add(conn, "Host", 4, e->host, e->host_len));
-    }
-    TRY(smrt_conn_header_add(conn, "Accept-Encoding", 15, "identity", 8));
+    smrt_header hs[SMRT_MAX_MEMBERS];
+    size_t nhs = 0;
     FOR_EACH_MEMBER(j, in->present & op->header_mask)
     {
-        TRY(smrt_conn_header_add(conn, op->members[j].wire, op->members[j].wire_len, in->str[j], in->len[j]));
+        hs[nhs++] = (smrt_header){op->members[j].wire, op->members[j].wire_len, in->str[j], in->len[j]};
     }
-    if (!header_member(op, "Content-Type", 12) || !header_given(c, "Content-Type", 12)) {
-        TRY(smrt_conn_header_add(conn, "Content-Type", 12, NULL, 0));
-    }
-    if (!header_given(c, "Accept", 6)) {
-        TRY(smrt_conn_header_add(conn, "Accept", 6, NULL, 0));
-    }
-    TRY(smrt_conn_header_add(conn, "User-Agent", 10, e->user_agent, e->user_agent_len));
-    if (cr != NULL) {
-        TRY(smrt_conn_header_add(conn, "X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN));
-        if (signer->send_token) {
-            TRY(smrt_conn_header_add(conn, "X-Amz-Security-Token", 20, cr->token, cr->token_len));
-        }
-        TRY(smrt_conn_header_add(conn, "Authorization", 13, signer->result.data, signer->result.len));
-    }
-    TRY(smrt_conn_header_add(conn, "amz-sdk-invocation-id", 21, c->invocation_id, 36));
-    TRY(smrt_conn_header_add(conn, "amz-sdk-request", 15, sdk_request, strlen(sdk_request)));
-    TRY(smrt_conn_header_add(conn, "Expect", 6, NULL, 0));
-
     /* The URL is the start of `path` (prefix + path + query). */
-    return smrt_conn_send(conn, op->http_method, path->data, path->len, in->body, in->body_len, c->mode);
+    return sign_and_send(c, op->http_method, path, sign_path, sign_path_len, sign_query, sign_query_len, hs, nhs,
+                         SMRT_SIGN_NORMALIZE_PATH | SMRT_SIGN_ENCODE_PATH | SMRT_SIGN_RAW_QUERY, in->body,
+                         in->body_len);
 }
 
 /* Build, sign and send one attempt of a raw request on c->conn. */
@@ -324,7 +328,6 @@ static smrt_xfer_kind send_raw_attempt(smrt_call *c)
     const smrt_engine *e = c->eng;
     const smrt_raw_request *rq = c->raw;
     smrt_conn *conn = c->conn;
-    smrt_creds *cr = c->creds;
     if (rq->refuse != NULL) {
         /* Nothing leaves: what urllib3 refuses before sending (a botocore HTTPClientError). */
         smrt_response *r = smrt_conn_response(conn);
@@ -352,75 +355,8 @@ static smrt_xfer_kind send_raw_attempt(smrt_call *c)
         }
     }
 
-    char amz_date[SMRT_AMZ_DATE_LEN + 1];
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    smrt_amz_date((long long)now.tv_sec, amz_date);
-    smrt_signer *signer = smrt_conn_signer(conn);
-    if (cr != NULL) {
-        smrt_header sh[SMRT_MAX_MEMBERS + 1];
-        size_t nsh = 0;
-        sh[nsh++] = (smrt_header){"host", 4, e->host, e->host_len};
-        for (size_t i = 0; i < rq->n_headers; i++) {
-            sh[nsh++] = rq->headers[i];
-        }
-        const smrt_sigv4_creds sc = {cr->access_key, cr->access_key_len, cr->secret_key, cr->secret_key_len,
-                                     cr->token,      cr->token_len,      cr->gen};
-        const smrt_sigv4_request sq = {
-            .mode = SMRT_SIGV4_HEADERS,
-            .flags = rq->sign_flags,
-            .method = rq->method,
-            .path = rq->path,
-            .path_len = rq->path_len,
-            .query = rq->query,
-            .query_len = rq->query ? rq->query_len : 0,
-            .headers = sh,
-            .n_headers = nsh,
-            .payload_hash = c->payload_hash,
-            .creds = &sc,
-            .region = e->region,
-            .service = e->service,
-            .amz_date = amz_date,
-        };
-        TRY(smrt_sigv4_sign(signer, &sq));
-    }
-
-    char sdk_request[64];
-    smrt_retry_sdk_request(e->retry, c->attempt, c->ttl, sdk_request, sizeof(sdk_request));
-
-    /* The order of send_attempt's headers, the request's own in place of the members. */
-    int has_content_type = 0, has_accept = 0;
-    smrt_conn_headers_reset(conn);
-    if (e->wire_host) {
-        TRY(smrt_conn_header_add(conn, "Host", 4, e->wire_host, e->wire_host_len));
-    } else {
-        TRY(smrt_conn_header_add(conn, "Host", 4, e->host, e->host_len));
-    }
-    TRY(smrt_conn_header_add(conn, "Accept-Encoding", 15, "identity", 8));
-    for (size_t i = 0; i < rq->n_headers; i++) {
-        const smrt_header *h = &rq->headers[i];
-        has_content_type |= h->name_len == 12 && strncasecmp(h->name, "Content-Type", 12) == 0;
-        has_accept |= h->name_len == 6 && strncasecmp(h->name, "Accept", 6) == 0;
-        TRY(smrt_conn_header_add(conn, h->name, h->name_len, h->value, h->value_len));
-    }
-    if (!has_content_type) {
-        TRY(smrt_conn_header_add(conn, "Content-Type", 12, NULL, 0));
-    }
-    if (!has_accept) {
-        TRY(smrt_conn_header_add(conn, "Accept", 6, NULL, 0));
-    }
-    TRY(smrt_conn_header_add(conn, "User-Agent", 10, e->user_agent, e->user_agent_len));
-    if (cr != NULL) {
-        TRY(smrt_conn_header_add(conn, "X-Amz-Date", 10, amz_date, SMRT_AMZ_DATE_LEN));
-        if (signer->send_token) {
-            TRY(smrt_conn_header_add(conn, "X-Amz-Security-Token", 20, cr->token, cr->token_len));
-        }
-        TRY(smrt_conn_header_add(conn, "Authorization", 13, signer->result.data, signer->result.len));
-    }
-    TRY(smrt_conn_header_add(conn, "amz-sdk-invocation-id", 21, c->invocation_id, 36));
-    TRY(smrt_conn_header_add(conn, "amz-sdk-request", 15, sdk_request, strlen(sdk_request)));
-    TRY(smrt_conn_header_add(conn, "Expect", 6, NULL, 0));
-    return smrt_conn_send(conn, rq->method, url->data, url->len, rq->body, rq->body_len, c->mode);
+    return sign_and_send(c, rq->method, url, rq->path, rq->path_len, rq->query, rq->query_len, rq->headers,
+                         rq->n_headers, rq->sign_flags, rq->body, rq->body_len);
 }
 
 #undef TRY

@@ -31,200 +31,23 @@ typedef struct {
     PyObject *weakrefs;
 } NestedObject;
 
-/* ---- settings ------------------------------------------------------------------------------- */
-
-/* The settings object (sagemaker_rt_c._client.CoreSettings): the fields a nested client uses.
- * Its url_prefix is the endpoint's origin (scheme://host[:port]); requests carry their path. */
-typedef enum { N_STR, N_OPT_STR, N_FLOAT, N_INT, N_BOOL } nkind;
-
-typedef struct nested_settings {
-    PyObject *url_prefix, *host, *wire_host, *region, *service, *user_agent, *retry_mode;
-    PyObject *ca_bundle, *proxy, *proxy_ca_bundle, *client_cert, *client_key;
-    PyObject *proxy_client_cert, *proxy_client_key, *proxy_forwarding, *proxy_authorization;
-    double connect_timeout, read_timeout;
-    long long max_pool_connections, max_attempts;
-    int tcp_keepalive, verify, proxy_verify;
-} nested_settings;
-
-#define NS(kind, name) {#name, kind, offsetof(nested_settings, name)}
-static const struct {
-    const char *name;
-    nkind kind;
-    size_t offset;
-} NS_FIELDS[] = {
-    NS(N_STR, url_prefix),          NS(N_STR, host),                  NS(N_OPT_STR, wire_host),
-    NS(N_STR, region),              NS(N_STR, service),               NS(N_STR, user_agent),
-    NS(N_STR, retry_mode),          NS(N_OPT_STR, ca_bundle),         NS(N_OPT_STR, proxy),
-    NS(N_OPT_STR, proxy_ca_bundle), NS(N_OPT_STR, client_cert),       NS(N_OPT_STR, client_key),
-    NS(N_OPT_STR, proxy_client_cert), NS(N_OPT_STR, proxy_client_key), NS(N_OPT_STR, proxy_forwarding),
-    NS(N_OPT_STR, proxy_authorization), NS(N_FLOAT, connect_timeout), NS(N_FLOAT, read_timeout),
-    NS(N_INT, max_pool_connections), NS(N_INT, max_attempts),       NS(N_BOOL, tcp_keepalive),
-    NS(N_BOOL, verify),             NS(N_BOOL, proxy_verify),
-};
-#undef NS
-
-static void settings_release(nested_settings *ns)
-{
-    for (size_t i = 0; i < sizeof(NS_FIELDS) / sizeof(NS_FIELDS[0]); i++) {
-        if (NS_FIELDS[i].kind == N_STR || NS_FIELDS[i].kind == N_OPT_STR) {
-            Py_CLEAR(*(PyObject **)((char *)ns + NS_FIELDS[i].offset));
-        }
-    }
-}
-
-static int settings_read(PyObject *obj, nested_settings *ns)
-{
-    for (size_t i = 0; i < sizeof(NS_FIELDS) / sizeof(NS_FIELDS[0]); i++) {
-        char *field = (char *)ns + NS_FIELDS[i].offset;
-        PyObject *v = PyObject_GetAttrString(obj, NS_FIELDS[i].name);
-        if (v == NULL) {
-            if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
-                PyErr_Format(PyExc_TypeError, "NestedClient settings lack '%s'", NS_FIELDS[i].name);
-            }
-            return -1;
-        }
-        int ok = 1;
-        switch (NS_FIELDS[i].kind) {
-        case N_STR:
-        case N_OPT_STR:
-            ok = PyUnicode_Check(v) || (NS_FIELDS[i].kind == N_OPT_STR && v == Py_None);
-            if (ok) {
-                *(PyObject **)field = Py_NewRef(v);
-            }
-            break;
-        case N_FLOAT:
-            *(double *)field = PyFloat_AsDouble(v);
-            ok = !PyErr_Occurred();
-            break;
-        case N_INT:
-            *(long long *)field = PyLong_AsLongLong(v);
-            ok = !PyErr_Occurred();
-            break;
-        case N_BOOL: {
-            int b = PyObject_IsTrue(v);
-            *(int *)field = b;
-            ok = b >= 0;
-            break;
-        }
-        }
-        Py_DECREF(v);
-        if (!ok) {
-            PyErr_Clear();
-            PyErr_Format(PyExc_TypeError, "NestedClient setting '%s' has the wrong type", NS_FIELDS[i].name);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static const char *opt_utf8(PyObject *o)
-{
-    return o == NULL || o == Py_None ? NULL : PyUnicode_AsUTF8(o);
-}
-
-static char *dup_str(PyObject *o, size_t *len_out)
-{
-    Py_ssize_t n;
-    const char *s = PyUnicode_AsUTF8AndSize(o, &n);
-    if (s == NULL) {
-        return NULL;
-    }
-    char *d = malloc((size_t)n + 1);
-    if (d == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    memcpy(d, s, (size_t)n + 1);
-    if (len_out) {
-        *len_out = (size_t)n;
-    }
-    return d;
-}
-
 /* ---- the object ----------------------------------------------------------------------------- */
 
-/* Set up a new object's engine from `settings` (its own object, not yet shared). */
+/* Set up a new object's engine from `settings` (a CoreSettings whose url_prefix is the
+ * endpoint's origin: requests carry their whole path), as a client's engine is set up. */
 static int nested_setup(NestedObject *self, PyObject *settings, PyObject *service_name)
 {
-    nested_settings ns;
-    memset(&ns, 0, sizeof(ns));
-    if (settings_read(settings, &ns) < 0) {
-        settings_release(&ns);
-        return -1;
-    }
-    smrt_engine *e = &self->eng;
-    const char *retry_mode = PyUnicode_AsUTF8(ns.retry_mode);
-    const char *opt[] = {opt_utf8(ns.ca_bundle),        opt_utf8(ns.proxy),            opt_utf8(ns.proxy_ca_bundle),
-                         opt_utf8(ns.client_cert),      opt_utf8(ns.client_key),       opt_utf8(ns.proxy_client_cert),
-                         opt_utf8(ns.proxy_client_key), opt_utf8(ns.proxy_forwarding), opt_utf8(ns.proxy_authorization)};
+    smrt_core_settings cs;
+    memset(&cs, 0, sizeof(cs));
+    int rc = -1;
     const char *service = service_name == Py_None ? NULL : PyUnicode_AsUTF8(service_name);
-    if (retry_mode == NULL || PyErr_Occurred()) {
-        goto error;
+    if ((service != NULL || service_name == Py_None) && smrt_settings_read(settings, &cs, "NestedClient") == 0 &&
+        smrt_engine_configure(&self->eng, &cs) == 0) {
+        self->rules = smrt_retry_service_rules(service);
+        rc = 0;
     }
-    smrt_retry_mode mode;
-    if (strcmp(retry_mode, "legacy") == 0) {
-        mode = SMRT_RETRY_LEGACY;
-    } else if (strcmp(retry_mode, "standard") == 0) {
-        mode = SMRT_RETRY_STANDARD;
-    } else if (strcmp(retry_mode, "adaptive") == 0) {
-        mode = SMRT_RETRY_ADAPTIVE;
-    } else {
-        PyErr_Format(PyExc_ValueError, "retry_mode must be legacy, standard or adaptive, not %s", retry_mode);
-        goto error;
-    }
-    if (opt[1] && opt[7]) {
-        PyErr_SetString(PyExc_ValueError, "proxy and proxy_forwarding are exclusive (forwarding needs no tunnel)");
-        goto error;
-    }
-    if (ns.max_attempts < 1 || ns.max_attempts > 1000000 || ns.max_pool_connections < 0 || ns.connect_timeout < 0 ||
-        ns.read_timeout < 0) {
-        PyErr_SetString(PyExc_ValueError, "max_attempts, max_pool_connections and timeouts must be positive");
-        goto error;
-    }
-    /* The origin alone (no base path, no query): the requests carry their whole path. */
-    if (!(e->url_prefix = dup_str(ns.url_prefix, &e->url_prefix_len)) || !(e->host = dup_str(ns.host, &e->host_len)) ||
-        !(e->region = dup_str(ns.region, NULL)) || !(e->service = dup_str(ns.service, NULL)) ||
-        !(e->user_agent = dup_str(ns.user_agent, &e->user_agent_len)) ||
-        (ns.wire_host != Py_None && !(e->wire_host = dup_str(ns.wire_host, &e->wire_host_len)))) {
-        goto error;
-    }
-    e->read_timeout_s = ns.read_timeout;
-    e->retry_read_timeouts = 1;
-    e->retry = smrt_retry_new(mode, (int)ns.max_attempts);
-    smrt_http_config cfg = {
-        .connect_timeout_ms = (long)(ns.connect_timeout * 1000.0 + 0.5),
-        .read_timeout_ms = (long)(ns.read_timeout * 1000.0 + 0.5),
-        .tcp_keepalive = ns.tcp_keepalive,
-        .verify = ns.verify,
-        .ca_bundle = opt[0],
-        .proxy = opt[1],
-        .proxy_ca_bundle = opt[2],
-        .proxy_verify = ns.proxy_verify,
-        .proxy_client_cert = opt[5],
-        .proxy_client_key = opt[6],
-        .proxy_forwarding = opt[7],
-        .proxy_authorization = opt[8],
-        .client_cert = opt[3],
-        .client_key = opt[4],
-        .max_idle = (size_t)ns.max_pool_connections,
-    };
-    if (ns.connect_timeout > 0 && cfg.connect_timeout_ms == 0) {
-        cfg.connect_timeout_ms = 1;
-    }
-    if (ns.read_timeout > 0 && cfg.read_timeout_ms == 0) {
-        cfg.read_timeout_ms = 1;
-    }
-    e->pool = smrt_pool_new(&cfg);
-    if (e->retry == NULL || e->pool == NULL) {
-        PyErr_SetString(PyExc_MemoryError, "cannot create the connection pool");
-        goto error;
-    }
-    self->rules = smrt_retry_service_rules(service);
-    settings_release(&ns);
-    return 0;
-error:
-    settings_release(&ns);
-    return -1;
+    smrt_settings_release(&cs);
+    return rc;
 }
 
 /* _core.nested_client(settings, service_name=None): a new NestedClient, set up. */

@@ -25,12 +25,20 @@ CHILD = os.path.join(os.path.dirname(__file__), "interrupt_child.py")
 LIMIT = 0.2  # seconds from the signal to the exception (the issue's bound)
 
 
+def _ready(f, events, timeout):
+    """Wait up to ``timeout`` s for ``events`` on ``f``. poll(), not select(): a descriptor
+    numbered past FD_SETSIZE (1024) works too, as it can late in a long run."""
+    poller = select.poll()
+    poller.register(f, events)
+    return bool(poller.poll(timeout * 1000))
+
+
 def _readline(proc, timeout):
     deadline = time.monotonic() + timeout
     buf = b""
     while not buf.endswith(b"\n"):
         left = deadline - time.monotonic()
-        if left <= 0 or not select.select([proc.stdout], [], [], left)[0]:
+        if left <= 0 or not _ready(proc.stdout, select.POLLIN, left):
             proc.kill()
             raise AssertionError(f"child silent for {timeout}s; got {buf!r}")
         ch = os.read(proc.stdout.fileno(), 1)
@@ -175,7 +183,7 @@ class HoldingServer:
             d.setblocking(False)
             d.connect_ex(("127.0.0.1", self.port))
             self.dummies.append(d)
-            if not select.select([], [d], [], 0.3)[1]:
+            if not _ready(d, select.POLLOUT, 0.3):
                 return  # this one's SYN was dropped: the queue is full
         raise AssertionError("the listen queue never filled")
 

@@ -54,7 +54,7 @@ test-asan: deps
 	PYTHONPATH=$(CURDIR)/build-asan SMRT_EXPECT_ASAN=1 \
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	$(PYTEST) -q -p no:randomly tests --deselect tests/test_perf_guard.py --deselect tests/test_memory.py  # timing and RSS mean nothing under ASan
+	$(PYTEST) -q -p no:randomly tests --deselect tests/perf/test_perf_guard.py --deselect tests/perf/test_memory.py  # timing and RSS mean nothing under ASan
 
 demo: build
 	$(VPY) demo/demo.py

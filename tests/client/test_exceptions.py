@@ -16,10 +16,10 @@ import textwrap
 import botocore.exceptions as boto
 import botocore.session
 import pytest
+from conftest import ROOT
 
 from sagemaker_rt_c import exceptions as ours
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELED = [
     "InternalDependencyException",
     "InternalFailure",

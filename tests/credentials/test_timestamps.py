@@ -23,6 +23,7 @@ import textwrap
 import botocore.utils
 import dateutil.parser
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -210,7 +211,7 @@ def run_fresh(code, block_dateutil):
             sys.meta_path.insert(0, _Block())
         """
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = ROOT
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(prelude) + textwrap.dedent(code)],
         env=env,

@@ -5,7 +5,8 @@ import os
 import shutil
 import subprocess
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from conftest import ROOT
+
 SOURCES = ["fuzz/fuzz_parsers.c", "csrc/headers.c", "csrc/h1.c", "csrc/sigv4.c", "csrc/dyn.c"]
 SOURCES += ["csrc/eventstream.c"]
 

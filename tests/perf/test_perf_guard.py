@@ -13,7 +13,9 @@ import statistics
 import sys
 import time
 
-BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench")
+from conftest import ROOT
+
+BENCH = os.path.join(ROOT, "bench")
 sys.path.insert(0, BENCH)
 
 MAX_RATIO = 1.5

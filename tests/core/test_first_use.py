@@ -35,7 +35,9 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "first_use_scenarios.py")
+from conftest import TESTS
+
+SCENARIOS = os.path.join(TESTS, "first_use_scenarios.py")
 SCALE = float(os.environ.get("SMRT_FIRST_USE_SCALE", "1"))
 TIMEOUT = 180  # seconds per interpreter; a scenario's own waits give up after 60 s
 PARALLEL = 2

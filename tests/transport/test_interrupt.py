@@ -18,10 +18,11 @@ import threading
 import time
 
 import pytest
+from conftest import TESTS
 from servers import Delay, Reply, ScriptedServer, Stall, Trickle
 from test_threads import tls_context  # noqa: F401  (a fixture)
 
-CHILD = os.path.join(os.path.dirname(__file__), "interrupt_child.py")
+CHILD = os.path.join(TESTS, "interrupt_child.py")
 LIMIT = 0.2  # seconds from the signal to the exception (the bound)
 
 

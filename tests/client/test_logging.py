@@ -16,7 +16,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import ACCESS_KEY, SECRET_KEY, make_boto3, make_ours
+from conftest import ACCESS_KEY, ROOT, SECRET_KEY, TESTS, make_boto3, make_ours
 from credfakes import FakeIMDS, FakeSTS, write
 from servers import Reply, Reset
 from test_retries import Timing, err, ok
@@ -24,8 +24,6 @@ from test_retries import Timing, err, ok
 import sagemaker_rt_c
 from sagemaker_rt_c import _log
 
-TESTS = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(TESTS)
 TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKENVALUE"
 BODY = b'{"inputs": [1, 2]}'
 

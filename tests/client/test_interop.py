@@ -16,6 +16,7 @@ import botocore.session
 import pytest
 from botocore import UNSIGNED as BOTO_UNSIGNED
 from botocore.config import Config as BotoConfig
+from conftest import ROOT
 from credfakes import FakeSTS, iso, utc_in, write
 from servers import ScriptedServer
 
@@ -127,7 +128,7 @@ def test_credentials_objects_never_import_botocore(tmp_path):
     import textwrap
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = ROOT
     env["AWS_CONFIG_FILE"] = str(tmp_path / "none")
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],

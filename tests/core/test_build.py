@@ -6,9 +6,9 @@ import shutil
 import subprocess
 import sys
 
-import sagemaker_rt_c._core as core
+from conftest import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import sagemaker_rt_c._core as core
 
 
 def test_missing_pkg_config_names_the_debian_packages(tmp_path):

@@ -21,11 +21,11 @@ import sys
 import botocore
 import botocore.session
 import pytest
+from conftest import ROOT as REPO
 
 from sagemaker_rt_c import _about, _core, _operations
 from sagemaker_rt_c._operations import ERRORS, OPERATIONS
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GENERATOR = os.path.join(REPO, "tools", "gen_operations.py")
 GENERATED = ("sagemaker_rt_c/_operations.py", "csrc/operations.h")
 

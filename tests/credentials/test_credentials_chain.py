@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import botocore.credentials
 import botocore.session
 import pytest
+from conftest import ROOT, TESTS
 from credfakes import (
     FakeContainer,
     FakeIMDS,
@@ -40,8 +41,7 @@ from credfakes import (
 from sagemaker_rt_c import credentials as our_credentials
 from sagemaker_rt_c.session import Session
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cred_runner.py")
+RUNNER = os.path.join(TESTS, "cred_runner.py")
 ROLE = "arn:aws:iam::123456789012:role/chain-role"
 ROLE2 = "arn:aws:iam::123456789012:role/second-role"
 

@@ -61,6 +61,8 @@ from servers import Reply, ScriptedServer
 import sagemaker_rt_c
 from sagemaker_rt_c.config import UNSIGNED
 
+pytestmark = [pytest.mark.differential, pytest.mark.slow]
+
 FUZZ = fuzz_settings(150)
 
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))

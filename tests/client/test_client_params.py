@@ -37,6 +37,7 @@ def random_invalid(rng):
     return params
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("seed", range(120))
 def test_invalid_parameters_fail_as_boto3(server, seed):
     params = random_invalid(random.Random(seed))
@@ -197,6 +198,7 @@ def test_unsendable_body_without_validation(server, body):
     assert server.requests == []
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("validation", [True, False])
 @pytest.mark.parametrize(
     "params",

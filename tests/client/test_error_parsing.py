@@ -21,6 +21,8 @@ from botocore.parsers import RestJSONParser, create_parser
 from sagemaker_rt_c import _errors
 from sagemaker_rt_c import exceptions as ours
 
+pytestmark = pytest.mark.differential
+
 MODEL = botocore.session.get_session().get_service_model("sagemaker-runtime")
 OPERATIONS = ("InvokeEndpoint", "InvokeEndpointAsync", "InvokeEndpointWithResponseStream")
 _DROP = object()

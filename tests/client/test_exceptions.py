@@ -163,6 +163,7 @@ def test_brief_names_are_present():
     assert len(set(ours.__all__)) == len(ours.__all__)
 
 
+@pytest.mark.differential
 def test_every_relevant_botocore_exception_is_mirrored():
     family = {
         name
@@ -196,6 +197,7 @@ def test_star_import():
 # ------------------------------------------------- relations with botocore present
 
 
+@pytest.mark.differential
 def test_each_class_derives_from_botocores():
     for name in BOTOCORE_FAMILY:
         assert issubclass(getattr(ours, name), twin(name)), name
@@ -207,6 +209,7 @@ def test_each_class_derives_from_botocores():
     assert issubclass(ours.BotoCoreValidationError, boto.ValidationError)
 
 
+@pytest.mark.differential
 def test_relations_match_botocore():
     table = relation_table()
     for key, expected in table.items():
@@ -215,6 +218,7 @@ def test_relations_match_botocore():
         assert issubclass(getattr(ours, a), other) == expected, key
 
 
+@pytest.mark.differential
 def test_except_clauses_written_for_botocore_catch_ours():
     with pytest.raises(boto.ClientError):
         raise ours.ModelError({"Error": {"Code": "ModelError"}}, "InvokeEndpoint")
@@ -242,6 +246,7 @@ def test_except_clauses_written_for_botocore_catch_ours():
 # ------------------------------------------------------- messages and pickling
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("name", BOTOCORE_FAMILY)
 def test_message_kwargs_and_fmt_match_botocore(name):
     cls, theirs_cls = getattr(ours, name), twin(name)
@@ -283,6 +288,7 @@ def test_pickle_round_trip(name):
         assert copy.request == {"url": "u"} and copy.response == ("r", 1)
 
 
+@pytest.mark.differential
 def test_http_client_error_attributes_match_botocore():
     error = ValueError("socket closed")
     mine = ours.HTTPClientError(error=error)
@@ -313,6 +319,7 @@ def _responses():
             yield response
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("response", list(_responses()))
 @pytest.mark.parametrize("name", ["ClientError", "ModelError", "EventStreamError"])
 def test_client_error_message_matches_botocore(name, response):
@@ -336,6 +343,7 @@ def test_retry_info_text():
     )
 
 
+@pytest.mark.differential
 def test_client_error_pickling():
     response = {"Error": {"Code": "ModelError", "Message": "m"}, "ResponseMetadata": {}}
     for name in ["ClientError", "EventStreamError"] + MODELED:
@@ -359,6 +367,7 @@ def test_client_error_pickling():
 # ----------------------------------------------------------- client.exceptions
 
 
+@pytest.mark.differential
 def test_client_exceptions_match_botocore():
     exceptions = ours.ClientExceptions()
     theirs = BOTO_CLIENT_EXCEPTIONS
@@ -542,6 +551,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.differential
 def test_everything_works_without_botocore():
     responses = [
         r for r in _responses() if "Error" in r and isinstance(r["Error"].get("Message", ""), str)

@@ -59,6 +59,7 @@ def test_static_credentials_objects(server, kind):
     assert server.last.header("x-amz-security-token") == "objtoken"
 
 
+@pytest.mark.slow
 def test_botocore_refreshable_credentials_keep_refreshing(server):
     generations = []
 

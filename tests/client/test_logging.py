@@ -84,6 +84,7 @@ def restore_logging():
 # --------------------------------------------------------------------------- set_stream_logger
 
 
+@pytest.mark.differential
 def test_set_stream_logger_signature_is_boto3s():
     import boto3
 
@@ -100,6 +101,7 @@ def _stamp_free(text):
     return re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ", "<time> ", text, flags=re.M)
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "args",
     [(), (logging.INFO,), (logging.DEBUG, "%(levelname)s|%(name)s|%(message)s"), (logging.ERROR,)],
@@ -146,6 +148,7 @@ def test_set_stream_logger_default_shows_a_call(server, capsys):
     assert lines[-1] == "<time> sagemaker_rt_c.retries.standard [DEBUG] Not retrying request."
 
 
+@pytest.mark.differential
 def test_null_handler_as_boto3():
     import boto3
 
@@ -180,6 +183,7 @@ FIPS_CLIENT = """
 """
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("library", ["boto3", "sagemaker_rt_c"])
 @pytest.mark.parametrize("order", ["logging first", "logging later"])
 def test_unconfigured_warnings_stay_silent_as_boto3s(library, order):
@@ -347,6 +351,7 @@ SCENARIOS = {
 }
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("token", [None, TOKEN], ids=["keys", "session token"])
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_call_lines_are_botocores(server, monkeypatch, scenario, token):
@@ -388,6 +393,7 @@ def test_ours_only_lines(server, monkeypatch):
     ]
 
 
+@pytest.mark.slow
 def test_read_timeout_opt_out_says_why(server, monkeypatch):
     from servers import Delay
 
@@ -464,6 +470,7 @@ def _credential_setup(tmp_path, monkeypatch, source, imds):
     return {"profile_name": "dev"}
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "source",
     ["env", "shared credentials file", "config file", "explicit profile", "instance metadata"],
@@ -485,6 +492,7 @@ def test_credential_lines_are_botocores(tmp_path, monkeypatch, source):
     assert h.messages("sagemaker_rt_c.credentials") == expected
 
 
+@pytest.mark.differential
 def test_refresh_lines_are_botocores(tmp_path, monkeypatch):
     """Web identity credentials within the mandatory window: each use refreshes, and says so."""
     import boto3

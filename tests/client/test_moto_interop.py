@@ -23,6 +23,8 @@ from conftest import ACCESS_KEY, SECRET_KEY, make_boto3, make_ours
 
 import sagemaker_rt_c
 
+pytestmark = pytest.mark.differential
+
 ACCOUNT = "123456789012"  # moto's default account
 ONE_ATTEMPT = {"retries": {"total_max_attempts": 1}}
 

@@ -8,6 +8,8 @@ import time
 import pytest
 from conftest import INVOKE_HEADER_MIN, make_boto3, make_ours
 
+pytestmark = pytest.mark.differential
+
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 
 

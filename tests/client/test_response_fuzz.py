@@ -25,6 +25,8 @@ from test_responses import ChunkedReply
 
 import sagemaker_rt_c
 
+pytestmark = pytest.mark.differential
+
 FUZZ = fuzz_settings(120)
 
 
@@ -171,6 +173,7 @@ def _normalise(outcome, url):
     return json.loads(json.dumps(outcome, default=repr).replace(url, "URL"))
 
 
+@pytest.mark.slow
 def test_any_response_reads_as_boto3_reads_it(server):
     one = {"retries": {"total_max_attempts": 1}}
     clients = (

@@ -27,6 +27,8 @@ from servers import Reply
 
 import sagemaker_rt_c
 
+pytestmark = pytest.mark.differential
+
 MODELED = (
     "InternalFailure",
     "ServiceUnavailable",

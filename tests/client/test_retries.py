@@ -26,6 +26,8 @@ import types
 import pytest
 from servers import Close, Delay, Partial, Reply, Reset
 
+pytestmark = pytest.mark.differential
+
 ENDPOINT_PATH = "/endpoints/ep/invocations"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 MODELED = {
@@ -508,6 +510,7 @@ def test_connection_failure_exhaustion(
     check_wire(server, max_attempts, max_attempts, mode=mode)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode,max_attempts", [("legacy", 5), ("standard", 3)])
 def test_read_timeout_then_success_resends_the_inference(
     make_client, server, no_backoff, config, mode, max_attempts
@@ -523,6 +526,7 @@ def test_read_timeout_then_success_resends_the_inference(
     assert server.requests[1].header("Content-Type") == "application/json"
 
 
+@pytest.mark.slow
 def test_read_timeout_exhaustion(make_client, server, no_backoff, config):
     cfg = config(retries={"mode": "standard", "total_max_attempts": 2}, read_timeout=1)
     client = no_backoff(make_client(endpoint_url=server.url, config=cfg))
@@ -677,6 +681,7 @@ def test_ttl_from_the_date_header(make_client, server, no_backoff, config, mode,
     )
 
 
+@pytest.mark.slow
 def test_ttl_is_taken_after_the_backoff_sleep(make_client, server, config):
     """botocore reads both clocks of the ttl after sleeping (endpoint.py _set_ttl): a real
     1.5 s x-amz-retry-after wait does not move the ttl."""
@@ -973,6 +978,7 @@ def test_refund_is_the_last_retry_cost_only(make_client, server, no_backoff, con
     assert len(server.requests) == 3
 
 
+@pytest.mark.slow
 def test_timeout_retry_costs_as_much_as_any_other(make_client, server, no_backoff, config):
     """botocore 1.43 charged 10 for a timeout retry; 1.44 charges 14, as for any non-throttling
     error."""
@@ -1057,6 +1063,7 @@ def test_adaptive_throttle_turns_on_the_rate_limiter(make_client, server, timing
     assert 0 < sum(timing.delays) <= ADAPTIVE_MAX_WAIT
 
 
+@pytest.mark.slow
 def test_adaptive_bucket_fills_from_client_creation(make_client, server, timing, config, flavour):
     """The token bucket's clock starts when the client is made (TokenBucket.__init__ refills):
     a client idle for 2 s has a full bucket when its first call is throttled."""
@@ -1095,6 +1102,7 @@ def test_adaptive_throttle_on_the_last_attempt_still_counts(make_client, server,
 # --------------------------------------------------------------------------- ours only
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["legacy", "standard", "adaptive"])
 def test_retry_on_read_timeout_false_never_resends(server, mode):
     """Beyond boto3 (docs/retries.md 11.2): a read timeout is not retried; the rest is."""
@@ -1120,6 +1128,7 @@ def test_retry_on_read_timeout_false_never_resends(server, mode):
     assert len(server.requests) == 2
 
 
+@pytest.mark.slow
 def test_retry_on_read_timeout_default_resends(server):
     from conftest import make_ours
 

@@ -16,6 +16,7 @@ def outcome(fn):
         return ("error", type(e).__name__, str(e))
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("op", ["invoke_endpoint", "InvokeEndpoint", "nope", ""])
 def test_can_paginate_and_get_paginator(op):
     b, o = make_boto3(), make_ours()
@@ -23,6 +24,7 @@ def test_can_paginate_and_get_paginator(op):
     assert outcome(lambda: o.get_paginator(op)) == outcome(lambda: b.get_paginator(op))
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("name", ["endpoint_in_service", "x", ""])
 def test_get_waiter(name):
     b, o = make_boto3(), make_ours()
@@ -30,6 +32,7 @@ def test_get_waiter(name):
     assert o.waiter_names == b.waiter_names == []
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "kw",
     [
@@ -54,6 +57,7 @@ def test_meta(kw):
     assert o.meta.config.read_timeout == b.meta.config.read_timeout
 
 
+@pytest.mark.differential
 def test_exceptions_attribute():
     b, o = make_boto3(), make_ours()
     names = [
@@ -78,6 +82,7 @@ def test_exceptions_attribute():
     assert outcome(lambda: o.exceptions.Nope)[1] == outcome(lambda: b.exceptions.Nope)[1]
 
 
+@pytest.mark.differential
 def test_unknown_service_fails_as_boto3():
     import boto3
 
@@ -94,6 +99,7 @@ def test_unknown_service_fails_as_boto3():
             assert theirs[2].startswith(f"Unknown service: '{name}'. Valid service names are: ")
 
 
+@pytest.mark.differential
 def test_positional_arguments_rejected_as_boto3():
     b, o = make_boto3(), make_ours()
     assert outcome(lambda: o.invoke_endpoint("ep", b"x")) == outcome(
@@ -101,6 +107,7 @@ def test_positional_arguments_rejected_as_boto3():
     )
 
 
+@pytest.mark.differential
 def test_no_credentials_at_call_time(server):
     b = make_boto3(endpoint_url=server.url, aws_access_key_id=None, aws_secret_access_key=None)
     o = make_ours(endpoint_url=server.url, aws_access_key_id=None, aws_secret_access_key=None)
@@ -110,6 +117,7 @@ def test_no_credentials_at_call_time(server):
     assert server.requests == []
 
 
+@pytest.mark.differential
 def test_no_region_at_construction():
     import boto3
 
@@ -118,6 +126,7 @@ def test_no_region_at_construction():
     assert ours == theirs
 
 
+@pytest.mark.differential
 def test_client_error_is_caught_as_botocore_client_error(server):
     import botocore.exceptions
 

@@ -200,6 +200,7 @@ def rand_params(operation, rng):
     return dict(items)
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.parametrize("seed", range(6))
 def test_random_params_match_botocore(operation, seed):
@@ -213,6 +214,7 @@ def test_random_params_match_botocore(operation, seed):
     assert 30 < failing < 290
 
 
+@pytest.mark.differential
 def test_report_is_exactly_botocores_without_extensions():
     rng = random.Random(5)
     compared = 0
@@ -233,6 +235,7 @@ def test_report_is_exactly_botocores_without_extensions():
     assert compared > 150
 
 
+@pytest.mark.differential
 def test_botocore_client_raises_the_same_report():
     """The client path (not just ParamValidator) gives botocore's report, as ours does."""
     client = botocore.session.get_session().create_client(
@@ -272,6 +275,7 @@ def test_botocore_client_raises_the_same_report():
 # ------------------------------------------------------------------ the model
 
 
+@pytest.mark.differential
 def test_tables_match_the_service_model():
     kinds = {"string": "header", "integer": "int", "blob": "blob"}
     for operation in OPERATIONS:
@@ -301,6 +305,7 @@ STR_HEADERS = {
 }
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "char, words",
     [
@@ -377,6 +382,7 @@ def test_describe_invalid_header():
     assert "int" in _validate.describe_invalid_header("CustomAttributes", 5)
 
 
+@pytest.mark.differential
 def test_endpoint_name_is_not_a_header():
     # A path label is percent-encoded, so any str is fine; non-str gets botocore's message.
     params = {"EndpointName": "caf\u00e9\r\n", "Body": b""}
@@ -391,6 +397,7 @@ def test_endpoint_name_is_not_a_header():
     assert info.value.kwargs["report"] == "\n".join(botocore_lines("InvokeEndpoint", params))
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "body",
     [
@@ -417,6 +424,7 @@ def _released():
     return view
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "body, why",
     [
@@ -444,6 +452,7 @@ def test_plain_bodies_behave_as_botocore(body):
         _validate.validate("InvokeEndpoint", params, buffer_bodies=buffer_bodies)
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("body", [None, 5, 1.5, ["x"], {"a": 1}, Weird(), object()])
 def test_non_buffer_bodies_get_botocores_message(body):
     params = {"EndpointName": "e", "Body": body}
@@ -452,6 +461,7 @@ def test_non_buffer_bodies_get_botocores_message(body):
     assert info.value.kwargs["report"] == "\n".join(botocore_lines("InvokeEndpoint", params))
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("params", [None, [], "x", 5, [("EndpointName", "e")]])
 def test_params_not_a_dict(params):
     with pytest.raises(ours.ParamValidationError) as info:
@@ -459,6 +469,7 @@ def test_params_not_a_dict(params):
     assert info.value.kwargs["report"] == "\n".join(botocore_lines("InvokeEndpoint", params))
 
 
+@pytest.mark.differential
 def test_integer_members():
     params = {
         "EndpointName": "e",
@@ -479,6 +490,7 @@ def test_integer_members():
     assert info.value.kwargs["report"] == "\n".join(botocore_lines("InvokeEndpointAsync", params))
 
 
+@pytest.mark.differential
 def test_max_length_and_pattern_are_not_checked():
     params = {
         "EndpointName": "not a valid name!" * 10,

@@ -67,6 +67,7 @@ def test_fast_path_equals_general_path(seed):
     assert fast.authorization == general.authorization
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("seed", range(60))
 def test_fast_path_agrees_with_botocore(seed):
     rng = random.Random(1000 + seed)

@@ -35,7 +35,11 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from conftest import TESTS
+
+# Each scenario runs in fresh interpreters, many times over (about 17 s in all).
+pytestmark = pytest.mark.slow
 
 SCENARIOS = os.path.join(TESTS, "first_use_scenarios.py")
 SCALE = float(os.environ.get("SMRT_FIRST_USE_SCALE", "1"))

@@ -5,7 +5,11 @@ import os
 import shutil
 import subprocess
 
+import pytest
 from conftest import ROOT
+
+# libFuzzer: a clang build and a timed run (about 20 s).
+pytestmark = pytest.mark.slow
 
 SOURCES = ["fuzz/fuzz_parsers.c", "csrc/headers.c", "csrc/h1.c", "csrc/sigv4.c", "csrc/dyn.c"]
 SOURCES += ["csrc/eventstream.c"]

@@ -230,6 +230,7 @@ def body_mode(shape, members):
     return "json" if any(m["location"] == "body" for m in members) else "none"
 
 
+@pytest.mark.differential
 def test_service_metadata(service_model):
     meta = service_model.metadata
     assert _operations.SERVICE == {
@@ -243,11 +244,13 @@ def test_service_metadata(service_model):
     }
 
 
+@pytest.mark.differential
 def test_the_operations_are_the_models(service_model):
     assert list(OPERATIONS) == service_model.operation_names
     assert len(OPERATIONS) == 3
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("name", list(OPERATIONS))
 def test_operation_matches_botocore(service_model, name):
     op = service_model.operation_model(name)
@@ -313,6 +316,7 @@ def test_the_model_says_what_this_issue_expects():
     assert ints == {"RequestTTLSeconds": 60, "InvocationTimeoutSeconds": 1}
 
 
+@pytest.mark.differential
 def test_error_shapes_match_botocore(service_model):
     exceptions = sorted(
         n for n in service_model.shape_names if service_model.shape_for(n).metadata.get("exception")

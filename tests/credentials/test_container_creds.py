@@ -20,6 +20,8 @@ from servers import Close, Delay
 
 from sagemaker_rt_c.credentials import _container, _providers
 
+pytestmark = pytest.mark.differential
+
 TOKEN = "Bearer pod-identity-token"
 
 
@@ -191,7 +193,10 @@ SCENARIOS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n == "timeout-then-ok" else n for n in SCENARIOS],
+)
 def test_scenarios_match_botocore(tmp_path, name):
     env_fn, actions = SCENARIOS[name]
     theirs = run("botocore", env_fn, actions, tmp_path)

@@ -62,6 +62,7 @@ GOOD = f"""
 """
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "extra_output, extra_config",
     [
@@ -79,6 +80,7 @@ def test_working_command_matches_botocore(tmp_path, monkeypatch, extra_output, e
     assert ours == theirs and ours[0] == "ok"
 
 
+@pytest.mark.differential
 def test_arguments_are_split_like_botocore(tmp_path, monkeypatch):
     body = """
         import json, sys
@@ -133,6 +135,7 @@ def test_exit_status_with_stderr(tmp_path, monkeypatch):
     assert detail == "the command exited with status 3: token expired, run login"
 
 
+@pytest.mark.slow
 def test_hanging_command_is_stopped(tmp_path, monkeypatch):
     body = f"""
         import os, time
@@ -148,6 +151,7 @@ def test_hanging_command_is_stopped(tmp_path, monkeypatch):
         os.kill(pid, 0)
 
 
+@pytest.mark.slow
 def test_hanging_grandchild_holding_the_output(tmp_path, monkeypatch):
     t0 = time.monotonic()
     detail = error_of(tmp_path, monkeypatch, "sh -c 'sleep 30 & sleep 30'", timeout=1)
@@ -210,6 +214,7 @@ def test_unusable_command_lines(tmp_path, monkeypatch, command, expected):
     assert error_of(tmp_path, monkeypatch, command) == expected
 
 
+@pytest.mark.differential
 def test_messages_on_botocores_failures_keep_botocores_wording(tmp_path, monkeypatch):
     body = f"""
         import json

@@ -150,22 +150,30 @@ ENV_KEYS = {
 # --- static sources -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_env(tmp_path):
     result, _ = expect_same(tmp_path, nothing, ENV_KEYS, method="env")
     assert result["access_key"] == "AKIDENVEXAMPLE" and result["token"] == "envtoken"
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_env_with_expiration_is_refreshable_from_env(tmp_path):
     env = dict(ENV_KEYS, AWS_CREDENTIAL_EXPIRATION=iso(utc_in(7200)), AWS_ACCOUNT_ID="1234")
     result, _ = expect_same(tmp_path, nothing, env, method="env")
     assert result["account_id"] == "1234"
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_env_partial(tmp_path):
     env = {"AWS_ACCESS_KEY_ID": "AKIDONLY", "AWS_DEFAULT_REGION": "eu-west-1"}
     expect_same(tmp_path, nothing, env, error="PartialCredentialsError")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_shared_credentials_file(tmp_path):
     setup = aws_files(
         config="""
@@ -183,6 +191,8 @@ def test_shared_credentials_file(tmp_path):
     assert result["scope_region"] == "ap-south-1"
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_config_file_profile(tmp_path):
     setup = aws_files(
         config="""
@@ -196,6 +206,8 @@ def test_config_file_profile(tmp_path):
     expect_same(tmp_path, setup, {"AWS_PROFILE": "dev"}, method="config-file")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_ec2_credentials_file(tmp_path):
     def setup(home):
         write(home / "ec2creds", "AWSAccessKeyId=AKIDEC2FILE\nAWSSecretKey=ec2secret\n")
@@ -204,6 +216,8 @@ def test_ec2_credentials_file(tmp_path):
     expect_same(tmp_path, setup, env, method="ec2-credentials-file")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_boto2_config(tmp_path):
     def setup(home):
         write(
@@ -215,10 +229,14 @@ def test_boto2_config(tmp_path):
     expect_same(tmp_path, setup, env, method="boto-config")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_no_credentials_anywhere(tmp_path):
     expect_same(tmp_path, nothing, {"AWS_DEFAULT_REGION": "us-east-1"}, error="NoCredentialsError")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_missing_profile(tmp_path):
     expect_same(tmp_path, nothing, {"AWS_PROFILE": "nope"}, error="ProfileNotFound")
 
@@ -238,6 +256,8 @@ def role_config(sts_url, body):
     )
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_assume_role_source_profile(tmp_path, sts):
     setup = role_config(
         sts.url,
@@ -273,6 +293,8 @@ def test_assume_role_source_profile(tmp_path, sts):
         assert "Credential=AKIDBASE/" in auth and "/eu-central-1/sts/aws4_request" in auth
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_assume_role_chain_of_roles(tmp_path, sts):
     setup = role_config(
         sts.url,
@@ -296,6 +318,8 @@ def test_assume_role_chain_of_roles(tmp_path, sts):
     assert len({s for s in signers if s != "AKIDBASE"}) == 1
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_assume_role_credential_source_environment(tmp_path, sts):
     setup = aws_files(
         config=f"""
@@ -310,6 +334,8 @@ def test_assume_role_credential_source_environment(tmp_path, sts):
     expect_same(tmp_path, setup, env, opts, method="assume-role")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_assume_role_credential_source_imds(tmp_path, sts):
     with FakeIMDS() as imds:
         setup = aws_files(
@@ -330,6 +356,8 @@ def test_assume_role_credential_source_imds(tmp_path, sts):
         assert any(c.method == "PUT" for c in imds.calls)
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_assume_role_credential_source_container(tmp_path, sts, container):
     setup = aws_files(
         config=f"""
@@ -348,6 +376,8 @@ def test_assume_role_credential_source_container(tmp_path, sts, container):
     expect_same(tmp_path, setup, env, method="assume-role")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_assume_role_access_denied(tmp_path):
     with FakeSTS() as sts:
         sts.fail(*[sts_error("AccessDenied", "User: arn:aws:iam::1:user/x is not authorized")] * 2)
@@ -368,6 +398,8 @@ def test_assume_role_access_denied(tmp_path):
         )
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_assume_role_source_profile_missing(tmp_path):
     setup = aws_files(
         config=f"""
@@ -387,6 +419,8 @@ def token_file(home):
     write(home / "eks-token", "eyJhbGciOiJSUzI1NiJ9.web-identity-token.sig")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 @pytest.mark.parametrize("session_name", ["eks-session", None])
 def test_web_identity_from_env(tmp_path, sts, session_name):
     env = {
@@ -403,6 +437,8 @@ def test_web_identity_from_env(tmp_path, sts, session_name):
         assert FakeSTS.params(call)["WebIdentityToken"].startswith("eyJ")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_web_identity_from_profile(tmp_path, sts):
     def setup(home):
         token_file(home)
@@ -416,6 +452,8 @@ def test_web_identity_from_profile(tmp_path, sts):
     expect_same(tmp_path, setup, env, method="assume-role-with-web-identity")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_web_identity_without_role_arn(tmp_path):
     env = {"AWS_WEB_IDENTITY_TOKEN_FILE": "{HOME}/eks-token", "AWS_DEFAULT_REGION": "us-east-1"}
     expect_same(tmp_path, token_file, env, error="InvalidConfigError")
@@ -448,6 +486,8 @@ def sso_env(sso):
     return {"AWS_ENDPOINT_URL_SSO": sso.url, "AWS_ENDPOINT_URL_SSO_OIDC": sso.url}
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_sso_session(tmp_path, sso):
     def setup(home):
         write(home / ".aws" / "config", SSO_CONFIG)
@@ -458,6 +498,8 @@ def test_sso_session(tmp_path, sso):
     assert result["account_id"] == "123456789012"
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_sso_session_token_refreshed_and_cache_rewritten(tmp_path, sso):
     # One set of timestamps for both sides: the rewritten cache files are compared.
     expires, registration_expires = iso(utc_in(300)), iso(utc_in(86400))
@@ -491,6 +533,8 @@ def test_sso_session_token_refreshed_and_cache_rewritten(tmp_path, sso):
     assert caches[0]["refreshToken"] == "refresh-2"
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_sso_session_expired_and_not_refreshable(tmp_path, sso):
     def setup(home):
         write(home / ".aws" / "config", SSO_CONFIG)
@@ -500,6 +544,8 @@ def test_sso_session_expired_and_not_refreshable(tmp_path, sso):
     expect_same(tmp_path, setup, env, error="TokenRetrievalError")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_sso_legacy(tmp_path, sso):
     def setup(home):
         write(home / ".aws" / "config", SSO_CONFIG)
@@ -509,6 +555,8 @@ def test_sso_legacy(tmp_path, sso):
     expect_same(tmp_path, setup, env, method="sso")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_sso_legacy_expired(tmp_path, sso):
     def setup(home):
         write(home / ".aws" / "config", SSO_CONFIG)
@@ -518,6 +566,8 @@ def test_sso_legacy_expired(tmp_path, sso):
     expect_same(tmp_path, setup, env, error="UnauthorizedSSOTokenError")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_sso_token_refused_by_portal(tmp_path, sso):
     def setup(home):
         write(home / ".aws" / "config", SSO_CONFIG)
@@ -527,6 +577,8 @@ def test_sso_token_refused_by_portal(tmp_path, sso):
     expect_same(tmp_path, setup, env, error="UnauthorizedSSOTokenError")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_sso_not_logged_in(tmp_path, sso):
     env = dict(sso_env(sso), AWS_PROFILE="sso")
     expect_same(tmp_path, aws_files(config=SSO_CONFIG), env, error="SSOTokenLoadError")
@@ -535,6 +587,8 @@ def test_sso_not_logged_in(tmp_path, sso):
 # --- credential_process ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_credential_process(tmp_path):
     script = (
         "import json; print(json.dumps({'Version': 1, 'AccessKeyId': 'AKIDPROCESS', "
@@ -557,6 +611,8 @@ def test_credential_process(tmp_path):
 # --- container and instance metadata --------------------------------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_container_relative_uri(tmp_path, container):
     env = {
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/task-role",
@@ -568,6 +624,8 @@ def test_container_relative_uri(tmp_path, container):
     assert result["account_id"] == "210987654321"
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 @pytest.mark.parametrize("via_file", [False, True])
 def test_container_full_uri_pod_identity(tmp_path, container, via_file):
     def setup(home):
@@ -584,6 +642,8 @@ def test_container_full_uri_pod_identity(tmp_path, container, via_file):
     expect_same(tmp_path, setup, env, method="container-role")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_container_host_not_allowed(tmp_path):
     env = {
         "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://169.254.169.254/creds",
@@ -592,6 +652,8 @@ def test_container_host_not_allowed(tmp_path):
     expect_same(tmp_path, nothing, env, error="ValueError")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 @pytest.mark.parametrize("token_status", [200, 404])
 def test_instance_metadata(tmp_path, token_status):
     with FakeIMDS() as imds:
@@ -606,6 +668,8 @@ def test_instance_metadata(tmp_path, token_status):
         assert tokens == ({FakeIMDS.TOKEN} if token_status == 200 else {None})
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_instance_metadata_does_not_give_the_client_a_region(tmp_path):
     # botocore asks IMDS for the region only for defaults_mode "auto": without a configured
     # region both fail the same way even though the metadata service knows one.
@@ -617,6 +681,8 @@ def test_instance_metadata_does_not_give_the_client_a_region(tmp_path):
         expect_same(tmp_path, nothing, env, error="NoRegionError")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_instance_metadata_unreachable_means_no_credentials(tmp_path):
     env = {
         "AWS_EC2_METADATA_DISABLED": None,
@@ -641,6 +707,7 @@ def our_methods(profile_name=None):
     return [p.METHOD for p in resolver.providers]
 
 
+@pytest.mark.differential
 def test_provider_order_matches_botocore(monkeypatch, tmp_path):
     write(tmp_path / "config", "[profile p]\nregion = us-east-1\n")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
@@ -675,6 +742,7 @@ def test_lazy_names_resolve():
         our_credentials.NoSuchProvider  # noqa: B018
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "env",
     [

@@ -56,6 +56,8 @@ from servers import Reply, ScriptedServer
 import sagemaker_rt_c
 from sagemaker_rt_c.credentials import _container
 
+pytestmark = [pytest.mark.differential, pytest.mark.slow]
+
 # Hypothesis draws some strings and numbers from the constants of the local modules loaded
 # at that moment (this package's): with all of them loaded first, the examples do not depend
 # on which tests ran before, and CI runs the same ones every time.

@@ -166,6 +166,7 @@ SCENARIOS = {
 }
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_scenarios_match_botocore(monkeypatch, name):
     setup, env = SCENARIOS[name]
@@ -202,6 +203,7 @@ def test_scenarios_cover_success_and_failure(monkeypatch):
     assert results["endpoint-port-out-of-range"][0][:2] == ("error", "InvalidIMDSEndpointError")
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("token", ["tok\nen", "tok\r\nX-Injected: 1", "tok\ren"])
 def test_unusable_imds_token_is_an_http_client_error_without_the_token(monkeypatch, token):
     # A token http.client refuses in a header (CR or LF not followed by a space or tab):
@@ -227,6 +229,7 @@ def test_unusable_imds_token_is_an_http_client_error_without_the_token(monkeypat
     assert token.split("\r")[0].split("\n")[0] not in ours[0][2].replace("token", "")
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "userinfo, role",
     [
@@ -261,6 +264,8 @@ def test_through_an_http_proxy_like_botocore(monkeypatch, userinfo, role):
         assert results[1][0][:2] == ("ok", "iam-role")
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_token_request_hanging_falls_back_to_v1_after_the_timeout(monkeypatch):
     def hang(imds):
         imds.fail(Delay(2.5, Reply(200, [], FakeIMDS.TOKEN.encode())))
@@ -288,6 +293,7 @@ def test_disabled_or_unreachable(monkeypatch):
     assert Session().get_credentials() is None
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "config",
     [
@@ -309,6 +315,7 @@ def test_base_url_selection(config):
     )
 
 
+@pytest.mark.differential
 def test_invalid_endpoint_and_mode_errors_match(monkeypatch):
     for env in (
         {"AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://no spaces/"},
@@ -327,6 +334,7 @@ def test_invalid_endpoint_and_mode_errors_match(monkeypatch):
             )
 
 
+@pytest.mark.differential
 def test_expired_credentials_are_extended_as_botocore_does(monkeypatch):
     # The metadata service hands out credentials already past their expiry (it is stale):
     # botocore pushes the expiry 17-25 minutes out and uses them.
@@ -363,6 +371,7 @@ def test_refresh_asks_the_metadata_service_again(monkeypatch):
 # --- region for defaults mode "auto" --------------------------------------------------------------
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("client_region", ["eu-west-3", "us-east-1"])
 def test_auto_defaults_mode_uses_the_instance_region(monkeypatch, client_region):
     with FakeIMDS(az="eu-west-3c") as imds:
@@ -387,6 +396,7 @@ def test_auto_defaults_mode_without_imds_is_standard(monkeypatch):
     assert Session().client("sagemaker-runtime", **keys).meta.config.connect_timeout == 3.1
 
 
+@pytest.mark.differential
 def test_region_fetcher_matches_botocore(monkeypatch):
     from botocore.utils import InstanceMetadataRegionFetcher
 

@@ -88,6 +88,7 @@ def outcome_of(module, remaining, outcome):
     return needed, result, refresher.calls, creds._expiry_time.isoformat()
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("remaining", [3600, 901, 900, 899, 601, 600, 599, 1, 0, -30])
 @pytest.mark.parametrize("outcome", ["ok", "fail", "expired"])
 def test_windows_match_botocore(remaining, outcome):
@@ -194,6 +195,7 @@ def state_after_broken_refresh(module, kind, remaining):
     )
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "kind",
     ["unparseable-expiry", "impossible-expiry", "expiry-not-a-string", "answer-without-get"],
@@ -230,6 +232,7 @@ def test_unparseable_expiry_raises_dateutils_parser_error():
         creds.get_frozen_credentials()
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("module", [ours, bc], ids=["ours", "botocore"])
 def test_missing_keys_in_refresh_answer(module):
     clock = Clock()
@@ -243,6 +246,7 @@ def test_missing_keys_in_refresh_answer(module):
     )
 
 
+@pytest.mark.differential
 def test_create_from_metadata_and_deferred_match_botocore():
     metadata = {
         "access_key": "AK",
@@ -371,6 +375,7 @@ def invoke(client):
     client.invoke_endpoint(EndpointName="ep", Body=b"{}", ContentType="application/json")
 
 
+@pytest.mark.slow
 def test_client_refreshes_when_the_advisory_window_opens(server):
     refresh, calls = real_refresher()
     creds = ours.RefreshableCredentials(
@@ -387,6 +392,7 @@ def test_client_refreshes_when_the_advisory_window_opens(server):
     assert server.requests[-1].header("x-amz-security-token") == "token1"
 
 
+@pytest.mark.slow
 def test_client_threads_share_one_refresh_and_are_not_held_up(server):
     refresh, calls = real_refresher(delay=1.0)
     creds = ours.RefreshableCredentials(
@@ -458,6 +464,7 @@ def test_client_raises_a_failed_mandatory_refresh(server):
     assert server.requests == []
 
 
+@pytest.mark.slow
 def test_client_with_assumed_role_refreshes_through_sts(monkeypatch, tmp_path, server):
     with FakeSTS(expires_in=900 + 2, unique=True) as sts:
         write(
@@ -508,6 +515,7 @@ def test_client_deferred_error_surfaces_at_the_call(monkeypatch, tmp_path, serve
         assert len(server.requests) == 1
 
 
+@pytest.mark.slow
 def test_slow_server_does_not_delay_refresh_bookkeeping(server):
     # A call in flight while the deadline passes still completes with the key it was signed
     # with; the next call refreshes.

@@ -20,6 +20,8 @@ from credfakes import FakeSSO, Reply, iso, sso_cache_file, utc_in, write, write_
 from sagemaker_rt_c.credentials import _nested
 from sagemaker_rt_c.session import Session
 
+pytestmark = pytest.mark.differential
+
 CONFIG = """
 [profile sso]
 sso_session = corp

@@ -141,6 +141,7 @@ def test_assume_role_signature_verified_with_botocore(tmp_path, monkeypatch, tok
         assert set(signed) == expected
 
 
+@pytest.mark.differential
 def test_sts_region_is_the_first_clients_region_as_in_botocore(tmp_path, monkeypatch):
     import boto3
 
@@ -267,6 +268,7 @@ def our_endpoint(service, region):
     return (settings.endpoint_url.rstrip("/"), signing, settings.region_name)
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("env", ENVS, ids=lambda e: ",".join(f"{k}={v}" for k, v in e.items()))
 def test_endpoints_match_botocore(monkeypatch, env):
     for name, value in env.items():
@@ -280,6 +282,7 @@ def test_endpoints_match_botocore(monkeypatch, env):
             assert ours == theirs, (service, region)
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "name,value",
     [("AWS_CA_BUNDLE", ""), ("AWS_CA_BUNDLE", " \t"), ("REQUESTS_CA_BUNDLE", ""), ("X", "")],
@@ -295,6 +298,7 @@ def test_blank_ca_bundle_fails_as_botocore(monkeypatch, name, value):
         assert (theirs[1] == "InvalidConfigError") == (name != "X")
 
 
+@pytest.mark.differential
 def test_endpoint_from_profile_services_section(tmp_path, monkeypatch):
     write(
         tmp_path / "config",
@@ -358,6 +362,7 @@ def run_script(script, mode, attempts, which, monkeypatch):
         return outcome, len(sts.calls)
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("mode", ["legacy", "standard"])
 @pytest.mark.parametrize("name", list(SCRIPTS))
 def test_errors_and_retries_match_botocore(monkeypatch, name, mode):
@@ -380,6 +385,7 @@ def test_errors_and_retries_match_botocore(monkeypatch, name, mode):
     assert ours == theirs
 
 
+@pytest.mark.differential
 def test_modeled_error_class_and_catchability(monkeypatch):
     import botocore.exceptions
 
@@ -407,6 +413,7 @@ def test_modeled_error_class_and_catchability(monkeypatch):
     assert info.value.response["ResponseMetadata"]["RequestId"] == "req-err"
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "params",
     [
@@ -555,6 +562,7 @@ def assume_role_body(expiration_element, access_key="<AccessKeyId>ASIAODD</Acces
     ).encode()
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "expiration, access_key",
     [
@@ -599,6 +607,7 @@ def test_odd_expiration_through_the_chain_matches_botocore(
     assert outcomes[1] == outcomes[0]
 
 
+@pytest.mark.differential
 def test_bad_sts_regional_endpoints_fails_every_client_like_botocore(monkeypatch):
     import boto3
 
@@ -616,6 +625,7 @@ def test_bad_sts_regional_endpoints_fails_every_client_like_botocore(monkeypatch
     sagemaker_rt_c.client("sagemaker-runtime", **keys)
 
 
+@pytest.mark.differential
 def test_sts_through_an_http_proxy_like_botocore(monkeypatch):
     # The fake answers as the proxy: it sees the absolute-form request botocore sends too.
     with FakeSTS() as sts:

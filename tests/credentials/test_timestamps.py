@@ -36,7 +36,10 @@ from sagemaker_rt_c import credentials as creds_mod
 for _module in pkgutil.iter_modules(sagemaker_rt_c.__path__):
     importlib.import_module(f"sagemaker_rt_c.{_module.name}")
 
-pytestmark = pytest.mark.filterwarnings("ignore::dateutil.parser.UnknownTimezoneWarning")
+pytestmark = [
+    pytest.mark.differential,
+    pytest.mark.filterwarnings("ignore::dateutil.parser.UnknownTimezoneWarning"),
+]
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("SMRT_FUZZ_EXAMPLES", "300")),
@@ -158,6 +161,7 @@ def test_expiry_parse_of_other_types_matches_dateutil(value):
     assert outcome(creds_mod._parse_timestamp, value) == outcome(dateutil.parser.parse, value)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.one_of(near_iso(), ODD_TEXT))
 def test_api_timestamp_parse_matches_botocore(text):

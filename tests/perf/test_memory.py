@@ -2,7 +2,11 @@
 
 import os
 
+import pytest
 from servers import Reply
+
+# RSS: meaningless under ASan.
+pytestmark = pytest.mark.perf
 
 
 def _rss_mib():

@@ -13,7 +13,11 @@ import statistics
 import sys
 import time
 
+import pytest
 from conftest import ROOT
+
+# Timing against nginx and bench/curl_loop.c: meaningless under ASan, and a few seconds.
+pytestmark = [pytest.mark.perf, pytest.mark.slow]
 
 BENCH = os.path.join(ROOT, "bench")
 sys.path.insert(0, BENCH)

@@ -12,6 +12,8 @@ from servers import Reply
 
 import sagemaker_rt_c
 
+pytestmark = pytest.mark.differential
+
 PARAMS = {"EndpointName": "ep", "Body": b"{}", "ContentType": "application/json"}
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from sagemaker_rt_c.config import UNSIGNED, Config, is_unsigned
 
+pytestmark = pytest.mark.differential
+
 OPTIONS = list(botocore.config.Config.OPTION_DEFAULTS)
 
 

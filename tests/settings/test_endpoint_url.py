@@ -20,6 +20,8 @@ from servers import Reply
 import sagemaker_rt_c
 from sagemaker_rt_c.config import UNSIGNED
 
+pytestmark = pytest.mark.differential
+
 PATHS = [
     "",
     "/",

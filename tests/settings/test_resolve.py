@@ -32,6 +32,8 @@ from sagemaker_rt_c.config import Config
 from sagemaker_rt_c.session import Session
 from sagemaker_rt_c.session import _resolve_client_settings as resolve_client_settings
 
+pytestmark = pytest.mark.differential
+
 BOTO_UA_PREFIX = f"Boto3/{boto3.__version__} md/Botocore#{botocore.__version__} "
 BOTO_SESSION_EXTRA = f" Botocore/{botocore.__version__}"
 OUR_UA_PREFIX = f"sagemaker_rt_c/{__version__} "
@@ -343,6 +345,7 @@ def test_explicit_region_index_agrees_with_ordered_regex_scan():
             assert regions._legacy_partition(region, dualstack) is expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fips", [False, True])
 @pytest.mark.parametrize("dualstack", [False, True])
 def test_endpoint_for_every_region(fips, dualstack):
@@ -509,6 +512,7 @@ def write(path, text):
     return str(path)
 
 
+@pytest.mark.slow
 def test_configured_endpoint_sources(monkeypatch, tmp_path):
     rng = random.Random(5)
     config_file = tmp_path / "config"
@@ -580,6 +584,7 @@ def render(sections):
     return "\n".join(out)
 
 
+@pytest.mark.slow
 def test_region_credentials_and_profiles_random(monkeypatch, tmp_path):
     rng = random.Random(2024)
     config_file, creds_file = tmp_path / "config", tmp_path / "credentials"
@@ -949,6 +954,7 @@ def test_api_version(api_version, monkeypatch, tmp_path):
 # --- retries, timeouts, defaults modes and the rest of Config ------------------------------
 
 
+@pytest.mark.slow
 def test_retries_random(monkeypatch, tmp_path):
     rng = random.Random(77)
     config_file = tmp_path / "config"
@@ -1049,6 +1055,7 @@ def test_config_options(config):
         compare(region_name="us-east-1", config=config, botocore_config=botocore_config, **KEYS)
 
 
+@pytest.mark.slow
 def test_config_values_from_environment_and_file(monkeypatch, tmp_path):
     rng = random.Random(31)
     config_file = tmp_path / "config"
@@ -1112,6 +1119,7 @@ def test_config_values_from_environment_and_file(monkeypatch, tmp_path):
 # --- proxies ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_proxies_random(monkeypatch):
     rng = random.Random(404)
     names = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"]

@@ -17,6 +17,8 @@ import time
 import pytest
 from servers import Close, Delay, Partial, Reply, Reset
 
+pytestmark = pytest.mark.differential
+
 ENDPOINT_PATH = "/endpoints/ep/invocations"
 ONE_ATTEMPT = {"retries": {"total_max_attempts": 1}}
 
@@ -252,6 +254,7 @@ def test_connect_timeout(client_for, full_backlog):
 # --------------------------------------------------------------------------- reading
 
 
+@pytest.mark.slow
 def test_read_timeout(client_for, server):
     server.queue(Delay(3.0, Reply(200, [], b"late")))
     e, took = expect_raise(
@@ -262,6 +265,7 @@ def test_read_timeout(client_for, server):
     assert 0.9 < took < 2.5
 
 
+@pytest.mark.slow
 def test_late_response_is_not_taken_for_the_next_one(client_for, server):
     """After a read timeout the connection is dropped: the stalled reply, arriving later,
     must not be read as the answer to the next call."""
@@ -276,6 +280,7 @@ def test_late_response_is_not_taken_for_the_next_one(client_for, server):
     assert server.connections_accepted == 2
 
 
+@pytest.mark.slow
 def test_body_stalls_after_the_headers(client_for, raw_server, flavour):
     """Headers then a stall: the call returns, reading the body times out (not retried)."""
 
@@ -422,6 +427,7 @@ def test_garbage_instead_of_http(client_for, server, name):
     assert len(server.requests) == 3
 
 
+@pytest.mark.slow
 def test_garbage_without_a_line_end_waits_for_the_read_timeout(client_for, raw_server):
     """http.client waits for the end of the status line: a stalled partial line is a read
     timeout, not an immediate failure."""
@@ -654,7 +660,8 @@ def _answer_early(status, then):
     return handler
 
 
-@pytest.mark.parametrize("then", ["close", "drain", "keep"])
+# "keep": the server holds the connection 2 s, and boto3 waits for it.
+@pytest.mark.parametrize("then", ["close", "drain", pytest.param("keep", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("status", [413, 200])
 def test_server_answers_before_reading_the_body(client_for, raw_server, status, then):
     """An 8 MiB request answered at once: the answer is delivered, not an I/O error."""

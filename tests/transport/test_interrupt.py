@@ -22,6 +22,9 @@ from conftest import TESTS
 from servers import Delay, Reply, ScriptedServer, Stall, Trickle
 from test_threads import tls_context  # noqa: F401  (a fixture)
 
+# Each case runs a child interpreter and waits out real delays (about 14 s in all).
+pytestmark = pytest.mark.slow
+
 CHILD = os.path.join(TESTS, "interrupt_child.py")
 LIMIT = 0.2  # seconds from the signal to the exception (the bound)
 

@@ -210,6 +210,7 @@ def test_one_client_32_threads_50_calls_each(echo, pool):
     assert server.accepted >= 1
 
 
+@pytest.mark.slow
 def test_idle_connections_are_bounded_by_max_pool_connections(echo):
     """16 calls in flight at once need 16 connections; 4 stay idle afterwards, and the next
     burst of 4 reuses exactly those."""
@@ -289,6 +290,7 @@ def _in_background(fn):
     return t, out
 
 
+@pytest.mark.slow
 def test_gil_is_released_while_waiting_for_the_response(server):
     """While one thread waits 1 s for a delayed response, another Python thread keeps
     running at (nearly) full speed. Were the GIL held, the counting could only start after

@@ -26,6 +26,8 @@ from servers import Reply, ScriptedServer
 
 import sagemaker_rt_c
 
+pytestmark = pytest.mark.differential
+
 BODY = b"from origin"
 
 

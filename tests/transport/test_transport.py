@@ -7,6 +7,8 @@ from test_threads import EchoServer, tls_context  # noqa: F401  (a fixture)
 
 import sagemaker_rt_c
 
+pytestmark = pytest.mark.differential
+
 
 def outcome(fn):
     try:

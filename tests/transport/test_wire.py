@@ -19,6 +19,8 @@ from conftest import (
 )
 from servers import Reply
 
+pytestmark = pytest.mark.differential
+
 HEADER_PARAMS = INVOKE_HEADER_PARAMS
 MIN_ONE = {name for name, minimum in INVOKE_HEADER_MIN.items() if minimum}
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))

@@ -33,7 +33,7 @@ bytes).
 
 CI runs a fixed, derandomized set (SMRT_FUZZ_EXAMPLES examples per search, default 150: about
 ten seconds in all). A longer search:
-``SMRT_FUZZ_EXAMPLES=5000 SMRT_FUZZ_RANDOM=1 pytest tests/test_api_fuzz.py``
+``SMRT_FUZZ_EXAMPLES=5000 SMRT_FUZZ_RANDOM=1 pytest tests/client/test_api_fuzz.py``
 (SMRT_FUZZ_RANDOM=1 draws new examples each run instead of the fixed ones).
 """
 

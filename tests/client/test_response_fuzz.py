@@ -7,7 +7,7 @@ bytes; the outcomes must be equal: the response dict without Body, then what rea
 gives, or the exception (class, message, and ``response`` for a ClientError).
 
 CI runs a fixed, derandomized set (SMRT_FUZZ_EXAMPLES, default 120, a few seconds). A longer
-search: ``SMRT_FUZZ_EXAMPLES=5000 SMRT_FUZZ_RANDOM=1 pytest tests/test_response_fuzz.py``
+search: ``SMRT_FUZZ_EXAMPLES=5000 SMRT_FUZZ_RANDOM=1 pytest tests/client/test_response_fuzz.py``
 (SMRT_FUZZ_RANDOM=1 draws new examples each run instead of the fixed ones).
 """
 

@@ -29,7 +29,7 @@ repr or a log record.
 CI runs a fixed, derandomized set of examples (``SMRT_FUZZ_EXAMPLES``, default 300, a few
 seconds). For a longer run::
 
-    SMRT_FUZZ_EXAMPLES=5000 .venv/bin/pytest -q -p no:randomly tests/test_creds_fuzz.py
+    SMRT_FUZZ_EXAMPLES=5000 .venv/bin/pytest -q -p no:randomly tests/credentials/test_creds_fuzz.py
 
 (about 15 seconds per 1000 examples here).
 """

@@ -1029,7 +1029,7 @@ def test_retries_random(monkeypatch, tmp_path):
         {"user_agent_appid": "my app#1!"},
         {"user_agent_appid": "x" * 60},
         {"signature_version": "v4"},
-        {"signature_version": "bogus"},  # each call fails (tests/test_client_config.py)
+        {"signature_version": "bogus"},  # each call fails (tests/settings/test_client_config.py)
         {"inject_host_prefix": False},
         {"request_min_compression_size_bytes": 0},
         {"request_min_compression_size_bytes": "12"},
@@ -1097,7 +1097,7 @@ def test_config_values_from_environment_and_file(monkeypatch, tmp_path):
         if rng.random() < 0.3:
             lines.append("s3 =\n  addressing_style = virtual\n  use_arn_region = false")
         if rng.random() < 0.2:
-            # (s3v4 is refused: tests/test_client_config.py)
+            # (s3v4 is refused: tests/settings/test_client_config.py)
             lines.append("runtime.sagemaker =\n  signature_version = v4")
         write(config_file, "\n".join(lines) + "\n")
         for name, values in env.items():

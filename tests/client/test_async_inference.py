@@ -11,6 +11,8 @@ from apidiff import invoke_both, presign_both
 from conftest import make_boto3, make_ours
 from servers import Reply
 
+pytestmark = pytest.mark.differential
+
 ACCEPTED = Reply(
     202,
     [

@@ -18,11 +18,11 @@ import zlib
 
 import pytest
 from botocore.eventstream import EventStreamBuffer
+from conftest import CONFORMANCE
 
 from sagemaker_rt_c import _eventstream
 from sagemaker_rt_c._core import EventStreamDecoder
 
-CONFORMANCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conformance")
 VECTORS = json.load(open(os.path.join(CONFORMANCE, "eventstream", "vectors.json")))["vectors"]
 MAX_HEADERS = 128 * 1024
 MAX_PAYLOAD = 24 * 1024 * 1024
@@ -229,6 +229,7 @@ ERROR_CLASS = {
 }
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("v", VECTORS, ids=[v["name"] for v in VECTORS])
 def test_vector(v):
     raw = bytes.fromhex(v["hex"])
@@ -262,6 +263,7 @@ def test_vector(v):
     assert run_ours(chunks) == run_botocore(chunks)
 
 
+@pytest.mark.differential
 def test_vectors_concatenated():
     """botocore's own test: its nine valid vectors, empty-message to error-event-message, in
     one buffer give the nine messages in order."""
@@ -302,6 +304,7 @@ def test_payload_length_vector_with_upstream_tail():
 # ---- differential: well-formed streams --------------------------------------------------------
 
 
+@pytest.mark.differential
 def test_every_header_type_each_split():
     """One stream with every header type, fed in two pieces at every byte."""
     rng = random.Random(1)
@@ -315,6 +318,7 @@ def test_every_header_type_each_split():
     assert run_ours([data[i : i + 1] for i in range(len(data))]) == want
 
 
+@pytest.mark.differential
 def test_random_streams_random_splits():
     rng = random.Random(2)
     for _ in range(600):
@@ -324,6 +328,7 @@ def test_random_streams_random_splits():
         assert all(kind == "msg" for kind, *_ in got)
 
 
+@pytest.mark.differential
 def test_many_headers_and_duplicates():
     """More headers than the decoder compares one by one (it hashes names past 16), with a
     duplicate at every position."""
@@ -420,6 +425,7 @@ def corrupt(rng, data):
     return bytes(b)
 
 
+@pytest.mark.differential
 def test_random_corruptions():
     rng = random.Random(4)
     seen = set()
@@ -498,6 +504,7 @@ QUIRKS = {
 }
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("name", list(QUIRKS))
 def test_botocore_quirks(name):
     data = QUIRKS[name]
@@ -539,6 +546,7 @@ def test_quirk_outcomes():
 # ---- limits -----------------------------------------------------------------------------------
 
 
+@pytest.mark.differential
 def test_headers_length_limit():
     # Exactly 128 KiB of headers: two byte arrays.
     first = encode_header("a", 6, b"x" * 65535)
@@ -556,6 +564,7 @@ def test_headers_length_limit():
     assert assert_same([huge])[0][1] == "InvalidHeadersLength"
 
 
+@pytest.mark.differential
 def test_payload_length_limit():
     payload = bytes(range(256)) * (MAX_PAYLOAD // 256)
     data = message([("h", 4, 1)], payload)
@@ -593,6 +602,7 @@ def test_crc32_matches_zlib():
         assert EventStreamDecoder._crc32(blob[off : off + n], seed, True) == want
 
 
+@pytest.mark.differential
 def test_exceptions_mirror_botocore():
     import botocore.eventstream as be
 

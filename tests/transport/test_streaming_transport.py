@@ -17,7 +17,7 @@ import threading
 import time
 
 import pytest
-from conftest import make_ours
+from conftest import TESTS, make_ours
 from servers import Reply, Script, ScriptedServer
 
 
@@ -45,6 +45,8 @@ def outcome(fn):
         return (type(e).__name__, str(e))
 
 
+@pytest.mark.slow
+@pytest.mark.differential
 def test_returns_at_the_head_and_reads_the_rest_as_it_arrives(server, make_client):
     server.queue(Script([head(10) + b"01234", 1.0, b"56789"]))
     client = make_client(endpoint_url=server.url)
@@ -58,6 +60,7 @@ def test_returns_at_the_head_and_reads_the_rest_as_it_arrives(server, make_clien
     assert time.monotonic() - t0 >= 0.9
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "reads",
     [[3, 5, None], [None], [20], [1] * 12, ["lines"], ["chunks"], ["iter"]],
@@ -86,6 +89,7 @@ def test_reads_of_a_live_body_match_boto3(reads, server):
     assert got["ours"] == got["boto3"]
 
 
+@pytest.mark.differential
 def test_chunked_live_body_matches_boto3(server, make_client):
     server.queue(
         Script(
@@ -102,6 +106,7 @@ def test_chunked_live_body_matches_boto3(server, make_client):
     assert resp["Body"].read() == b"hello world"
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("reset", [False, True], ids=["close", "reset"])
 @pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
 def test_a_live_body_that_breaks_raises_what_boto3_raises(reset, chunked, server):
@@ -120,6 +125,7 @@ def test_a_live_body_that_breaks_raises_what_boto3_raises(reset, chunked, server
     assert got["ours"] == got["boto3"]
 
 
+@pytest.mark.differential
 def test_a_live_body_that_stalls_past_the_read_timeout(server, make_client):
     from sagemaker_rt_c.config import Config as OurConfig
 
@@ -137,7 +143,7 @@ def test_a_live_body_that_stalls_past_the_read_timeout(server, make_client):
     assert kind == "ReadTimeoutError", message
     assert 0.4 < time.monotonic() - t0 < 2.0
     # boto3's StreamingBody has no URL at hand (urllib3 does not set it); ours names it
-    # (README's deliberate differences; tests/test_faults.py has the same).
+    # (README's deliberate differences; tests/transport/test_faults.py has the same).
     url = f"{server.url}/endpoints/ep/invocations" if is_ours else "None"
     assert message == f'Read timeout on endpoint URL: "{url}"'
 
@@ -165,6 +171,7 @@ def test_a_body_read_to_its_end_gives_the_connection_back(server):
     assert server.connections_accepted == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["dropped", "closed", "with", "partly-read"])
 def test_a_body_left_before_its_end_closes_its_connection(how, server):
     client = make_ours(endpoint_url=server.url)
@@ -188,6 +195,7 @@ def test_a_body_left_before_its_end_closes_its_connection(how, server):
     assert server.connections_accepted == 21
 
 
+@pytest.mark.differential
 def test_reading_a_closed_live_body_waits_for_nothing(server, make_client):
     server.queue(Script([head(100) + b"0123456789", 5.0]))
     body = invoke(make_client(endpoint_url=server.url))["Body"]
@@ -198,6 +206,7 @@ def test_reading_a_closed_live_body_waits_for_nothing(server, make_client):
     assert (kind, message) == ("IncompleteReadError", "0 read, but total bytes expected is 100.")
 
 
+@pytest.mark.slow
 def test_a_live_body_read_in_another_thread_is_refused_not_corrupted(server):
     server.queue(Script([head(20) + b"0123456789", 1.0, b"abcdefghij"]))
     body = invoke(make_ours(endpoint_url=server.url))["Body"]
@@ -211,6 +220,7 @@ def test_a_live_body_read_in_another_thread_is_refused_not_corrupted(server):
     assert got["a"] == b"0123456789abcdefghij"
 
 
+@pytest.mark.slow
 def test_other_threads_run_while_a_live_body_waits(server):
     server.queue(Script([head(20) + b"0123456789", 1.0, b"abcdefghij"]))
     body = invoke(make_ours(endpoint_url=server.url))["Body"]
@@ -232,6 +242,7 @@ def test_other_threads_run_while_a_live_body_waits(server):
     assert len(ticks) > 30  # the GIL was free during the wait
 
 
+@pytest.mark.slow
 def test_a_forked_child_never_reads_the_parents_live_body(server):
     server.queue(Script([head(20) + b"0123456789", 1.0, b"abcdefghij"]))
     body = invoke(make_ours(endpoint_url=server.url))["Body"]
@@ -251,6 +262,7 @@ def test_a_forked_child_never_reads_the_parents_live_body(server):
     assert body.read() == b"56789abcdefghij"
 
 
+@pytest.mark.slow
 def test_through_a_proxy_the_body_streams_too(tmp_path):
     # libcurl's own transfer (the proxy path): the head returns first, the rest follows.
     with ScriptedServer() as proxy:
@@ -275,6 +287,7 @@ def test_through_a_proxy_the_body_streams_too(tmp_path):
         assert invoke(client)["Body"].read() == b"ok"
 
 
+@pytest.mark.differential
 def test_error_bodies_are_still_read_whole_before_the_call_raises(server, make_client):
     body = b'{"message": "slow"}'
     hd = head(len(body), status=400, extra=[("x-amzn-ErrorType", "ValidationError")])
@@ -322,10 +335,11 @@ LARGE = textwrap.dedent(
 )
 
 
+# RSS: meaningless under ASan (make test-asan leaves perf out).
+@pytest.mark.perf
 def test_a_100_mib_body_is_held_once():
-    tests = os.path.dirname(os.path.abspath(__file__))
     out = subprocess.run(
-        [sys.executable, "-c", LARGE.format(tests=tests)],
+        [sys.executable, "-c", LARGE.format(tests=TESTS)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -197,6 +197,7 @@ SCRIPTS = {
 }
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("mode", ["legacy", "standard", "adaptive"])
 @pytest.mark.parametrize("operation", ["AssumeRole", "AssumeRoleWithWebIdentity"])
 @pytest.mark.parametrize("name", list(SCRIPTS))
@@ -212,6 +213,7 @@ def test_sts_retries_match_botocore(monkeypatch, sleeps, name, operation, mode):
         assert sleeps["ours"] == pytest.approx(sleeps["botocore"])
 
 
+@pytest.mark.differential
 def test_sts_retries_with_five_attempts_match_botocore(monkeypatch, sleeps):
     for mode in ("legacy", "standard"):
         for script in (SCRIPTS["500-always"], SCRIPTS["throttling-always"]):
@@ -221,6 +223,7 @@ def test_sts_retries_with_five_attempts_match_botocore(monkeypatch, sleeps):
     assert sleeps["ours"] == pytest.approx(sleeps["botocore"])
 
 
+@pytest.mark.differential
 def test_ttl_from_the_date_header_as_botocore(monkeypatch, sleeps):
     # botocore: ttl = Date + read_timeout, on the retry that follows a dated response.
     dated = Reply(500, [("Date", "Mon, 01 Jan 2024 00:00:00 GMT")], b"")
@@ -236,6 +239,7 @@ BODY_HEAD = (
 )
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "name, first",
     [
@@ -254,6 +258,7 @@ def test_broken_bodies_are_read_within_the_attempt_as_botocore(monkeypatch, slee
     assert ours == theirs
 
 
+@pytest.mark.differential
 def test_standard_retry_quota_is_the_clients_own(monkeypatch, sleeps):
     """One client, 500s only: the retry quota (500, 14 a retry) drains over its calls as
     botocore's does, then RetryQuotaReached; a new client starts full."""
@@ -300,6 +305,7 @@ def sso_error(status, code):
     return Reply(status, headers, json.dumps({"message": f"{code} happened"}).encode())
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("mode", ["legacy", "standard"])
 @pytest.mark.parametrize(
     "script",
@@ -320,6 +326,7 @@ def test_sso_retries_match_botocore(monkeypatch, sleeps, script, mode):
     assert sleeps["ours"] == pytest.approx(sleeps["botocore"])
 
 
+@pytest.mark.differential
 def test_request_headers_are_botocores(monkeypatch):
     """The same header names on the wire as botocore's (SigV4 ones for STS, the bearer token
     for the portal), and no Content-Length on the portal's GET."""

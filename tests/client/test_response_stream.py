@@ -146,6 +146,7 @@ SCENARIOS = {
 }
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_events_and_errors_as_boto3(server, name):
     got = both(server, stream(*SCENARIOS[name]))
@@ -180,6 +181,7 @@ def test_events_reach_the_caller_before_the_next_is_sent(server):
     assert list(events) == []
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("how", ["reset", "close"])
 def test_a_connection_lost_mid_stream_raises(server, how):
     # boto3 lets urllib3's ProtocolError escape; ours raises botocore's ResponseStreamingError
@@ -230,6 +232,7 @@ def open_connections_to(port):
     return count
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["close", "with", "dropped", "after-one-event"])
 def test_leaving_a_stream_frees_its_connection(server, how):
     client = make_ours(endpoint_url=server.url)
@@ -344,6 +347,7 @@ def random_params(rng):
     return params
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("seed", range(40))
 def test_same_request_and_validation_as_boto3(server, seed):
     server.default = Reply(200, [("Content-Type", "application/vnd.amazon.eventstream")], b"")
@@ -361,6 +365,7 @@ def test_same_request_and_validation_as_boto3(server, seed):
     assert ours == theirs
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(
     "reply",
     [
@@ -386,6 +391,7 @@ def test_error_responses_as_boto3(server, reply):
     assert ours == theirs
 
 
+@pytest.mark.differential
 def test_presigned_url_as_boto3():
     url = "https://runtime.sagemaker.us-east-1.amazonaws.com"
     ours, theirs = presign_both(
@@ -399,6 +405,7 @@ def test_presigned_url_as_boto3():
     assert ours[0] == "ok"
 
 
+@pytest.mark.slow
 def test_other_threads_run_while_a_stream_waits(server):
     server.queue(Script(stream(event(b"one"), 1.0, event(b"two"))))
     body = call(make_ours(endpoint_url=server.url))["Body"]
@@ -420,6 +427,7 @@ def test_other_threads_run_while_a_stream_waits(server):
     assert len(ticks) > 30  # the GIL was free while the stream waited
 
 
+@pytest.mark.slow
 def test_a_stream_read_in_another_thread_is_refused(server):
     server.queue(Script(stream(event(b"one"), 1.0, event(b"two"))))
     body = call(make_ours(endpoint_url=server.url))["Body"]

@@ -565,7 +565,10 @@ def _readline(proc, timeout):
     buf = b""
     while not buf.endswith(b"\n"):
         left = deadline - time.monotonic()
-        if left <= 0 or not select.select([proc.stdout], [], [], left)[0]:
+        # poll, not select: late in a long run the pipe's descriptor can be past FD_SETSIZE.
+        poller = select.poll()
+        poller.register(proc.stdout, select.POLLIN)
+        if left <= 0 or not poller.poll(left * 1000):
             raise AssertionError(f"child silent for {timeout}s; got {buf!r}")
         ch = os.read(proc.stdout.fileno(), 1)
         if not ch:

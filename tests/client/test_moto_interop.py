@@ -498,8 +498,9 @@ def test_moto_has_no_response_stream(moto):
     """moto 5.2.1 does not implement InvokeEndpointWithResponseStream: its server routes a
     sagemaker request to sagemaker-runtime only when the path ends in "invocations", so
     ``/invocations-response-stream`` reaches the SageMaker API's URL map and gets Werkzeug's
-    404 page. Both clients raise the same ClientError for it (tests/test_response_stream.py and
-    tests/test_sdk_interop.py test the stream on scripted servers)."""
+    404 page. Both clients raise the same ClientError for it
+    (tests/client/test_response_stream.py and tests/client/test_sdk_interop.py test the stream
+    on scripted servers)."""
     got = []
     for make in (make_boto3, make_ours):
         c = client(make, moto)

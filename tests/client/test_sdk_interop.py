@@ -53,12 +53,11 @@ import boto3
 import numpy as np
 import pytest
 from apidiff import botocore_clock, outcome, wire
-from conftest import ACCESS_KEY, SECRET_KEY, make_boto3, make_ours
+from conftest import ACCESS_KEY, ROOT, SECRET_KEY, TESTS, make_boto3, make_ours
 from servers import Reply, Script
 from test_response_stream import END, chunk, event, exception_event, stream
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
+pytestmark = pytest.mark.differential
 
 # --------------------------------------------------------------------------- the guard
 
@@ -214,12 +213,13 @@ def no_network(sdk):
     assert boto3.client.__module__ == "boto3"
 
 
+@pytest.mark.slow
 def test_sdk_versions_as_pinned(sdk):
     """The SDKs tested are the ones pyproject.toml's test extras pin."""
     import re
     from importlib.metadata import version
 
-    with open(os.path.join(os.path.dirname(HERE), "pyproject.toml")) as f:
+    with open(os.path.join(ROOT, "pyproject.toml")) as f:
         pins = dict(re.findall(r'^\s*"([A-Za-z0-9_.-]+)==([^"]+)",', f.read(), re.M))
     for name in ("sagemaker", "langchain-aws", "langchain-core"):
         assert version(name) == pins[name], name
@@ -234,7 +234,7 @@ def _run(code, env):
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=HERE,
+        cwd=TESTS,
     )
 
 
@@ -243,10 +243,11 @@ def _base_env(tmp_path):
     for name in _UNSET:
         env.pop(name, None)
     env["HOME"] = str(tmp_path)  # no ~/.aws, no ~/.config/sagemaker
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(HERE), HERE])
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, TESTS])
     return env
 
 
+@pytest.mark.slow
 def test_why_the_environment_is_set(tmp_path):
     """Without credentials in the environment, ``import sagemaker`` looks for them down to
     the instance metadata service (refused here by the guard, in a child process)."""
@@ -255,6 +256,7 @@ def test_why_the_environment_is_set(tmp_path):
     assert "169.254.169.254" in result.stdout
 
 
+@pytest.mark.slow
 def test_import_and_session_stay_off_the_network(tmp_path, server):
     """With the environment the fixture sets: import, Session, predict and LangChain's
     SagemakerEndpoint make no lookup or connection but to the loopback server."""
@@ -947,6 +949,7 @@ def moto_url(sdk):
     server.stop()
 
 
+@pytest.mark.slow
 def test_async_predict_round_trip_on_moto(sdk, moto_url, monkeypatch):
     """AsyncPredictor.predict end to end on moto: our client submits the async inference,
     moto writes its result to its S3, and the SDK's S3 client (boto3, at moto through

@@ -9,7 +9,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := pkg-config libcurl4-openssl-dev libssl-dev openssl clang nginx-light
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all test build deps system-deps demo bench test-asan lint clean fuzz operations
+.PHONY: all test test-fast test-diff build deps system-deps demo bench test-asan lint clean fuzz operations
 
 all: test
 
@@ -37,11 +37,20 @@ test: build
 	$(VENV)/bin/ruff check sagemaker_rt_c tests bench demo tools
 	$(PYTEST) -q tests
 
+# The suite less the tests marked slow (over about 1 s each, or many fresh interpreters):
+# for quick iterations; `make test` still runs everything.
+test-fast: build
+	$(PYTEST) -q -m "not slow" tests
+
+# Only the differential tests, boto3/botocore as the oracle (after a botocore bump, say).
+test-diff: build
+	$(PYTEST) -q -m differential tests
+
 lint: deps
 	$(VENV)/bin/ruff check sagemaker_rt_c tests bench demo tools
 
 # Regenerate sagemaker_rt_c/_operations.py and csrc/operations.h from botocore's model (the
-# pinned botocore in .venv; tests/test_operations_gen.py fails when they are out of date).
+# pinned botocore in .venv; tests/core/test_operations_gen.py fails when they are out of date).
 operations: deps
 	$(VPY) tools/gen_operations.py
 
@@ -54,7 +63,7 @@ test-asan: deps
 	PYTHONPATH=$(CURDIR)/build-asan SMRT_EXPECT_ASAN=1 \
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	$(PYTEST) -q -p no:randomly tests --deselect tests/test_perf_guard.py --deselect tests/test_memory.py  # timing and RSS mean nothing under ASan
+	$(PYTEST) -q -p no:randomly -m "not perf" tests  # timing and RSS mean nothing under ASan
 
 demo: build
 	$(VPY) demo/demo.py

@@ -41,7 +41,7 @@ samples here, hence many calls). The "system calls per call" rows count them wit
 syscall tracepoint (strace stops the client at each call, which lets the answer arrive
 before it reads and hides a read and a wait), with nginx and the client on different CPUs,
 as over a network. What each workload does: `bench/workloads.py`; adding one is a
-function and its registry line. `make test` includes a guard (`tests/test_perf_guard.py`)
+function and its registry line. `make test` includes a guard (`tests/perf/test_perf_guard.py`)
 that fails when a call takes more than 1.5x the bare loop's time.
 
 Where the speed comes from: a call runs no Python frame (argument parsing, validation,

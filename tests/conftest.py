@@ -3,7 +3,12 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
+# The test files live in subdirectories by concern (client/, transport/, credentials/, settings/,
+# core/, perf/); the shared helpers (servers, credfakes, apidiff, fuzzing, this conftest) and
+# the child scripts stay here, importable by their bare names from every test file.
+TESTS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TESTS)  # the repository: PYTHONPATH for child interpreters
+sys.path.insert(0, TESTS)
 
 # boto3 without awscrt is the reference: with awscrt importable, botocore switches to CRT
 # signers, which order presigned query parameters differently (README). The benchmarks
@@ -29,7 +34,7 @@ INVOKE_HEADER_PARAMS = [m["name"] for m in _invoke_headers()]
 INVOKE_HEADER_MIN = {m["name"]: m["min"] or 0 for m in _invoke_headers()}
 
 # Published test vectors, copied into the repository with their licences (conformance/README.md).
-CONFORMANCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conformance")
+CONFORMANCE = os.path.join(TESTS, "conformance")
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
-"""Scenarios of tests/test_first_use.py, each run as ``python first_use_scenarios.py NAME ARGS``
-in a fresh interpreter: the first use of the package there is the point (the background
-library load, OpenSSL's first algorithm fetches, the module-level signing context, a new
-client's presigning context).
+"""Scenarios of tests/core/test_first_use.py, each run as
+``python first_use_scenarios.py NAME ARGS`` in a fresh interpreter: the first use of the
+package there is the point (the background library load, OpenSSL's first algorithm fetches,
+the module-level signing context, a new client's presigning context).
 
 A scenario prints OK and exits 0 when everything went right; else it prints what went wrong
 and exits 1 (a crash shows as a signal). Every wait in here is bounded: a thread or child

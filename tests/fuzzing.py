@@ -1,7 +1,8 @@
 """hypothesis settings shared by the differential fuzz tests.
 
 CI runs a fixed, derandomized set (SMRT_FUZZ_EXAMPLES examples per search, each file's own
-default). A longer search: ``SMRT_FUZZ_EXAMPLES=5000 SMRT_FUZZ_RANDOM=1 pytest tests/test_X.py``
+default). A longer search:
+``SMRT_FUZZ_EXAMPLES=5000 SMRT_FUZZ_RANDOM=1 pytest tests/client/test_api_fuzz.py``
 (SMRT_FUZZ_RANDOM=1 draws new examples each run instead of the fixed ones).
 """
 

@@ -1,4 +1,5 @@
-"""Child process for tests/test_interrupt.py: one call that the parent interrupts with SIGINT.
+"""Child process for tests/transport/test_interrupt.py: one call that the parent interrupts
+with SIGINT.
 
 argv[1] is a JSON spec. The child prints JSON lines: {"event": "calling"} just before the
 call; {"event": "caught", ...} with the exception and time.monotonic() when it surfaced (the

@@ -49,7 +49,7 @@ test-diff: build
 lint: deps
 	$(VENV)/bin/ruff check sagemaker_rt_c tests bench demo tools
 
-# Regenerate sagemaker_rt_c/_operations.py and csrc/operations.h from botocore's model (the
+# Regenerate sagemaker_rt_c/_protocol/operations.py and csrc/operations.h from botocore's model (the
 # pinned botocore in .venv; tests/core/test_operations_gen.py fails when they are out of date).
 operations: deps
 	$(VPY) tools/gen_operations.py

@@ -3,7 +3,7 @@
  * in wire order with botocore's values (bool; int for byte, short, integer, long and timestamp,
  * the timestamp in milliseconds as botocore leaves it; bytes for byte arrays and uuids; str),
  * and botocore's exceptions, by the same class names and messages: ChecksumMismatch,
- * InvalidHeadersLength, InvalidPayloadLength, DuplicateHeader (sagemaker_rt_c._eventstream,
+ * InvalidHeadersLength, InvalidPayloadLength, DuplicateHeader (sagemaker_rt_c._protocol.eventstream,
  * imported at the first error), and where botocore's unpacking fails on a malformed header,
  * the same UnicodeDecodeError, KeyError or struct.error. An error is raised again by every
  * later call, as botocore's buffer does.
@@ -208,7 +208,7 @@ static PyObject *raise_error(EsObject *self, int rc, const smrt_es_message *m)
         }
         goto error;
     }
-    mod = PyImport_ImportModule("sagemaker_rt_c._eventstream");
+    mod = PyImport_ImportModule("sagemaker_rt_c._protocol.eventstream");
     if (mod == NULL) {
         goto error;
     }

@@ -1,6 +1,6 @@
 /* The generated operation tables (operations.h) as Python data: _core._operations(), for
  * tests/test_operations_gen.py to check the C tables against botocore's model and against
- * sagemaker_rt_c/_operations.py. Not on any call path. */
+ * sagemaker_rt_c/_protocol/operations.py. Not on any call path. */
 #include "binding.h"
 
 static PyObject *str_or_none(const char *s)
@@ -35,7 +35,7 @@ static PyObject *member_dict(const smrt_member *m)
             PyTuple_SET_ITEM(enums, i, v);
         }
     }
-    /* Keys in sagemaker_rt_c/_operations.py's order. */
+    /* Keys in sagemaker_rt_c/_protocol/operations.py's order. */
     return Py_BuildValue("{s:s#,s:s,s:s#,s:s,s:s,s:N,s:N,s:N,s:O,s:N,s:O}", "name", m->name,
                          (Py_ssize_t)m->name_len, "location", SMRT_LOCATION_NAMES[m->location], "wire_name", m->wire,
                          (Py_ssize_t)m->wire_len, "shape", m->shape, "type", SMRT_TYPE_NAMES[m->type], "min",

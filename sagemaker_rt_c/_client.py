@@ -11,8 +11,8 @@ from _operator import index as _index
 from . import _core, _log
 from ._about import _PY_TO_OP_NAME
 from ._settings.proxies import _mask_proxy_url
-from ._tls import ssl_error, transport_kwargs
-from ._urls import EndpointURL
+from ._transport.tls import ssl_error, transport_kwargs
+from ._transport.urls import EndpointURL
 from .config import is_unsigned
 from .response import EventStream, StreamingBody
 
@@ -290,7 +290,7 @@ class SageMakerRuntime(_core.Client):
             url = self._presign(Params, ExpiresIn, HttpMethod)
             if url is not None:
                 return url
-        from ._presign import generate_presigned_url  # lazy: presigning is for few users
+        from ._protocol.presign import generate_presigned_url  # lazy: presigning is for few users
 
         return generate_presigned_url(self, ClientMethod, Params, ExpiresIn, HttpMethod)
 
@@ -327,7 +327,7 @@ def create_client(settings):
 
 def _parse_error(status, headers, body):
     """(code, x-amz-retry-after in seconds or None, parsed response) for an HTTP error response."""
-    from ._errors import error_code, parse_error_response  # lazy: only error responses
+    from ._protocol.errors import error_code, parse_error_response  # lazy: only error responses
 
     parsed = parse_error_response(status, headers, body)
     return error_code(parsed), _retry_after_seconds(headers.get("x-amz-retry-after")), parsed
@@ -346,7 +346,7 @@ def _retry_after_seconds(value):
 
 
 def _client_error(parsed, operation_name):
-    from ._errors import error_code  # lazy: only error responses
+    from ._protocol.errors import error_code  # lazy: only error responses
     from .exceptions import error_class_for_code
 
     return error_class_for_code(error_code(parsed))(parsed, operation_name)
@@ -393,14 +393,14 @@ class _TransportDetail(Exception):
 
 def _validation_failed(operation_name, params, detail, validating=True):
     from . import exceptions as exc
-    from ._validate import validate  # lazy: only parameters C refused
+    from ._protocol.validate import validate  # lazy: only parameters C refused
 
     # botocore's validator first (without parameter_validation: what can't be serialised).
     validate(operation_name, params, lengths=bool(validating))
     if "UTF-8" in detail:
         # A lone surrogate: botocore's serializer fails encoding it (the URI labels for the
         # URL, then a str payload), with Python's own UnicodeEncodeError.
-        from ._operations import OPERATIONS
+        from ._protocol.operations import OPERATIONS
 
         operation = OPERATIONS[operation_name]
         labels = [m["name"] for m in operation["members"] if m["location"] == "uri"]
@@ -415,8 +415,8 @@ def _validation_failed(operation_name, params, detail, validating=True):
 def _json_output(operation_name, body):
     """The output members a JSON response body carries, as botocore's rest-json parser reads
     them (by serialized name; a body that is not a JSON object carries none)."""
-    from ._errors import _parse_body  # lazy: only JSON responses
-    from ._operations import OPERATIONS
+    from ._protocol.errors import _parse_body  # lazy: only JSON responses
+    from ._protocol.operations import OPERATIONS
 
     values = _parse_body(body)
     out = {}
@@ -432,7 +432,7 @@ def _event_message(operation_name, headers, payload):
     """An event-stream message the C reader does not make itself, parsed as botocore's
     EventStream._parse_event parses it (EventStreamJSONParser): the event dict, None when
     botocore yields nothing for it, or the EventStreamError of an exception or error event."""
-    from ._operations import OPERATIONS
+    from ._protocol.operations import OPERATIONS
 
     shapes = {event["name"]: event for event in OPERATIONS[operation_name]["events"]}
     message_type = headers.get(":message-type")
@@ -467,7 +467,7 @@ def _event_members(shape, payload):
                 return {member["name"]: payload}
             if member["type"] == "string":
                 return {member["name"]: payload.decode("utf-8")}
-    from ._errors import _parse_body
+    from ._protocol.errors import _parse_body
 
     values = _parse_body(payload)
     return {

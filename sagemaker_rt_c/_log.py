@@ -23,7 +23,7 @@ calls hooks on) only while a call-path logger is enabled for DEBUG (csrc/log.c).
 import sys
 
 from . import _core
-from ._urls import split_url
+from ._transport.urls import split_url
 
 DEBUG = 10
 INFO = 20
@@ -275,7 +275,9 @@ def _log_refresh():
 def _log_request(client, params, body_len):
     if _enabled(ENDPOINT, DEBUG) is None:
         return
-    from ._operations import OPERATIONS  # lazy: the generated tables, loaded when a call logs
+    from ._protocol.operations import (
+        OPERATIONS,  # lazy: the generated tables, loaded when a call logs
+    )
 
     # The request as botocore's serializer makes it, from the operation's model: the URI
     # label percent-encoded into the request URI, header members in the model's order.

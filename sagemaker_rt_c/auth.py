@@ -19,8 +19,8 @@ way: the query is already encoded).
 import time as _time
 
 from . import _core
-from ._urls import host_header
-from ._urls import split_url as _split_url
+from ._transport.urls import host_header
+from ._transport.urls import split_url as _split_url
 
 __all__ = ["sign_request", "presign_url", "SignedRequest", "PresignedURL", "UNSIGNED_PAYLOAD"]
 

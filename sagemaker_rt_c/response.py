@@ -201,7 +201,7 @@ class EventStream:
     def get_initial_response(self):
         """As botocore: the first event, if it is an ``initial-response`` (sagemaker-runtime
         sends none); otherwise ``NoInitialResponseError``, that event consumed."""
-        from ._eventstream import NoInitialResponseError
+        from ._protocol.eventstream import NoInitialResponseError
 
         try:
             next(self._events)

@@ -23,7 +23,7 @@ SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 
 def _invoke_headers():
-    from sagemaker_rt_c._operations import OPERATIONS
+    from sagemaker_rt_c._protocol.operations import OPERATIONS
 
     return [m for m in OPERATIONS["InvokeEndpoint"]["members"] if m["location"] == "header"]
 

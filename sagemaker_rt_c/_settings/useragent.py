@@ -126,7 +126,7 @@ def _check_user_agent_parts(config):
             point = ord(char)
             if point < 0x20 or point == 0x7F:
                 from .. import exceptions
-                from .._validate import describe_control  # lazy: _validate loads on errors
+                from .._protocol.validate import describe_control  # lazy: _validate loads on errors
 
                 raise exceptions.InvalidConfigError(
                     error_msg=(

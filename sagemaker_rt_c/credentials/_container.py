@@ -104,7 +104,7 @@ class ContainerMetadataFetcher:
     def _get_response(self, full_url, headers, timeout):
         import json
 
-        from .. import _http  # lazy: only when the endpoint is asked
+        from .._transport import http as _http  # lazy: only when the endpoint is asked
         from ..exceptions import (
             ConnectionClosedError,
             ConnectTimeoutError,

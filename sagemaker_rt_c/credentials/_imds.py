@@ -128,7 +128,7 @@ class IMDSFetcher:
         return f"{self._base_url}{sep}{path}"
 
     def _send(self, method, url, headers):
-        from .. import _http  # lazy: only when the service is asked
+        from .._transport import http as _http  # lazy: only when the service is asked
 
         scheme, netloc = _split_scheme_netloc(url)
         return _http.send(
@@ -141,7 +141,7 @@ class IMDSFetcher:
         )
 
     def _fetch_metadata_token(self):
-        from .._http import LocationParseError  # lazy, as _http
+        from .._transport.http import LocationParseError  # lazy, as _http
         from ..exceptions import (
             ConnectionClosedError,
             ConnectTimeoutError,

@@ -525,8 +525,8 @@ def _engine(settings):
     _core.nested_client (csrc/nested.c) with its own pool and retry state, made from the
     settings as the sagemaker-runtime client's core is (``_client.CoreSettings``), its URL
     prefix the endpoint's origin (each request carries its whole path)."""
-    from .._tls import transport_kwargs
-    from .._urls import EndpointURL
+    from .._transport.tls import transport_kwargs
+    from .._transport.urls import EndpointURL
 
     endpoint = EndpointURL(settings.endpoint_url)
     head, sep, rest = endpoint.wire_prefix.partition("://")
@@ -582,7 +582,7 @@ class NestedClient:
 
     def _transport_error(self, kind, url, message, tls=None):
         from .._client import _transport_error
-        from .._tls import ssl_error
+        from .._transport.tls import ssl_error
 
         if kind == "ssl":
             return ssl_error(url, message, tls, self._settings)
@@ -596,9 +596,11 @@ class NestedClient:
         """Run one operation through the call engine. ``build_request(url)`` -> (method, url,
         headers, body); ``parse_error(response)`` -> botocore's error dict. Returns the
         Response (below 300); raises botocore's exceptions."""
-        from .. import _http  # lazy: only when a call is made (urllib3's URL check)
         from .. import exceptions as exc
-        from .._urls import split_url
+        from .._transport import (
+            http as _http,  # lazy: only when a call is made (urllib3's URL check)
+        )
+        from .._transport.urls import split_url
 
         settings = self._settings
         if settings.endpoint_url is None:

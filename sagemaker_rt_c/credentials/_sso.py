@@ -404,7 +404,7 @@ def _rest_json_error(service_name):
     def parse(response):
         import json
 
-        from .._errors import parse_error_response  # lazy: only error responses
+        from .._protocol.errors import parse_error_response  # lazy: only error responses
 
         parsed = parse_error_response(response.status, response.headers, response.body)
         code = parsed.get("Error", {}).get("Code")

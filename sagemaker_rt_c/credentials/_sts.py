@@ -94,7 +94,7 @@ def _parse_xml(body):
 
 def _parse_error(response):
     """QueryParser's error dict (``Error``, ``ResponseMetadata``) for an error response."""
-    from .._errors import _reason_phrase  # lazy: only error responses
+    from .._protocol.errors import _reason_phrase  # lazy: only error responses
 
     body = response.body.strip()
     if response.status >= 500 and (not body or body.startswith(b"<html>")):

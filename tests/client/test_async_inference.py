@@ -109,7 +109,7 @@ def test_odd_and_error_responses_as_boto3(server, reply):
     if reply.body == b"[1, 2]":
         # botocore crashes on a JSON body that is not an object (AttributeError: 'list' ...);
         # ours reads no member from it, as from any body it cannot use (README's deliberate
-        # differences, like the error bodies of sagemaker_rt_c/_errors.py).
+        # differences, like the error bodies of sagemaker_rt_c/_protocol/errors.py).
         assert theirs[0][:2] == ("error", "AttributeError")
         assert ours[0][0] == "ok" and "InferenceId" not in ours[0][1]
         assert ours[1] == theirs[1]

@@ -1,9 +1,10 @@
-"""sagemaker_rt_c._errors against botocore's own parser, used as the oracle.
+"""sagemaker_rt_c._protocol.errors against botocore's own parser, used as the oracle.
 
 Each (status, headers, body) goes through botocore's RestJSONParser + the modeled-error merge of
 Endpoint._add_modeled_error_fields, and through ours; the dicts must be equal. Where botocore
 raises, ours is compared with the same botocore pipeline on inputs sanitised by the rules listed
-at the top of sagemaker_rt_c/_errors.py (so those rules, not ad-hoc results, are what is tested).
+at the top of sagemaker_rt_c/_protocol/errors.py (so those rules, not ad-hoc results, are what is
+tested).
 """
 
 import json
@@ -18,8 +19,8 @@ from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError as BotoClientError
 from botocore.parsers import RestJSONParser, create_parser
 
-from sagemaker_rt_c import _errors
 from sagemaker_rt_c import exceptions as ours
+from sagemaker_rt_c._protocol import errors as _errors
 
 pytestmark = pytest.mark.differential
 

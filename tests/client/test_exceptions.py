@@ -453,7 +453,8 @@ def test_importing_does_not_import_botocore_or_json():
         del sys.modules["json"], _probe
         import sagemaker_rt_c
         before = set(sys.modules)
-        import sagemaker_rt_c.exceptions, sagemaker_rt_c._errors, sagemaker_rt_c._validate
+        import sagemaker_rt_c.exceptions
+        import sagemaker_rt_c._protocol.errors, sagemaker_rt_c._protocol.validate
         print(sorted(set(sys.modules) - before))
         print("botocore" in sys.modules, "json" in sys.modules)
         """
@@ -461,9 +462,10 @@ def test_importing_does_not_import_botocore_or_json():
     new, loaded = out.splitlines()
     # _operations: the generated tables (plain literals) _validate's tables are made from.
     modules = [
-        "sagemaker_rt_c._errors",
-        "sagemaker_rt_c._operations",
-        "sagemaker_rt_c._validate",
+        "sagemaker_rt_c._protocol",
+        "sagemaker_rt_c._protocol.errors",
+        "sagemaker_rt_c._protocol.operations",
+        "sagemaker_rt_c._protocol.validate",
         "sagemaker_rt_c.exceptions",
     ]
     assert new == repr(modules)
@@ -504,7 +506,7 @@ NO_BOTOCORE_SCRIPT = """
 import json, pickle, sys
 expected = json.load(sys.stdin)
 import sagemaker_rt_c.exceptions as E
-from sagemaker_rt_c import _errors, _validate
+from sagemaker_rt_c._protocol import errors as _errors, validate as _validate
 
 classes = {n: getattr(E, n) for n in E.__all__ if n != "ClientExceptions"}
 builtins = {

@@ -633,7 +633,7 @@ def test_known_error_shapes(server, reply, name, code):
 @pytest.mark.parametrize("body", [b"[1, 2]", b'["a", {"message": "m"}]', b"null", b'"str"'])
 def test_json_error_body_that_is_not_an_object(server, body):
     """botocore 1.43 crashes (AttributeError) on these; ours parses the body as a non-JSON
-    message, as documented (rule 2 at the top of sagemaker_rt_c/_errors.py)."""
+    message, as documented (rule 2 at the top of sagemaker_rt_c/_protocol/errors.py)."""
     reply = Reply(500, [("x-amzn-RequestId", "r")], body)
     server.queue(reply)
     boto = make_boto3(

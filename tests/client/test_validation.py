@@ -1,4 +1,4 @@
-"""sagemaker_rt_c._validate against botocore's ParamValidator, used as the oracle.
+"""sagemaker_rt_c._protocol.validate against botocore's ParamValidator, used as the oracle.
 
 Random parameter dicts (fixed seeds) go through botocore's validator with the operation's input
 shape and through ours: the report must be botocore's, line for line, followed by our extension
@@ -16,8 +16,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.validate import ParamValidator
 
-from sagemaker_rt_c import _validate
 from sagemaker_rt_c import exceptions as ours
+from sagemaker_rt_c._protocol import validate as _validate
 
 MODEL = botocore.session.get_session().get_service_model("sagemaker-runtime")
 OPERATIONS = ("InvokeEndpoint", "InvokeEndpointAsync", "InvokeEndpointWithResponseStream")

@@ -6,7 +6,7 @@ parser), botocore's quirks on odd lengths, and the limits at their exact boundar
 
 The one difference allowed: a header block that runs past the end of its message, which
 botocore reads from the bytes after the message (so its result depends on how the stream was
-split); the decoder raises ParserError there (sagemaker_rt_c/_eventstream.py)."""
+split); the decoder raises ParserError there (sagemaker_rt_c/_protocol/eventstream.py)."""
 
 import json
 import os
@@ -20,8 +20,8 @@ import pytest
 from botocore.eventstream import EventStreamBuffer
 from conftest import CONFORMANCE
 
-from sagemaker_rt_c import _eventstream
 from sagemaker_rt_c._core import EventStreamDecoder
+from sagemaker_rt_c._protocol import eventstream as _eventstream
 
 VECTORS = json.load(open(os.path.join(CONFORMANCE, "eventstream", "vectors.json")))["vectors"]
 MAX_HEADERS = 128 * 1024
@@ -655,7 +655,7 @@ def test_reentrant_use_is_refused(monkeypatch):
     real_import = builtins.__import__
 
     def hook(name, *args, **kwargs):
-        if name == "sagemaker_rt_c._eventstream":
+        if name == "sagemaker_rt_c._protocol.eventstream":
             for use in (lambda: d.feed(b"\x00" * 100), d.next_message):
                 try:
                     use()

@@ -1,5 +1,5 @@
 """The operation tables generated from botocore's model (tools/gen_operations.py):
-sagemaker_rt_c/_operations.py and csrc/operations.h.
+sagemaker_rt_c/_protocol/operations.py and csrc/operations.h.
 
 * The committed files are exactly what the generator makes now (a botocore bump or a hand
   edit fails here: run `make operations`).
@@ -23,11 +23,12 @@ import botocore.session
 import pytest
 from conftest import ROOT as REPO
 
-from sagemaker_rt_c import _about, _core, _operations
-from sagemaker_rt_c._operations import ERRORS, OPERATIONS
+from sagemaker_rt_c import _about, _core
+from sagemaker_rt_c._protocol import operations as _operations
+from sagemaker_rt_c._protocol.operations import ERRORS, OPERATIONS
 
 GENERATOR = os.path.join(REPO, "tools", "gen_operations.py")
-GENERATED = ("sagemaker_rt_c/_operations.py", "csrc/operations.h")
+GENERATED = ("sagemaker_rt_c/_protocol/operations.py", "csrc/operations.h")
 
 
 def load_generator():
@@ -375,7 +376,7 @@ def test_what_the_c_call_path_implements():
 
 
 def test_validate_tables_come_from_the_data():
-    from sagemaker_rt_c import _validate
+    from sagemaker_rt_c._protocol import validate as _validate
 
     assert list(_validate._OPERATIONS) == list(OPERATIONS)
     for name, (required, members) in _validate._OPERATIONS.items():

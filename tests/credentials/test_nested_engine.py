@@ -409,7 +409,8 @@ def test_nested_has_no_retry_loop_of_its_own():
 
 
 def test_no_python_transport_or_signer(monkeypatch):
-    from sagemaker_rt_c import _http, auth
+    from sagemaker_rt_c import auth
+    from sagemaker_rt_c._transport import http as _http
 
     def refuse(*args, **kwargs):
         raise AssertionError("the Python transport or signer was used")

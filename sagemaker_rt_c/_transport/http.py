@@ -41,10 +41,10 @@ every other byte outside its allowed set escaped as UTF-8): an IMDS role name ``
 asked for as ``a%20b``.
 """
 
-from ._settings import _check_timeout
-from ._settings.proxies import _mask_proxy_url
-from ._settings.regions import _HEX_PAT, _IPV4_PAT, _IPV6_VARIATIONS, _LS32_PAT
-from ._urls import encode_invalid_chars
+from .._settings import _check_timeout
+from .._settings.proxies import _mask_proxy_url
+from .._settings.regions import _HEX_PAT, _IPV4_PAT, _IPV6_VARIATIONS, _LS32_PAT
+from .urls import encode_invalid_chars
 
 __all__ = ["Response", "send", "LocationParseError"]
 
@@ -193,7 +193,7 @@ def _absolute_target(url):
 def _put_request(conn, method, target, headers, header_names, body):
     """Request line and headers into http.client's buffer; what it refuses becomes
     botocore's HTTPClientError (never with a header's value in the message)."""
-    from . import exceptions as exc
+    from .. import exceptions as exc
 
     try:
         conn.putrequest(
@@ -294,7 +294,7 @@ def send(
     import ssl
     from urllib.parse import urlsplit
 
-    from . import exceptions as exc
+    from .. import exceptions as exc
 
     # botocore's and urllib3's order: the proxy's headers and URL, the URL, the timeouts,
     # then (in conn.request) the request's headers.

@@ -38,7 +38,7 @@ def _kind(operation, member):
 def _tables():
     # operation -> (required members, ((name, kind, min), ...) in the model's member order),
     # from the tables generated from botocore's model (_operations.py).
-    from ._operations import OPERATIONS
+    from .operations import OPERATIONS
 
     return {
         name: (
@@ -165,7 +165,7 @@ def validate(operation_name, params, *, buffer_bodies=True, lengths=True):
                     if problem is not None:
                         extra.append(problem)
     if extra or len(report) > (0 if lengths else minimums):
-        from .exceptions import ParamValidationError
+        from ..exceptions import ParamValidationError
 
         raise ParamValidationError(report="\n".join(report + extra))
 

@@ -7,8 +7,8 @@ raises json.JSONDecodeError, as in botocore.
 
 import time
 
-from . import _core
-from ._about import _PY_TO_OP_NAME
+from .. import _core
+from .._about import _PY_TO_OP_NAME
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -58,7 +58,7 @@ def _body_as_dict(data):
 
 
 def generate_presigned_url(client, client_method, params, expires_in, http_method):
-    from . import exceptions
+    from .. import exceptions
 
     if params is None:
         params = {}
@@ -67,7 +67,7 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
     except KeyError:
         raise exceptions.UnknownClientMethodError(method_name=client_method) from None
     settings = client._settings
-    from ._validate import validate
+    from .validate import validate
 
     # Without parameter_validation, only what can't be serialised (and unsafe header values).
     validate(operation_name, params, lengths=bool(settings.parameter_validation))
@@ -75,7 +75,7 @@ def generate_presigned_url(client, client_method, params, expires_in, http_metho
     # Serialise as botocore's rest-json serializer does, from the operation's model
     # (_operations.py): URI labels percent-encoded into the request URI, header members in the
     # model's order, the payload member as the body.
-    from ._operations import OPERATIONS
+    from .operations import OPERATIONS
 
     operation = OPERATIONS[operation_name]
     method = operation["http_method"] if http_method is None else http_method

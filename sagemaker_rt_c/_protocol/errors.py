@@ -31,7 +31,7 @@ def _modeled_members():
     generated from botocore's model (_operations.py); made at the first error parsed."""
     global _MODELED
     if _MODELED is None:
-        from ._operations import ERRORS
+        from .operations import ERRORS
 
         _MODELED = {
             error["code"]: tuple(
@@ -121,7 +121,7 @@ def _parse_success_shape(status_code, headers, body, operation_name):
         metadata["RequestId"] = headers["x-amz-request-id"]
         metadata["HostId"] = headers.get("x-amz-id-2", "")
     parsed = {"ResponseMetadata": metadata}
-    from ._operations import OPERATIONS
+    from .operations import OPERATIONS
 
     try:
         operation = OPERATIONS[operation_name]

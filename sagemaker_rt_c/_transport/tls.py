@@ -63,7 +63,7 @@ def _proxy_ssl_context_error(proxy_url, proxies_config):
     load (InvalidProxiesConfigError, which its send() wraps in HTTPClientError)."""
     import ssl
 
-    from . import exceptions as exc
+    from .. import exceptions as exc
 
     ca_bundle = proxies_config.get("proxy_ca_bundle")
     cert = proxies_config.get("proxy_client_cert")
@@ -71,7 +71,7 @@ def _proxy_ssl_context_error(proxy_url, proxies_config):
         return None
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
-        from ._http import _check_location  # lazy: the credential providers' HTTP
+        from .http import _check_location  # lazy: the credential providers' HTTP
 
         _check_location(proxy_url)
         if ca_bundle is not None:
@@ -133,7 +133,7 @@ def transport_kwargs(settings, endpoint_scheme):
         try:
             authorization = _proxy_authorization(proxy_url)
         except UnicodeEncodeError as e:
-            from . import exceptions as exc
+            from .. import exceptions as exc
 
             call_error = call_error or exc.HTTPClientError(error=e)
             authorization = None
@@ -220,7 +220,7 @@ def _load_failure(url, settings):
     client certificate (in its order), as botocore passes it on; None if they load."""
     import ssl
 
-    from . import exceptions as exc
+    from .. import exceptions as exc
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     verify = settings.verify
@@ -252,7 +252,7 @@ def _load_failure(url, settings):
 
 def ssl_error(url, message, tls, settings):
     """botocore's exception for a TLS set-up that failed, from the C core's report."""
-    from . import exceptions as exc
+    from .. import exceptions as exc
 
     what, detail = tls if tls else (None, None)
     if what == "verify":

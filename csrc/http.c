@@ -1347,9 +1347,11 @@ smrt_xfer_kind smrt_conn_read(smrt_conn *c, size_t want)
     }
     c->interrupted = 0;
     c->asked_ns = smrt_monotonic_ns();
+    /* The read timeout counts from this read (urllib3's socket timeout is per recv), in both
+     * modes: the time the reader spent between reads is not the server's stall. */
+    c->last_progress_ns = smrt_monotonic_ns();
     int until = want == SIZE_MAX ? RUN_TO_END : RUN_TO_WANT;
     if (c->direct) {
-        c->last_progress_ns = smrt_monotonic_ns();
         return direct_read(c, until, want);
     }
     CURLcode rc = multi_run(c, until, want);

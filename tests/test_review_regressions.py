@@ -1,0 +1,68 @@
+"""Regression tests for defects found in review of the call engine, the streaming transport,
+the live RawStream and the EventReader (one test, or a few, per defect; the commit that fixed
+each names it)."""
+
+import time
+
+import pytest
+from conftest import make_ours
+from servers import Script, ScriptedServer
+
+
+def head(length=None, status=200, extra=()):
+    lines = [f"HTTP/1.1 {status} OK", "Content-Type: application/octet-stream"]
+    lines += [f"{k}: {v}" for k, v in extra]
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def invoke(client, **kw):
+    kw.setdefault("Body", b"{}")
+    return client.invoke_endpoint(EndpointName="ep", **kw)
+
+
+def proxied_client(proxy_url, **config):
+    from sagemaker_rt_c.config import Config
+
+    return make_ours(
+        endpoint_url="http://sagemaker.invalid",
+        config=Config(proxies={"http": proxy_url}, **config),
+    )
+
+
+# ---- the proxy path's read timeout counts from each read, not from the last byte ----------
+
+
+@pytest.mark.parametrize("proxied", [False, True], ids=["direct", "proxy"])
+def test_time_between_reads_is_not_a_read_timeout(proxied):
+    # The caller takes 2 s over the first part; the rest comes 0.5 s after it reads again:
+    # within read_timeout=1 (urllib3's timeout is per recv). The proxy path used to count
+    # from the last byte received and fail at once.
+    with ScriptedServer() as s:
+        s.queue(Script([head(10) + b"01234", 2.5, b"56789"]))
+        cfg = {"read_timeout": 1, "retries": {"max_attempts": 1}}
+        if proxied:
+            client = proxied_client(s.url, **cfg)
+        else:
+            from sagemaker_rt_c.config import Config
+
+            client = make_ours(endpoint_url=s.url, config=Config(**cfg))
+        body = invoke(client)["Body"]
+        assert body.read(5) == b"01234"
+        time.sleep(2.0)
+        assert body.read(5) == b"56789"
+
+
+def test_a_proxied_body_that_stalls_still_times_out():
+    from sagemaker_rt_c.exceptions import ReadTimeoutError
+
+    with ScriptedServer() as s:
+        s.queue(Script([head(10) + b"01234", 4.0]))
+        body = invoke(proxied_client(s.url, read_timeout=1, retries={"max_attempts": 1}))["Body"]
+        assert body.read(5) == b"01234"
+        t0 = time.monotonic()
+        with pytest.raises(ReadTimeoutError):
+            body.read(5)
+        assert 0.8 < time.monotonic() - t0 < 2.5
+

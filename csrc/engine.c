@@ -598,8 +598,11 @@ static smrt_step attempt(smrt_call *c)
     if (kind != SMRT_XFER_OK && kind != SMRT_XFER_OTHER && r->headers_done && r->content_length >= 0 &&
         r->body_seen == (unsigned long long)r->content_length) {
         /* The whole response arrived, then the upload failed (the server answered early
-         * and closed): the response stands, as it does for urllib3. */
+         * and closed): the response stands, as it does for urllib3. Its body is whole: the
+         * driver must not make it a live body over the closed connection, whose reads would
+         * find nothing more and never an end (readline looped forever). */
         kind = c->kind = c->at.kind = SMRT_XFER_OK;
+        r->complete = 1;
     }
     if (kind == SMRT_XFER_PARTIAL && r->headers_done && r->status >= 300 && r->content_length >= 0) {
         /* botocore 1.44 reads with enforce_content_length=False: an error body cut short by

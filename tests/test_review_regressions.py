@@ -2,6 +2,7 @@
 the live RawStream and the EventReader (one test, or a few, per defect; the commit that fixed
 each names it)."""
 
+import sys
 import time
 
 import pytest
@@ -65,4 +66,62 @@ def test_a_proxied_body_that_stalls_still_times_out():
         with pytest.raises(ReadTimeoutError):
             body.read(5)
         assert 0.8 < time.monotonic() - t0 < 2.5
+
+
+# ---- a response whose upload broke after it arrived whole is not a live body -------------
+
+EARLY_ANSWER = """
+import socket, struct, sys, threading, time
+sys.path[:0] = [{package!r}, {tests!r}]
+from conftest import make_ours
+from sagemaker_rt_c.config import Config
+
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(4)
+
+def serve():
+    while True:
+        c, _ = srv.accept()
+        buf = b""
+        while b"\\r\\n\\r\\n" not in buf:
+            buf += c.recv(65536)
+        # The whole answer at once, the large request body unread; then a reset.
+        c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\nabcde")
+        time.sleep(0.3)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+
+threading.Thread(target=serve, daemon=True).start()
+proxy = "http://127.0.0.1:%d" % srv.getsockname()[1]
+client = make_ours(
+    endpoint_url="http://sagemaker.invalid",
+    config=Config(proxies={{"http": proxy}}, retries={{"max_attempts": 1}}),
+)
+resp = client.invoke_endpoint(EndpointName="ep", Body=b"x" * (6 << 20))
+body = resp["Body"]
+print(body.readlines(), body._raw_stream.closed)
+"""
+
+
+def test_a_response_whose_upload_broke_after_it_came_whole_reads_to_its_end():
+    # Through a proxy (libcurl's transfer) the server answers 200 in full before reading the
+    # 6 MiB request, then resets: the upload fails after the response is complete, and the
+    # response stands (as urllib3's). It used to become a live body over the closed
+    # connection, whose readline() then waited forever for a b"\n" that could not come.
+    import os
+    import subprocess
+
+    import sagemaker_rt_c
+
+    tests = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(os.path.dirname(sagemaker_rt_c.__file__))  # this build (ASan too)
+    out = subprocess.run(
+        [sys.executable, "-c", EARLY_ANSWER.format(tests=tests, package=package)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0] == "[b'abcde'] True"
 

@@ -125,3 +125,30 @@ def test_a_response_whose_upload_broke_after_it_came_whole_reads_to_its_end():
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[0] == "[b'abcde'] True"
 
+
+# ---- read() of a live body does not allocate what the Content-Length claims ----------------
+
+
+def test_a_huge_content_length_is_not_allocated_ahead():
+    # A server claiming 10^18 bytes used to make read() ask for them at once: MemoryError.
+    # The buffer now grows as the bytes come; the body broke off, and read() says so.
+    from sagemaker_rt_c.exceptions import ResponseStreamingError
+
+    with ScriptedServer() as s:
+        s.queue(Script([head(10**18) + b"01234", 0.3, b"56789"]))
+        body = invoke(make_ours(endpoint_url=s.url))["Body"]
+        expect = r"IncompleteRead\(10 bytes read, 999999999999999990 more"
+        with pytest.raises(ResponseStreamingError, match=expect):
+            body.read()
+
+
+def test_read_of_a_live_body_larger_than_the_read_ahead():
+    # Past the 64 MiB read-ahead the buffer grows: every byte lands where it belongs.
+    size = (64 << 20) + 300_001
+    data = bytes(range(251)) * (size // 251) + b"z" * (size % 251)
+    with ScriptedServer() as s:
+        s.queue(Script([head(size) + data[:1000], 0.2, data[1000:]]))
+        body = invoke(make_ours(endpoint_url=s.url))["Body"]
+        got = body.read()
+        assert len(got) == size
+        assert got == data

@@ -152,3 +152,30 @@ def test_read_of_a_live_body_larger_than_the_read_ahead():
         got = body.read()
         assert len(got) == size
         assert got == data
+
+
+# ---- response headers: a repeated name then a folded line ---------------------------------
+
+
+def test_a_folded_line_after_a_repeated_header_joins_it_as_boto3():
+    # headers_dict kept a borrowed pointer to the last name; for a repeated name the dict
+    # keeps its first key object and ours was freed: the folded line then looked up freed
+    # memory (ASan: heap-use-after-free; here: the fold lost, or a crash).
+    from conftest import make_boto3
+
+    hd = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Foo-Bar: a\r\nX-Foo-Bar: b\r\n"
+        b" folded\r\nX-Other-Name: 1\r\nX-Other-Name: 2\r\n\tmore\r\nContent-Length: 2\r\n\r\nok"
+    )
+    got = {}
+    with ScriptedServer() as s:
+        for name, make in (("boto3", make_boto3), ("ours", make_ours)):
+            seen = []
+            for _ in range(20):
+                s.queue(Script([hd]))
+                r = invoke(make(endpoint_url=s.url))
+                h = r["ResponseMetadata"]["HTTPHeaders"]
+                seen.append((h.get("x-foo-bar"), h.get("x-other-name"), r["Body"].read()))
+            got[name] = seen
+    assert got["ours"] == got["boto3"]
+    assert got["ours"][0][0] == "a, b folded"

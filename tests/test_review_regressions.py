@@ -179,3 +179,115 @@ def test_a_folded_line_after_a_repeated_header_joins_it_as_boto3():
             got[name] = seen
     assert got["ours"] == got["boto3"]
     assert got["ours"][0][0] == "a, b folded"
+
+
+# ---- a large upload over TLS 1.3 is not cut by the server's session ticket -----------------
+
+
+@pytest.fixture
+def tls_origin(tmp_path):
+    """A TLS 1.3 origin on a raw socket running `handler(conn, head, rest)` per connection;
+    yields (url, ca_file, set_handler)."""
+    import os
+    import socket
+    import ssl
+    import threading
+
+    import trustme
+
+    ca = trustme.CA()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("localhost").configure_cert(ctx)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ca_file = os.path.join(tmp_path, "ca.pem")
+    with open(ca_file, "wb") as f:
+        f.write(ca.cert_pem.bytes())
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    state = {}
+
+    def serve():
+        while True:
+            try:
+                raw, _ = srv.accept()
+            except OSError:
+                return
+            try:
+                conn = ctx.wrap_socket(raw, server_side=True)
+                buf = b""
+                while b"\r\n\r\n" not in buf:
+                    buf += conn.recv(65536)
+                head, _, rest = buf.partition(b"\r\n\r\n")
+                state["handler"](conn, head, rest)
+                conn.close()
+            except OSError:
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"https://localhost:{srv.getsockname()[1]}", ca_file, state
+    srv.close()
+
+
+def _content_length(head):
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":")[1])
+    return 0
+
+
+def test_a_large_upload_over_tls13_to_a_slow_reader_is_sent_whole(tls_origin):
+    # TLS 1.3 servers send a NewSessionTicket after the handshake: unread, it made the socket
+    # readable, and direct_send took that for an early answer the first time the send buffer
+    # stayed full (a server slower to read than we send): it stopped the upload at a few MiB
+    # and waited for an answer the server never sent (ReadTimeoutError). boto3 sends it all.
+    import time
+
+    from sagemaker_rt_c.config import Config
+
+    url, ca_file, state = tls_origin
+
+    def slow_reader(conn, head, rest):
+        want = _content_length(head)
+        time.sleep(0.5)  # meanwhile the client's send buffer fills
+        got = len(rest)
+        while got < want:
+            chunk = conn.recv(1 << 20)
+            if not chunk:
+                break
+            got += len(chunk)
+        body = str(got).encode()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    state["handler"] = slow_reader
+    client = make_ours(
+        endpoint_url=url,
+        verify=ca_file,
+        config=Config(read_timeout=5, retries={"total_max_attempts": 1}),
+    )
+    size = 16 << 20
+    assert invoke(client, Body=b"x" * size)["Body"].read() == str(size).encode()
+
+
+def test_an_early_answer_over_tls_is_still_seen(tls_origin):
+    # The server answers at once, reads nothing and keeps the connection open: the answer is
+    # taken as soon as the send buffer stays full (its first byte read while probing).
+    import time
+
+    from sagemaker_rt_c.config import Config
+
+    url, ca_file, state = tls_origin
+
+    def early(conn, head, rest):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly")
+        time.sleep(3)
+
+    state["handler"] = early
+    client = make_ours(
+        endpoint_url=url,
+        verify=ca_file,
+        config=Config(read_timeout=10, retries={"total_max_attempts": 1}),
+    )
+    t0 = time.monotonic()
+    assert invoke(client, Body=b"z" * (16 << 20))["Body"].read() == b"early"
+    assert time.monotonic() - t0 < 2.5

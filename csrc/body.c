@@ -141,6 +141,9 @@ static int live_failed(RawObject *self, smrt_xfer_kind kind)
         self->broken = SMRT_BODY_TIMEOUT;
         break;
     case SMRT_XFER_OTHER:
+        /* Nothing more comes (a forked child never reads the parent's connection): the end a
+         * later read finds is a break, not the body's end (a chunked body read on as if whole). */
+        self->broken = SMRT_BODY_INCOMPLETE;
         PyErr_Format(PyExc_RuntimeError, "cannot read the response body: %s", r->errbuf);
         return -1;
     default:

@@ -291,3 +291,42 @@ def test_an_early_answer_over_tls_is_still_seen(tls_origin):
     t0 = time.monotonic()
     assert invoke(client, Body=b"z" * (16 << 20))["Body"].read() == b"early"
     assert time.monotonic() - t0 < 2.5
+
+
+# ---- a forked child's later reads of the parent's live body do not end it cleanly ----------
+
+
+def test_a_forked_child_never_takes_the_parents_chunked_body_for_whole():
+    # The child's first read of a live body raises (the connection is the parent's); a read
+    # after that found what had arrived and then b"", as if the body had ended: a chunked body
+    # (no Content-Length for StreamingBody to check) read silently short. It is a break.
+    import os
+
+    from sagemaker_rt_c.exceptions import ResponseStreamingError
+
+    def chunk(data):
+        return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+    with ScriptedServer() as s:
+        hd = head(extra=[("Transfer-Encoding", "chunked")])
+        s.queue(Script([hd + chunk(b"0123456789"), 1.0, chunk(b"abcdefghij") + b"0\r\n\r\n"]))
+        body = invoke(make_ours(endpoint_url=s.url))["Body"]
+        assert body.read(5) == b"01234"
+        pid = os.fork()
+        if pid == 0:
+            code = 3
+            try:
+                try:
+                    body.read()
+                except RuntimeError as e:
+                    code = 4 if "parent process" in str(e) else 5
+                body.read()
+                code = 6  # read on as if whole
+            except ResponseStreamingError as e:
+                code = 0 if code == 4 and "IncompleteRead" in str(e) else 7
+            except BaseException:  # noqa: BLE001
+                code = 8
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.WEXITSTATUS(status) == 0
+        assert body.read() == b"56789abcdefghij"

@@ -609,9 +609,14 @@ static smrt_step attempt(smrt_call *c)
          * a clean close is parsed from what arrived, and retried by the usual rules. */
         kind = c->kind = c->at.kind = SMRT_XFER_OK;
     }
-    if (c->raw && c->raw->whole_body && r->headers_done) {
+    /* A raw request's whole_body, and an operation whose output is parsed whole (a JSON body:
+     * botocore reads it inside its send, stream_output false), as the invoke operations'
+     * streamed bodies are not. */
+    int whole_body = c->raw ? c->raw->whole_body : c->op->response_body == SMRT_BODY_JSON;
+    if (whole_body && r->headers_done) {
         /* Output read within the attempt: a body cut short by a clean close is taken as it
-         * came; any other break is the attempt's transport error (below, retried). */
+         * came; any other break is the attempt's transport error (below, retried), never a
+         * response parsed from what arrived. */
         if (kind == SMRT_XFER_PARTIAL && r->content_length >= 0) {
             kind = c->kind = c->at.kind = SMRT_XFER_OK;
         }

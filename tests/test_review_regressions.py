@@ -330,3 +330,60 @@ def test_a_forked_child_never_takes_the_parents_chunked_body_for_whole():
         _, status = os.waitpid(pid, 0)
         assert os.WEXITSTATUS(status) == 0
         assert body.read() == b"56789abcdefghij"
+
+
+# ---- a JSON output whose body breaks is a transport error, as botocore reads it whole ------
+
+ASYNC_BODY = b'{"InferenceId": "abc", "Outpu'
+
+
+def _async_head(status, framing):
+    return b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n%s\r\n" % (status, framing)
+
+
+ASYNC_BREAKS = {
+    # A Content-Length body cut short by a clean close: botocore 1.44 parses what came.
+    "length-cut": lambda status: Script(
+        [_async_head(status, b"Content-Length: 99\r\n") + ASYNC_BODY]
+    ),
+    # A chunked body that ends without its last chunk, and a reset mid-body: retried, then
+    # ConnectionClosedError. Ours parsed the fragment as the response ({}: InferenceId lost).
+    "chunked-cut": lambda status: Script(
+        [
+            _async_head(status, b"Transfer-Encoding: chunked\r\n")
+            + b"%x\r\n%s\r\n" % (len(ASYNC_BODY), ASYNC_BODY)
+        ]
+    ),
+    "reset": lambda status: Script(
+        [_async_head(status, b"Content-Length: 99\r\n") + ASYNC_BODY, 0.2], reset=True
+    ),
+}
+
+
+@pytest.mark.parametrize("status", [202, 500])
+@pytest.mark.parametrize("name", list(ASYNC_BREAKS))
+def test_a_broken_json_output_is_what_boto3_makes_of_it(name, status):
+    from botocore.config import Config as BotoConfig
+    from conftest import make_boto3
+
+    from sagemaker_rt_c.config import Config
+
+    got = {}
+    with ScriptedServer() as s:
+        for flavour, make, config in (
+            ("boto3", make_boto3, BotoConfig),
+            ("ours", make_ours, Config),
+        ):
+            s.clear()
+            for _ in range(3):
+                s.queue(ASYNC_BREAKS[name](status))
+            before = len(s.requests)
+            client = make(endpoint_url=s.url, config=config(retries={"total_max_attempts": 2}))
+            try:
+                out = client.invoke_endpoint_async(EndpointName="ep", InputLocation="s3://b/in")
+                out.pop("ResponseMetadata")
+                got[flavour] = ("ok", out)
+            except Exception as e:  # noqa: BLE001 - compared between clients
+                got[flavour] = (type(e).__name__, str(e))
+            got[flavour] += (len(s.requests) - before,)
+    assert got["ours"] == got["boto3"]

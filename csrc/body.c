@@ -141,6 +141,9 @@ static int live_failed(RawObject *self, smrt_xfer_kind kind)
         self->broken = SMRT_BODY_TIMEOUT;
         break;
     case SMRT_XFER_OTHER:
+        /* Nothing more comes (a forked child never reads the parent's connection): the end a
+         * later read finds is a break, not the body's end (a chunked body read on as if whole). */
+        self->broken = SMRT_BODY_INCOMPLETE;
         PyErr_Format(PyExc_RuntimeError, "cannot read the response body: %s", r->errbuf);
         return -1;
     default:
@@ -187,6 +190,12 @@ static int live_fill(RawObject *self, size_t want)
     return rc;
 }
 
+/* What read() of a live body allocates ahead of the bytes' arrival. The Content-Length is the
+ * peer's claim (a server may say 10^18): the buffer starts at most this far ahead of what is
+ * in, and grows as the bytes come (by doubling: past this size realloc moves pages, it does
+ * not copy them). */
+#define LIVE_READ_AHEAD ((Py_ssize_t)64 << 20)
+
 /* read() of everything left in a live body of known length, into one bytes object filled as
  * the bytes arrive (never the whole body held twice). NULL with an exception. */
 static PyObject *live_read_all(RawObject *self, Py_ssize_t *got_out)
@@ -195,7 +204,8 @@ static PyObject *live_read_all(RawObject *self, Py_ssize_t *got_out)
     if (expect < avail(self)) {
         expect = avail(self);
     }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)expect);
+    Py_ssize_t cap = expect - avail(self) > LIVE_READ_AHEAD ? avail(self) + LIVE_READ_AHEAD : (Py_ssize_t)expect;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, cap);
     if (out == NULL) {
         return NULL;
     }
@@ -203,15 +213,22 @@ static PyObject *live_read_all(RawObject *self, Py_ssize_t *got_out)
     memcpy(PyBytes_AS_STRING(out), PyBytes_AS_STRING(self->data) + self->pos, (size_t)got);
     self->pos += got;
     while (self->conn != NULL && got < (Py_ssize_t)expect) {
+        if (got == cap) {
+            Py_ssize_t more = cap > LIVE_READ_AHEAD ? cap : LIVE_READ_AHEAD;
+            cap = (Py_ssize_t)expect - cap > more ? cap + more : (Py_ssize_t)expect;
+            if (_PyBytes_Resize(&out, cap) < 0) {
+                return NULL;
+            }
+        }
         /* Up to 1 MiB at a time through the connection's buffer. */
-        Py_ssize_t step = (Py_ssize_t)expect - got;
+        Py_ssize_t step = cap - got;
         if (live_fill(self, step < (1 << 20) ? (size_t)step : (size_t)(1 << 20)) < 0) {
             Py_DECREF(out);
             return NULL;
         }
         Py_ssize_t n = avail(self);
-        if (n > (Py_ssize_t)expect - got) {
-            n = (Py_ssize_t)expect - got;
+        if (n > cap - got) {
+            n = cap - got;
         }
         memcpy(PyBytes_AS_STRING(out) + got, PyBytes_AS_STRING(self->data) + self->pos, (size_t)n);
         self->pos += n;
@@ -220,7 +237,7 @@ static PyObject *live_read_all(RawObject *self, Py_ssize_t *got_out)
             break;
         }
     }
-    if (got < (Py_ssize_t)expect && _PyBytes_Resize(&out, got) < 0) {
+    if (got < cap && _PyBytes_Resize(&out, got) < 0) {
         return NULL;
     }
     *got_out = got;

@@ -338,7 +338,9 @@ static PyObject *headers_dict(smrt_state *st, const smrt_response *r)
     }
     smrt_header_iter it;
     smrt_header_line h;
-    PyObject *last_key = NULL; /* borrowed from d */
+    /* The last header's name, a reference of ours: for a repeated name the dict keeps the
+     * key object it had, and ours would be freed (an obs-fold line then looked it up). */
+    PyObject *last_key = NULL;
     PyObject *key, *val = NULL;
     char name_buf[256];
     smrt_header_iter_init(&it, r->head.data, r->head.len);
@@ -381,6 +383,7 @@ static PyObject *headers_dict(smrt_state *st, const smrt_response *r)
             Py_XDECREF(raw);
         }
         if (key == NULL) {
+            Py_XDECREF(last_key);
             Py_DECREF(d);
             return NULL;
         }
@@ -398,12 +401,13 @@ static PyObject *headers_dict(smrt_state *st, const smrt_response *r)
             goto error_val;
         }
         Py_DECREF(val);
-        last_key = key;
-        Py_DECREF(key); /* d holds it */
+        Py_XSETREF(last_key, key);
     }
+    Py_XDECREF(last_key);
     return d;
 error_val:
     Py_XDECREF(val);
+    Py_XDECREF(last_key);
     Py_DECREF(d);
     return NULL;
 }

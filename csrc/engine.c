@@ -534,17 +534,25 @@ static smrt_step attempt(smrt_call *c)
     if (kind != SMRT_XFER_OK && kind != SMRT_XFER_OTHER && r->headers_done && r->content_length >= 0 &&
         r->body_seen == (unsigned long long)r->content_length) {
         /* The whole response arrived, then the upload failed (the server answered early
-         * and closed): the response stands, as it does for urllib3. */
+         * and closed): the response stands, as it does for urllib3. Its body is whole: the
+         * driver must not make it a live body over the closed connection, whose reads would
+         * find nothing more and never an end (readline looped forever). */
         kind = c->kind = c->at.kind = SMRT_XFER_OK;
+        r->complete = 1;
     }
     if (kind == SMRT_XFER_PARTIAL && r->headers_done && r->status >= 300 && r->content_length >= 0) {
         /* botocore 1.44 reads with enforce_content_length=False: an error body cut short by
          * a clean close is parsed from what arrived, and retried by the usual rules. */
         kind = c->kind = c->at.kind = SMRT_XFER_OK;
     }
-    if (c->raw && c->raw->whole_body && r->headers_done) {
+    /* A raw request's whole_body, and an operation whose output is parsed whole (a JSON body:
+     * botocore reads it inside its send, stream_output false), as the invoke operations'
+     * streamed bodies are not. */
+    int whole_body = c->raw ? c->raw->whole_body : c->op->response_body == SMRT_BODY_JSON;
+    if (whole_body && r->headers_done) {
         /* Output read within the attempt: a body cut short by a clean close is taken as it
-         * came; any other break is the attempt's transport error (below, retried). */
+         * came; any other break is the attempt's transport error (below, retried), never a
+         * response parsed from what arrived. */
         if (kind == SMRT_XFER_PARTIAL && r->content_length >= 0) {
             kind = c->kind = c->at.kind = SMRT_XFER_OK;
         }

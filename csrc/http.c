@@ -45,6 +45,8 @@ struct smrt_conn {
     size_t received;   /* direct mode: bytes received for this response */
     int reused;        /* direct mode: the request went on a kept-alive connection */
     int upload_cut;    /* direct mode: the server answered before the upload ended */
+    int have_early;    /* direct mode: `early` is the answer's first byte, read while sending */
+    char early;
     int in_multi;      /* proxy mode: the transfer is still in c->multi */
     smrt_read_mode read_mode;
     curl_off_t upload_len, uploaded; /* proxy mode: the request body, and how much went */
@@ -1021,6 +1023,25 @@ static smrt_xfer_kind direct_connect(smrt_conn *c, const char *url, size_t origi
     return kind;
 }
 
+/* The socket turned readable while a request was being sent: has the server answered (or
+ * closed)? Over TLS a readable socket may hold only a record with no data for us (TLS 1.3's
+ * NewSessionTicket, which the server sends after the handshake and nothing has read yet):
+ * that is no answer, and the upload must go on (taking it for one cut every large upload on a
+ * fresh TLS 1.3 connection at the first full send buffer, then waited for an answer the
+ * server never sent). A byte of a real answer is kept for direct_read. */
+static int direct_answered(smrt_conn *c)
+{
+    size_t got = 0;
+    sock_set_blocking(c, 0);
+    CURLcode rc = curl_easy_recv(c->curl, &c->early, 1, &got);
+    sock_set_blocking(c, 1);
+    if (rc == CURLE_AGAIN) {
+        return 0;
+    }
+    c->have_early = rc == CURLE_OK && got == 1;
+    return 1;
+}
+
 /* Send all of p. Returns SMRT_XFER_OK, SMRT_XFER_READ_TIMEOUT, SMRT_XFER_INTERRUPTED, or
  * SMRT_XFER_PARTIAL when the upload stopped early: the server answered (or closed) before
  * reading it all, and its answer must still be read, as urllib3 does. */
@@ -1032,7 +1053,7 @@ static smrt_xfer_kind direct_send(smrt_conn *c, const char *p, size_t n)
         if (rc == CURLE_AGAIN) {
             /* The send buffer stayed full for a slice: has the server answered instead? */
             struct pollfd pfd = {.fd = c->sock, .events = POLLIN};
-            if (poll(&pfd, 1, 0) > 0) {
+            if (poll(&pfd, 1, 0) > 0 && direct_answered(c)) {
                 return SMRT_XFER_PARTIAL; /* an early answer, or the peer is gone */
             }
             int w = direct_waited(c, "Write");
@@ -1082,7 +1103,14 @@ static smrt_xfer_kind direct_read(smrt_conn *c, int until, size_t want)
             return SMRT_XFER_OK;
         }
         size_t got = 0;
-        CURLcode rc = curl_easy_recv(c->curl, chunk, sizeof(chunk), &got);
+        CURLcode rc = CURLE_OK;
+        if (c->have_early) {
+            chunk[0] = c->early; /* read by direct_answered */
+            got = 1;
+            c->have_early = 0;
+        } else {
+            rc = curl_easy_recv(c->curl, chunk, sizeof(chunk), &got);
+        }
         if (rc == CURLE_AGAIN) {
             int w = direct_waited(c, "Read");
             if (w <= 0) {
@@ -1190,6 +1218,7 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
     /* The read timeout counts from here (connected), as urllib3's socket timeout does. */
     c->read_timed_out = 0;
     c->last_progress_ns = smrt_monotonic_ns();
+    c->have_early = 0;
     sock_set_timeo(c, SMRT_WAIT_SLICE_MS); /* a no-op unless the last call narrowed it */
 
     /* The request head, exactly as http.client writes it (small bodies ride along). */
@@ -1347,9 +1376,11 @@ smrt_xfer_kind smrt_conn_read(smrt_conn *c, size_t want)
     }
     c->interrupted = 0;
     c->asked_ns = smrt_monotonic_ns();
+    /* The read timeout counts from this read (urllib3's socket timeout is per recv), in both
+     * modes: the time the reader spent between reads is not the server's stall. */
+    c->last_progress_ns = smrt_monotonic_ns();
     int until = want == SIZE_MAX ? RUN_TO_END : RUN_TO_WANT;
     if (c->direct) {
-        c->last_progress_ns = smrt_monotonic_ns();
         return direct_read(c, until, want);
     }
     CURLcode rc = multi_run(c, until, want);

@@ -114,7 +114,7 @@ def test_a_response_whose_upload_broke_after_it_came_whole_reads_to_its_end():
 
     import sagemaker_rt_c
 
-    tests = os.path.dirname(os.path.abspath(__file__))
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tests/, the helpers
     package = os.path.dirname(os.path.dirname(sagemaker_rt_c.__file__))  # this build (ASan too)
     out = subprocess.run(
         [sys.executable, "-c", EARLY_ANSWER.format(tests=tests, package=package)],

@@ -166,6 +166,21 @@ typedef struct smrt_core_settings {
     int tcp_keepalive, verify, retry_read_timeouts, parameter_validation, unsigned_requests;
     int wire_label_escape, call_error, proxy_verify;
 } smrt_core_settings;
+/* What every driver of the engine (client.c, nested.c) does between steps. `owner` is the
+ * object whose test hooks are asked (_random, _sleep: attributes, None or missing when off). */
+/* The backoff jitter from owner._random(), or -1.0 when there is no such hook (the engine's
+ * draw stands); *err set (an exception too) when the hook failed. */
+double smrt_driver_jitter(smrt_state *st, PyObject *owner, int *err);
+/* Wait `seconds`: owner._sleep(seconds) when set (the seconds then count on e's limiter clock),
+ * else a sleep in SMRT_WAIT_SLICE_MS slices with the GIL released, signal handlers run between
+ * them (Ctrl-C ends a backoff at once). 0, or -1 with an exception. */
+int smrt_driver_sleep(smrt_state *st, PyObject *owner, smrt_engine *e, double seconds);
+/* Raise for a call that ended SMRT_STEP_ABORTED (interrupted, out of memory, signing failed,
+ * the libraries missing). */
+void smrt_driver_raise_aborted(const smrt_call *call);
+/* Raise `exc` (a new reference, consumed; NULL: an exception is already set). */
+void smrt_raise_exception_object(PyObject *exc);
+
 /* Read `obj`'s settings into `cs` (zeroed first by the caller; new references in its object
  * fields: smrt_settings_release, also after a failure). 0, or -1 with TypeError naming the
  * attribute and `who`. */

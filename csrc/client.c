@@ -668,7 +668,7 @@ static PyObject *transport_exception(ClientObject *self, smrt_conn *conn, smrt_x
     return exc;
 }
 
-static void raise_exception_object(PyObject *exc)
+void smrt_raise_exception_object(PyObject *exc)
 {
     if (exc) {
         PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
@@ -700,10 +700,10 @@ static PyObject *body_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_k
     return transport_exception(self, conn, kind);
 }
 
-static double draw_random(ClientObject *self, int *err)
+double smrt_driver_jitter(smrt_state *st, PyObject *owner, int *err)
 {
     PyObject *hook = NULL;
-    if (get_optional_attr((PyObject *)self, self->st->s__random, &hook) < 0) {
+    if (get_optional_attr(owner, st->s__random, &hook) < 0) {
         *err = 1;
         return 0.0;
     }
@@ -721,11 +721,10 @@ static double draw_random(ClientObject *self, int *err)
     return d;
 }
 
-/* Sleep `seconds` with the GIL released, or hand the delay to a test's _sleep hook. */
-static int do_sleep(ClientObject *self, double seconds)
+int smrt_driver_sleep(smrt_state *st, PyObject *owner, smrt_engine *e, double seconds)
 {
     PyObject *hook = NULL;
-    if (get_optional_attr((PyObject *)self, self->st->s__sleep, &hook) < 0) {
+    if (get_optional_attr(owner, st->s__sleep, &hook) < 0) {
         return -1;
     }
     if (hook != NULL && hook != Py_None) {
@@ -736,7 +735,7 @@ static int do_sleep(ClientObject *self, double seconds)
         }
         Py_DECREF(r);
         if (seconds > 0) {
-            self->eng.clock_offset += seconds;
+            e->clock_offset += seconds; /* with the GIL held: the drivers' serialisation */
         }
         return 0;
     }
@@ -758,6 +757,22 @@ static int do_sleep(ClientObject *self, double seconds)
         if (PyErr_CheckSignals() < 0) {
             return -1;
         }
+    }
+}
+
+void smrt_driver_raise_aborted(const smrt_call *call)
+{
+    if (call->kind == SMRT_XFER_INTERRUPTED && call->error == SMRT_OK) {
+        /* A signal handler's exception (KeyboardInterrupt) is set; the connection is closed. */
+        if (!PyErr_Occurred()) {
+            PyErr_SetNone(PyExc_KeyboardInterrupt);
+        }
+    } else if (call->error == SMRT_ELOAD) {
+        smrt_raise_status(SMRT_ELOAD, "sagemaker_rt_c");
+    } else if (call->error == SMRT_ENOMEM || call->error == SMRT_OK) {
+        PyErr_NoMemory();
+    } else {
+        smrt_raise_status(call->error, "signing the request");
     }
 }
 
@@ -884,18 +899,7 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
             break;
         }
         if (step == SMRT_STEP_ABORTED) {
-            if (call.kind == SMRT_XFER_INTERRUPTED && call.error == SMRT_OK) {
-                /* A signal handler's exception (KeyboardInterrupt) is set; conn is closed. */
-                if (!PyErr_Occurred()) {
-                    PyErr_SetNone(PyExc_KeyboardInterrupt);
-                }
-            } else if (call.error == SMRT_ELOAD) {
-                smrt_raise_status(SMRT_ELOAD, "sagemaker_rt_c");
-            } else if (call.error == SMRT_ENOMEM || call.error == SMRT_OK) {
-                PyErr_NoMemory();
-            } else {
-                smrt_raise_status(call.error, "signing the request");
-            }
+            smrt_driver_raise_aborted(&call);
             break;
         }
         if (step == SMRT_STEP_CLASSIFY) {
@@ -917,7 +921,7 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
             if (call.retrying) {
                 /* The jitter is drawn as the retry is decided, so the log can say the delay. */
                 int err = 0;
-                double r = draw_random(self, &err);
+                double r = smrt_driver_jitter(st, (PyObject *)self, &err);
                 if (!err && r >= 0) {
                     smrt_call_set_jitter(&call, r);
                 }
@@ -930,14 +934,14 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
                     break;
                 }
             }
-            if (do_sleep(self, call.delay) < 0) {
+            if (smrt_driver_sleep(st, (PyObject *)self, &self->eng, call.delay) < 0) {
                 break;
             }
             continue;
         }
         /* SMRT_STEP_FAILED: raise what the last attempt produced. */
         if (call.body_broke) {
-            raise_exception_object(body_exception(self, conn, call.kind));
+            smrt_raise_exception_object(body_exception(self, conn, call.kind));
             break;
         }
         if (log_on && smrt_log_attempt(st, (PyObject *)self, conn, self->eng.retry, &call.at,
@@ -947,7 +951,7 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
         if (parsed != NULL) {
             raise_client_error(self, &call, parsed);
         } else {
-            raise_exception_object(transport_exception(self, conn, call.kind));
+            smrt_raise_exception_object(transport_exception(self, conn, call.kind));
         }
         break;
     }

@@ -101,83 +101,6 @@ static void nested_dealloc(NestedObject *self)
     Py_DECREF(tp);
 }
 
-/* ---- the driver's waits ----------------------------------------------------------------------- */
-
-/* owner.<name>, or NULL (no exception) when it is missing or None; -1 on other errors. */
-static int test_hook(PyObject *owner, const char *name, PyObject **out)
-{
-    *out = PyObject_GetAttrString(owner, name);
-    if (*out == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-            return -1;
-        }
-        PyErr_Clear();
-    } else if (*out == Py_None) {
-        Py_CLEAR(*out);
-    }
-    return 0;
-}
-
-/* The jitter from the _random test hook, or -1 (none: the engine's draw stands). */
-static double draw_random(PyObject *owner, int *err)
-{
-    PyObject *hook;
-    if (test_hook(owner, "_random", &hook) < 0) {
-        *err = 1;
-        return -1.0;
-    }
-    if (hook == NULL) {
-        return -1.0;
-    }
-    PyObject *v = PyObject_CallNoArgs(hook);
-    Py_DECREF(hook);
-    double d = v ? PyFloat_AsDouble(v) : -1.0;
-    Py_XDECREF(v);
-    if (d == -1.0 && PyErr_Occurred()) {
-        *err = 1;
-    }
-    return d;
-}
-
-/* Sleep `seconds` in slices with the GIL released, running signal handlers between them (a
- * Ctrl-C ends a backoff at once), or hand the delay to the owner's _sleep test hook. */
-static int do_sleep(NestedObject *self, PyObject *owner, double seconds)
-{
-    PyObject *hook;
-    if (test_hook(owner, "_sleep", &hook) < 0) {
-        return -1;
-    }
-    if (hook != NULL) {
-        PyObject *r = PyObject_CallFunction(hook, "d", seconds);
-        Py_DECREF(hook);
-        if (r == NULL) {
-            return -1;
-        }
-        Py_DECREF(r);
-        if (seconds > 0) {
-            self->eng.clock_offset += seconds; /* with the GIL held: the drivers' serialisation */
-        }
-        return 0;
-    }
-    int64_t end = smrt_monotonic_ns() + (int64_t)(seconds * 1e9);
-    for (;;) {
-        int64_t left = end - smrt_monotonic_ns();
-        if (left <= 0) {
-            return 0;
-        }
-        if (left > (int64_t)SMRT_WAIT_SLICE_MS * 1000000LL) {
-            left = (int64_t)SMRT_WAIT_SLICE_MS * 1000000LL;
-        }
-        struct timespec ts = {.tv_sec = (time_t)(left / 1000000000LL), .tv_nsec = (long)(left % 1000000000LL)};
-        Py_BEGIN_ALLOW_THREADS
-        nanosleep(&ts, NULL);
-        Py_END_ALLOW_THREADS
-        if (PyErr_CheckSignals() < 0) {
-            return -1;
-        }
-    }
-}
-
 /* ---- outcomes ------------------------------------------------------------------------------- */
 
 /* The exception for a transport failure, built by the Python layer (the transport_error hook:
@@ -285,14 +208,6 @@ static void raise_client_error(NestedObject *self, PyObject *owner, const smrt_c
         PyErr_Format(PyExc_SystemError, "_client_error returned %R, not an exception", exc);
     }
     Py_DECREF(exc);
-}
-
-static void raise_exception_object(PyObject *exc)
-{
-    if (exc) {
-        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-        Py_DECREF(exc);
-    }
 }
 
 /* ---- the call ------------------------------------------------------------------------------- */
@@ -444,17 +359,7 @@ static PyObject *nested_call(NestedObject *self, PyObject *args, PyObject *kwds)
             break;
         }
         if (step == SMRT_STEP_ABORTED) {
-            if (call.kind == SMRT_XFER_INTERRUPTED && call.error == SMRT_OK) {
-                if (!PyErr_Occurred()) {
-                    PyErr_SetNone(PyExc_KeyboardInterrupt);
-                }
-            } else if (call.error == SMRT_ELOAD) {
-                smrt_raise_status(SMRT_ELOAD, "sagemaker_rt_c");
-            } else if (call.error == SMRT_ENOMEM || call.error == SMRT_OK) {
-                PyErr_NoMemory();
-            } else {
-                smrt_raise_status(call.error, "signing the request");
-            }
+            smrt_driver_raise_aborted(&call);
             break;
         }
         if (step == SMRT_STEP_CLASSIFY) {
@@ -476,7 +381,7 @@ static PyObject *nested_call(NestedObject *self, PyObject *args, PyObject *kwds)
         if (step == SMRT_STEP_WAIT) {
             if (call.retrying) {
                 int err = 0;
-                double r = draw_random(owner, &err);
+                double r = smrt_driver_jitter(st, owner, &err);
                 if (!err && r >= 0) {
                     smrt_call_set_jitter(&call, r);
                 }
@@ -493,7 +398,7 @@ static PyObject *nested_call(NestedObject *self, PyObject *args, PyObject *kwds)
                     break;
                 }
             }
-            if (do_sleep(self, owner, call.delay) < 0) {
+            if (smrt_driver_sleep(st, owner, &self->eng, call.delay) < 0) {
                 break;
             }
             continue;
@@ -513,7 +418,7 @@ static PyObject *nested_call(NestedObject *self, PyObject *args, PyObject *kwds)
                 0) {
             Py_CLEAR(exc);
         }
-        raise_exception_object(exc);
+        smrt_raise_exception_object(exc);
         break;
     }
     smrt_call_finish(&call);

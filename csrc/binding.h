@@ -102,6 +102,7 @@ typedef struct smrt_state {
     PyTypeObject *raw_type;
     PyTypeObject *es_type;     /* _core.EventStreamDecoder */
     PyTypeObject *reader_type; /* _core.EventReader */
+    PyTypeObject *batch_type;  /* _core.Batch */
     PyObject *raw_protocol_type; /* _core.ProtocolError */
     PyObject *raw_timeout_type;  /* _core.ReadTimeout */
     /* Installed by sagemaker_rt_c._client at import (_core._install): */
@@ -191,6 +192,42 @@ void smrt_settings_release(smrt_core_settings *cs);
 int smrt_engine_configure(smrt_engine *e, const smrt_core_settings *cs);
 
 int smrt_client_type_add(PyObject *module, smrt_state *st);
+
+/* One call's arguments, converted. Pointers borrow from objects the caller keeps alive. */
+typedef struct smrt_call_args {
+    int op;                             /* SMRT_OP_*: set before smrt_client_prepare */
+    PyObject *values[SMRT_MAX_MEMBERS]; /* borrowed from the caller */
+    smrt_call_input in;                 /* what the engine sends */
+    char num[SMRT_MAX_MEMBERS][24];     /* integer members, formatted */
+    PyObject *body_owner; /* new reference keeping `in.body` alive */
+    Py_buffer view;       /* when the body came through the buffer protocol */
+    int have_view;
+} smrt_call_args;
+/* Release what smrt_client_prepare took (safe on a zeroed or failed one). Needs the GIL. */
+void smrt_call_args_release(smrt_call_args *a);
+/* Everything before a call of `a->op` is sent, as the client's methods do it: keyword
+ * arguments converted and checked (botocore's validation errors), no-request-possible
+ * errors, a credentials refresh when due, the credentials (a new reference into *creds;
+ * NULL for unsigned clients). 0, or -1 with an exception set. Needs the GIL. `client` is a
+ * _core.Client. */
+int smrt_client_prepare(PyObject *client, smrt_call_args *a, PyObject *const *args, Py_ssize_t nargs,
+                        PyObject *kwnames, smrt_creds **creds);
+/* An HTTP error response parsed as the client's methods parse it: (code, retry_after,
+ * parsed), or NULL with an exception. Needs the GIL. */
+PyObject *smrt_client_parse_error(PyObject *client, const smrt_response *r);
+/* What a call that ended with `step` (RESPONSE, FAILED, ABORTED) gives its caller, from its
+ * response `r` (moved out of its connection) and `parsed` (its last smrt_client_parse_error,
+ * or NULL): the response dict with Body as bytes, or NULL with the call's exception raised.
+ * Needs the GIL. */
+PyObject *smrt_client_outcome(PyObject *client, smrt_call *call, smrt_step step, smrt_response *r,
+                              PyObject *parsed);
+/* Operation `op_i`'s entry in client.c's table (operations.h's table is static: each file
+ * has its own copy, and the client finds an operation's index by its address in its copy). */
+const smrt_operation *smrt_client_operation(int op_i);
+/* The client's engine (borrowed; lives as long as the client). */
+smrt_engine *smrt_client_engine(PyObject *client);
+/* The batch iterator type (batch.c). */
+int smrt_batch_type_add(PyObject *module, smrt_state *st);
 /* What client.c's driver makes of a response, shared with the other drivers (nested.c): the
  * headers dict as botocore shows it; why a TLS set-up failed (None or (what, detail)); a
  * transport outcome's name for the transport_error hook. */

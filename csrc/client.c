@@ -96,18 +96,7 @@ int smrt_handles_signals(void)
 #define FOR_EACH_MEMBER(j, mask)                                                                                       \
     for (unsigned m_ = (mask), j; m_ && (j = (unsigned)__builtin_ctz(m_), 1); m_ &= m_ - 1)
 
-/* One call's arguments, converted. Pointers borrow from objects the call keeps alive. */
-typedef struct call_args {
-    int op;                             /* SMRT_OP_* */
-    PyObject *values[SMRT_MAX_MEMBERS]; /* borrowed from the caller */
-    smrt_call_input in;                 /* what the engine sends */
-    char num[SMRT_MAX_MEMBERS][24];     /* integer members, formatted */
-    PyObject *body_owner; /* new reference keeping `in.body` alive */
-    Py_buffer view;       /* when the body came through the buffer protocol */
-    int have_view;
-} call_args;
-
-static void call_args_release(call_args *a)
+void smrt_call_args_release(smrt_call_args *a)
 {
     if (a->have_view) {
         PyBuffer_Release(&a->view);
@@ -151,7 +140,7 @@ static int header_value_ok(const char *s, Py_ssize_t n)
 
 /* The payload member: bytes, bytearray, str and file-like objects as botocore; any contiguous
  * buffer beyond it. Bytes-like bodies are sent in place, never copied. */
-static int parse_body(ClientObject *self, PyObject *const *args, PyObject *kwnames, call_args *a, PyObject *body)
+static int parse_body(ClientObject *self, PyObject *const *args, PyObject *kwnames, smrt_call_args *a, PyObject *body)
 {
     int op = a->op;
     smrt_call_input *in = &a->in;
@@ -227,7 +216,7 @@ static int parse_body(ClientObject *self, PyObject *const *args, PyObject *kwnam
 /* Keyword arguments of operation `a->op` into `a`: names matched against the generated member
  * table, types and bounds checked as botocore's validator checks them (its messages come from
  * the Python validator, on the slow path). */
-static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, call_args *a)
+static int parse_args(ClientObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, smrt_call_args *a)
 {
     smrt_state *st = self->st;
     int op_i = a->op;
@@ -438,13 +427,11 @@ static int body_break(const smrt_response *r, smrt_xfer_kind kind)
 /* The response dict of a call that succeeded: ResponseMetadata, the operation's header
  * members, and its payload (a StreamingBody: of the bytes received, or live over the
  * connection while the body is still arriving, which the call then hands over). */
-static PyObject *build_response(ClientObject *self, smrt_call *call)
+static PyObject *build_response(ClientObject *self, smrt_call *call, const smrt_response *r, int whole)
 {
     smrt_state *st = self->st;
     int op_i = (int)(call->op - SMRT_OPERATIONS);
     const smrt_operation *op = call->op;
-    smrt_conn *conn = smrt_call_conn(call);
-    smrt_response *r = smrt_conn_response(conn);
     PyObject *headers = NULL, *meta = NULL, *result = NULL, *status = NULL, *body = NULL, *retry_obj = NULL;
     headers = headers_dict(st, r);
     if (headers == NULL) {
@@ -537,6 +524,10 @@ static PyObject *build_response(ClientObject *self, smrt_call *call)
         Py_XDECREF(url);
         body = raw ? smrt_event_stream_new(st, op_i, raw) : NULL;
         Py_XDECREF(raw);
+    } else if (whole && r->complete && !call->body_broke) {
+        /* A batch's result: the bytes themselves. */
+        body = PyBytes_FromStringAndSize(r->body.data ? r->body.data + r->body_pos : "",
+                                         (Py_ssize_t)(r->body.len - r->body_pos));
     } else if (!r->complete && !call->body_broke) {
         /* The body is still arriving: the caller reads it from the connection. */
         PyObject *url = PyUnicode_DecodeLatin1(r->url.data ? r->url.data : "", (Py_ssize_t)r->url.len, NULL);
@@ -650,9 +641,8 @@ static PyObject *tls_detail(const smrt_response *conn)
 
 
 /* The exception for a transport failure, from the Python layer (botocore's classes). */
-static PyObject *transport_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_kind kind)
+static PyObject *transport_exception(ClientObject *self, const smrt_response *r, smrt_xfer_kind kind)
 {
-    smrt_response *r = smrt_conn_response(conn);
     PyObject *tls = kind == SMRT_XFER_SSL_ERROR ? tls_detail(r) : Py_NewRef(Py_None);
     if (tls == NULL) {
         return NULL;
@@ -678,14 +668,13 @@ void smrt_raise_exception_object(PyObject *exc)
 
 /* The exception for a body that broke after the headers arrived, when it is an error body
  * (read at once, so its break is raised now). */
-static PyObject *body_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_kind kind)
+static PyObject *body_exception(ClientObject *self, smrt_response *r, smrt_xfer_kind kind)
 {
-    smrt_response *r = smrt_conn_response(conn);
     if (body_break(r, kind) == SMRT_BODY_RESET) {
         snprintf(r->errbuf, sizeof(r->errbuf),
                  "(\"Connection broken: ConnectionResetError(104, 'Connection reset by peer')\", "
                  "ConnectionResetError(104, 'Connection reset by peer'))");
-        return transport_exception(self, conn, SMRT_XFER_PARTIAL);
+        return transport_exception(self, r, SMRT_XFER_PARTIAL);
     }
     if (kind == SMRT_XFER_CLOSED) {
         kind = SMRT_XFER_PARTIAL;
@@ -697,7 +686,7 @@ static PyObject *body_exception(ClientObject *self, smrt_conn *conn, smrt_xfer_k
                  "IncompleteRead(%llu bytes read, %lld more expected))",
                  r->body_seen, more, r->body_seen, more);
     }
-    return transport_exception(self, conn, kind);
+    return transport_exception(self, r, kind);
 }
 
 double smrt_driver_jitter(smrt_state *st, PyObject *owner, int *err)
@@ -785,9 +774,8 @@ static double realtime_now(void)
 
 /* An HTTP error response, parsed by the Python layer as botocore parses it: (code,
  * retry_after, parsed response), or NULL with an exception. */
-static PyObject *parse_error(smrt_state *st, smrt_conn *conn)
+static PyObject *parse_error(smrt_state *st, const smrt_response *r)
 {
-    smrt_response *r = smrt_conn_response(conn);
     PyObject *headers = headers_dict(st, r);
     if (headers == NULL) {
         return NULL;
@@ -830,29 +818,23 @@ static void raise_client_error(ClientObject *self, const smrt_call *call, PyObje
     Py_XDECREF(n);
 }
 
-/* Run operation `op_i` with the caller's keyword arguments: the whole call path. */
-static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+int smrt_client_prepare(PyObject *client, smrt_call_args *a, PyObject *const *args, Py_ssize_t nargs,
+                        PyObject *kwnames, smrt_creds **creds_out)
 {
+    ClientObject *self = (ClientObject *)client;
     smrt_state *st = self->st;
-    call_args a;
-    memset(&a, 0, sizeof(a));
-    a.op = op_i;
-    const smrt_operation *op = &SMRT_OPERATIONS[op_i];
-    if (check_ready(self) < 0) {
-        return NULL;
-    }
-    if (parse_args(self, args, nargs, kwnames, &a) < 0) {
-        call_args_release(&a);
-        return NULL;
+    const smrt_operation *op = &SMRT_OPERATIONS[a->op];
+    *creds_out = NULL;
+    if (check_ready(self) < 0 || parse_args(self, args, nargs, kwnames, a) < 0) {
+        return -1;
     }
     if (self->call_error) {
         /* No request can be made: botocore gets this far (parameters checked), then fails.
          * The hook raises its exception, credentials checked where botocore checks them. */
         smrt_raise_from_hook(st, SMRT_HOOK_call_error,
-                             Py_BuildValue("(Os#)", (PyObject *)self, a.in.str[op->uri_label],
-                                           (Py_ssize_t)a.in.len[op->uri_label]));
-        call_args_release(&a);
-        return NULL;
+                             Py_BuildValue("(Os#)", (PyObject *)self, a->in.str[op->uri_label],
+                                           (Py_ssize_t)a->in.len[op->uri_label]));
+        return -1;
     }
     /* Temporary credentials near their end: the Python layer refreshes them with botocore's
      * windows (one caller refreshes, the others go on with the still-valid ones). */
@@ -860,22 +842,96 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
         PyObject *fn = st->hook[SMRT_HOOK_refresh_credentials];
         PyObject *r = fn ? PyObject_CallOneArg(fn, (PyObject *)self) : NULL;
         if (r == NULL) {
-            call_args_release(&a);
-            return NULL;
+            return -1;
         }
         Py_DECREF(r);
     }
+    if (!self->eng.unsigned_requests && (*creds_out = smrt_engine_creds(&self->eng)) == NULL) {
+        smrt_raise_from_hook(st, SMRT_HOOK_no_credentials, PyTuple_New(0));
+        return -1;
+    }
+    return 0;
+}
+
+/* Raise what a call that gave up (SMRT_STEP_FAILED) produced: its body's break, the parsed
+ * HTTP error it was classified on last, or its transport error. */
+static void raise_failure(ClientObject *self, const smrt_call *call, smrt_response *r, PyObject *parsed)
+{
+    if (call->body_broke) {
+        smrt_raise_exception_object(body_exception(self, r, call->kind));
+    } else if (parsed != NULL) {
+        raise_client_error(self, call, parsed);
+    } else {
+        smrt_raise_exception_object(transport_exception(self, r, call->kind));
+    }
+}
+
+const smrt_operation *smrt_client_operation(int op_i)
+{
+    return &SMRT_OPERATIONS[op_i];
+}
+
+smrt_engine *smrt_client_engine(PyObject *client)
+{
+    return &((ClientObject *)client)->eng;
+}
+
+PyObject *smrt_client_parse_error(PyObject *client, const smrt_response *r)
+{
+    return parse_error(((ClientObject *)client)->st, r);
+}
+
+PyObject *smrt_client_outcome(PyObject *client, smrt_call *call, smrt_step step, smrt_response *r,
+                              PyObject *parsed)
+{
+    ClientObject *self = (ClientObject *)client;
+    if (step == SMRT_STEP_RESPONSE) {
+        PyObject *result = build_response(self, call, r, 1);
+        if (result == NULL || !call->body_broke) {
+            return result;
+        }
+        /* The body broke after the head: the exception its read() raises, as a caller of
+         * invoke_endpoint would meet it. */
+        PyObject *body = PyDict_GetItemWithError(result, self->st->s_Body);
+        PyObject *data = body ? PyObject_CallMethodNoArgs(body, self->st->s_read) : NULL;
+        if (data != NULL && PyDict_SetItem(result, self->st->s_Body, data) == 0) {
+            Py_DECREF(data);
+            return result;
+        }
+        Py_XDECREF(data);
+        Py_DECREF(result);
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_SystemError, "response without Body");
+        }
+        return NULL;
+    }
+    if (step == SMRT_STEP_FAILED) {
+        raise_failure(self, call, r, parsed);
+    } else {
+        smrt_driver_raise_aborted(call);
+    }
+    return NULL;
+}
+
+/* Run operation `op_i` with the caller's keyword arguments: the whole call path. */
+static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    smrt_state *st = self->st;
+    smrt_call_args a;
+    memset(&a, 0, sizeof(a));
+    a.op = op_i;
+    const smrt_operation *op = &SMRT_OPERATIONS[op_i];
     smrt_creds *creds = NULL;
-    if (!self->eng.unsigned_requests && (creds = smrt_engine_creds(&self->eng)) == NULL) {
-        call_args_release(&a);
-        return smrt_raise_from_hook(st, SMRT_HOOK_no_credentials, PyTuple_New(0));
+    if (smrt_client_prepare((PyObject *)self, &a, args, nargs, kwnames, &creds) < 0) {
+        smrt_call_args_release(&a);
+        return NULL;
     }
     /* Read once per call (one dict lookup while logging is off: log.c). */
     int log_on = smrt_log_enabled(st);
     if (log_on < 0 ||
         (log_on && smrt_log_request(st, (PyObject *)self, args, kwnames, (Py_ssize_t)a.in.body_len) < 0)) {
         smrt_creds_release(creds);
-        call_args_release(&a);
+        smrt_call_args_release(&a);
         return NULL;
     }
     smrt_call call;
@@ -895,7 +951,7 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
         smrt_conn *conn = smrt_call_conn(&call);
         if (step == SMRT_STEP_RESPONSE) {
             resp_conn = conn; /* alive while the result is: a live body holds it */
-            result = build_response(self, &call);
+            result = build_response(self, &call, smrt_conn_response(conn), 0);
             break;
         }
         if (step == SMRT_STEP_ABORTED) {
@@ -904,7 +960,7 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
         }
         if (step == SMRT_STEP_CLASSIFY) {
             Py_CLEAR(parsed);
-            if ((parsed = parse_error(st, conn)) == NULL) {
+            if ((parsed = parse_error(st, smrt_conn_response(conn))) == NULL) {
                 break;
             }
             PyObject *code = PyTuple_GET_ITEM(parsed, 0);
@@ -940,19 +996,12 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
             continue;
         }
         /* SMRT_STEP_FAILED: raise what the last attempt produced. */
-        if (call.body_broke) {
-            smrt_raise_exception_object(body_exception(self, conn, call.kind));
+        if (!call.body_broke && log_on &&
+            smrt_log_attempt(st, (PyObject *)self, conn, self->eng.retry, &call.at, xfer_kind_name(call.kind), 0,
+                             0.0, parsed) < 0) {
             break;
         }
-        if (log_on && smrt_log_attempt(st, (PyObject *)self, conn, self->eng.retry, &call.at,
-                                       xfer_kind_name(call.kind), 0, 0.0, parsed) < 0) {
-            break;
-        }
-        if (parsed != NULL) {
-            raise_client_error(self, &call, parsed);
-        } else {
-            smrt_raise_exception_object(transport_exception(self, conn, call.kind));
-        }
+        raise_failure(self, &call, smrt_conn_response(conn), parsed);
         break;
     }
     if (log_on && result != NULL && smrt_log_response(st, (PyObject *)self, resp_conn, result) < 0) {
@@ -960,7 +1009,7 @@ static PyObject *client_call(ClientObject *self, int op_i, PyObject *const *args
     }
     Py_XDECREF(parsed);
     smrt_call_finish(&call);
-    call_args_release(&a);
+    smrt_call_args_release(&a);
     return result;
 }
 
@@ -1045,7 +1094,7 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
         PyTuple_SET_ITEM(names, i, Py_NewRef(k));
         values[i++] = v;
     }
-    call_args a;
+    smrt_call_args a;
     memset(&a, 0, sizeof(a));
     a.op = SMRT_OP_InvokeEndpoint;
     int ok = parse_args(self, values, 0, names, &a) == 0;
@@ -1053,7 +1102,7 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     if (!ok) {
         /* Let the Python path raise botocore's error (it validates the same way). */
         PyErr_Clear();
-        call_args_release(&a);
+        smrt_call_args_release(&a);
         Py_RETURN_NONE;
     }
     /* a.str[] point into the dict's str values, alive for this call. */
@@ -1061,7 +1110,7 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     const size_t *len = a.in.len;
     smrt_creds *cr = smrt_engine_creds(&self->eng);
     if (cr == NULL) {
-        call_args_release(&a);
+        smrt_call_args_release(&a);
         Py_RETURN_NONE;
     }
     PyObject *result = NULL;
@@ -1144,7 +1193,7 @@ static PyObject *client_presign(ClientObject *self, PyObject *const *args, Py_ss
     result = PyUnicode_FromStringAndSize(url->data, (Py_ssize_t)url->len);
 done:
     smrt_creds_release(cr);
-    call_args_release(&a);
+    smrt_call_args_release(&a);
     return result;
 }
 

@@ -572,6 +572,15 @@ void smrt_pool_drain(smrt_pool *p)
     }
 }
 
+void smrt_pool_keep_idle(smrt_pool *p, size_t n)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->cfg.max_idle < n) {
+        p->cfg.max_idle = n;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
 smrt_conn *smrt_pool_borrow(smrt_pool *p)
 {
     pthread_mutex_lock(&p->lock);
@@ -1398,6 +1407,48 @@ void smrt_conn_consume(smrt_conn *c, size_t n)
         smrt_buf_clear(&c->r.body);
         c->r.body_pos = 0;
     }
+}
+
+void smrt_response_move(smrt_response *dst, smrt_response *src)
+{
+    smrt_buf head = dst->head, body = dst->body;
+    smrt_buf_clear(&head);
+    smrt_buf_clear(&body);
+    dst->status = src->status;
+    dst->headers_done = src->headers_done;
+    dst->content_length = src->content_length;
+    dst->head = src->head;
+    src->head = head;
+    if (src->body_pos > 0) {
+        /* Consumed bytes go (rare: a body is read here whole or not at all). */
+        src->body.len -= src->body_pos;
+        memmove(src->body.data, src->body.data + src->body_pos, src->body.len);
+        src->body.data[src->body.len] = '\0';
+        src->body_pos = 0;
+    }
+    dst->body = src->body;
+    src->body = body;
+    dst->body_pos = 0;
+    dst->body_seen = src->body_seen;
+    dst->complete = src->complete;
+    smrt_buf_clear(&dst->url);
+    smrt_buf_clear(&dst->tls_names);
+    /* Small: copied, so that the connection's cached URL stays. On no memory they stay empty
+     * (only error messages read them). */
+    (void)smrt_buf_append(&dst->url, src->url.data ? src->url.data : "", src->url.len);
+    (void)smrt_buf_append(&dst->tls_names, src->tls_names.data ? src->tls_names.data : "", src->tls_names.len);
+    memcpy(dst->errbuf, src->errbuf, sizeof(dst->errbuf));
+    dst->tls_error = src->tls_error;
+    dst->tls_verify_result = src->tls_verify_result;
+}
+
+void smrt_response_release(smrt_response *r)
+{
+    smrt_buf_destroy(&r->head);
+    smrt_buf_destroy(&r->body);
+    smrt_buf_destroy(&r->url);
+    smrt_buf_destroy(&r->tls_names);
+    r->body_pos = 0;
 }
 
 smrt_response *smrt_conn_response(smrt_conn *c)

@@ -118,6 +118,17 @@ void smrt_pool_return(smrt_pool *pool, smrt_conn *conn);
 
 /* Close every idle handle (their connections too); later borrows make new ones. */
 void smrt_pool_drain(smrt_pool *pool);
+/* Keep at least `n` idle handles from now on (a batch at concurrency n reuses all of its
+ * connections instead of closing those beyond max_pool_connections). Never lowers the bound. */
+void smrt_pool_keep_idle(smrt_pool *pool, size_t n);
+
+/* Move a response out of its connection (`src`, smrt_conn_response) into `dst`, so that the
+ * connection can go back to the pool while its response is still wanted: the head and body
+ * buffers are swapped (`dst`'s old ones go to the connection, to be reused), the rest copied.
+ * The body kept is what was not consumed. Frees nothing; no locks. */
+void smrt_response_move(smrt_response *dst, smrt_response *src);
+/* Free a moved response's buffers (smrt_response_move's `dst`); it stays valid and empty. */
+void smrt_response_release(smrt_response *r);
 
 enum { SMRT_HDR_VALUE = 0, SMRT_HDR_SUPPRESS = 1, SMRT_HDR_BLANK = 2 };
 

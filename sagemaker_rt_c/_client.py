@@ -272,6 +272,29 @@ class SageMakerRuntime(_core.Client):
         """Close idle connections (later calls open new ones), as botocore's client.close()."""
         self._close_connections()
 
+    def invoke_endpoint_batch(self, requests, *, max_concurrency=32, progress=False):
+        """invoke_endpoint for each of ``requests``, many at a time; results in input order.
+
+        ``requests``: any iterable of invoke_endpoint keyword dicts, read lazily (at most
+        4 x max_concurrency ahead of the result being waited for). Each result is the
+        response dict with ``Body`` read into bytes, or, in place, the exception the call
+        raised after the client's retries (a ClientError such as
+        ``client.exceptions.ModelError``, a ParamValidationError ...): one failure never
+        stops the batch. Calls run on worker threads in the C core with the GIL released,
+        reusing connections; Ctrl-C cancels them all and raises KeyboardInterrupt.
+
+        ``max_concurrency``: calls in flight (1 to 1024), or ``'auto'``: start at 8, grow
+        while latency stays flat, cut on throttling (429, 503, ThrottlingException,
+        ModelNotReadyException), up to 256. ``progress``: True for a tqdm bar (terminal
+        or Jupyter), or a callable given a ``BatchProgress`` after each result.
+
+        Returns an iterator with ``close()`` (also a context manager) and the counters
+        ``done``, ``errors``, ``throttled``, ``concurrency``, ``in_flight``, ``elapsed``.
+        """
+        from ._batch import start
+
+        return start(self, requests, max_concurrency, progress)
+
     def generate_presigned_url(self, ClientMethod, Params=None, ExpiresIn=3600, HttpMethod=None):
         """Generate a presigned URL for a client method, as boto3 does (same URL, same second).
 

@@ -1,0 +1,364 @@
+/* The runner: worker threads stepping engine calls (runner.h). */
+#define _GNU_SOURCE
+#include "runner.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Workers run the call path only (signing, libcurl, OpenSSL): a small stack is plenty. */
+#define WORKER_STACK (512 * 1024)
+
+static struct timespec deadline_after(int64_t ns)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t t = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec + (ns > 0 ? ns : 0);
+    ts.tv_sec = (time_t)(t / 1000000000LL);
+    ts.tv_nsec = (long)(t % 1000000000LL);
+    return ts;
+}
+
+static int init_cv(pthread_cond_t *cv)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0) {
+        return -1;
+    }
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(cv, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc == 0 ? 0 : -1;
+}
+
+static int interrupted(void *ud)
+{
+    smrt_runner *r = ud;
+    return atomic_load_explicit(&r->cancel, memory_order_relaxed);
+}
+
+/* Sleep `seconds` unless cancelled first: 0, or -1 when cancelled. */
+static int sleep_unless_cancelled(smrt_runner *r, double seconds)
+{
+    struct timespec until = deadline_after((int64_t)(seconds * 1e9));
+    int rc = 0;
+    pthread_mutex_lock(&r->lock);
+    while (!atomic_load(&r->cancel)) {
+        if (pthread_cond_timedwait(&r->sleep_cv, &r->lock, &until) == ETIMEDOUT) {
+            break;
+        }
+    }
+    if (atomic_load(&r->cancel)) {
+        rc = -1;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+/* Step `j` until it is done or needs classifying; returns its next state. */
+static smrt_job_state run_job(smrt_runner *r, smrt_job *j)
+{
+    if (j->started_ns == 0) {
+        j->started_ns = smrt_monotonic_ns();
+    }
+    for (;;) {
+        j->call.interrupt = interrupted;
+        j->call.interrupt_ud = r;
+        smrt_step s = smrt_call_step(&j->call);
+        if (s == SMRT_STEP_CLASSIFY) {
+            return SMRT_JOB_CLASSIFY;
+        }
+        if (s == SMRT_STEP_WAIT) {
+            if (sleep_unless_cancelled(r, j->call.delay) == 0) {
+                continue;
+            }
+            j->call.kind = SMRT_XFER_INTERRUPTED;
+            j->call.error = SMRT_OK;
+            s = SMRT_STEP_ABORTED;
+        }
+        smrt_conn *conn = smrt_call_conn(&j->call);
+        if (conn != NULL && s != SMRT_STEP_ABORTED) {
+            smrt_response_move(&j->resp, smrt_conn_response(conn));
+        }
+        smrt_call_finish(&j->call); /* the connection goes back to the pool now */
+        j->outcome = s;
+        j->done_ns = smrt_monotonic_ns();
+        return SMRT_JOB_DONE;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    smrt_runner *r = arg;
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        while (!atomic_load(&r->cancel) && (r->queue == NULL || r->running >= r->limit)) {
+            pthread_cond_wait(&r->work_cv, &r->lock);
+        }
+        if (atomic_load(&r->cancel)) {
+            break;
+        }
+        smrt_job *j = r->queue;
+        r->queue = j->next;
+        if (r->queue == NULL) {
+            r->queue_tail = NULL;
+        }
+        j->next = NULL;
+        j->state = SMRT_JOB_RUNNING;
+        r->running++;
+        pthread_mutex_unlock(&r->lock);
+        smrt_job_state next = run_job(r, j);
+        pthread_mutex_lock(&r->lock);
+        r->running--;
+        j->state = next;
+        if (next == SMRT_JOB_CLASSIFY) {
+            if (r->classify_tail) {
+                r->classify_tail->next = j;
+            } else {
+                r->classify = j;
+            }
+            r->classify_tail = j;
+            pthread_cond_signal(&r->driver_cv);
+        } else if (j == r->awaited) {
+            pthread_cond_signal(&r->driver_cv);
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+/* With the lock held: start workers up to `n`. */
+static void spawn_locked(smrt_runner *r, int n)
+{
+    if (n > r->max_threads) {
+        n = r->max_threads;
+    }
+    pthread_attr_t attr;
+    if (r->n_threads >= n || pthread_attr_init(&attr) != 0) {
+        return;
+    }
+    pthread_attr_setstacksize(&attr, WORKER_STACK);
+    while (r->n_threads < n) {
+        if (pthread_create(&r->threads[r->n_threads], &attr, worker_main, r) != 0) {
+            r->spawn_error = 1;
+            break;
+        }
+        r->n_threads++;
+    }
+    pthread_attr_destroy(&attr);
+}
+
+int smrt_runner_init(smrt_runner *r, smrt_engine *eng, int max_threads, int limit)
+{
+    memset(r, 0, sizeof(*r));
+    r->eng = eng;
+    if (max_threads < 1 || limit < 1) {
+        return SMRT_EINVAL;
+    }
+    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+        return SMRT_ENOMEM;
+    }
+    r->ready = 1;
+    if (init_cv(&r->work_cv) < 0) {
+        return SMRT_ENOMEM;
+    }
+    if (init_cv(&r->driver_cv) < 0) {
+        pthread_cond_destroy(&r->work_cv);
+        return SMRT_ENOMEM;
+    }
+    if (init_cv(&r->sleep_cv) < 0) {
+        pthread_cond_destroy(&r->work_cv);
+        pthread_cond_destroy(&r->driver_cv);
+        return SMRT_ENOMEM;
+    }
+    r->ready = 2;
+    r->threads = calloc((size_t)max_threads, sizeof(pthread_t));
+    if (r->threads == NULL) {
+        return SMRT_ENOMEM;
+    }
+    r->max_threads = max_threads;
+    r->limit = limit < max_threads ? limit : max_threads;
+    pthread_mutex_lock(&r->lock);
+    spawn_locked(r, r->limit);
+    int n = r->n_threads;
+    pthread_mutex_unlock(&r->lock);
+    return n > 0 ? SMRT_OK : SMRT_EINVAL;
+}
+
+void smrt_runner_cancel(smrt_runner *r)
+{
+    if (r->ready < 2) {
+        return;
+    }
+    pthread_mutex_lock(&r->lock);
+    atomic_store(&r->cancel, 1);
+    pthread_cond_broadcast(&r->work_cv);
+    pthread_cond_broadcast(&r->sleep_cv);
+    pthread_cond_broadcast(&r->driver_cv);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void smrt_runner_destroy(smrt_runner *r)
+{
+    if (r->ready == 2) {
+        smrt_runner_cancel(r);
+        for (int i = 0; i < r->n_threads; i++) {
+            pthread_join(r->threads[i], NULL);
+        }
+        pthread_cond_destroy(&r->work_cv);
+        pthread_cond_destroy(&r->driver_cv);
+        pthread_cond_destroy(&r->sleep_cv);
+    }
+    if (r->ready >= 1) {
+        pthread_mutex_destroy(&r->lock);
+    }
+    free(r->threads);
+    r->threads = NULL;
+    r->n_threads = 0;
+    r->ready = 0;
+}
+
+void smrt_runner_submit(smrt_runner *r, smrt_job *j)
+{
+    pthread_mutex_lock(&r->lock);
+    j->state = SMRT_JOB_QUEUED;
+    j->next = NULL;
+    if (r->queue_tail) {
+        r->queue_tail->next = j;
+    } else {
+        r->queue = j;
+    }
+    r->queue_tail = j;
+    if (r->running < r->limit) {
+        pthread_cond_signal(&r->work_cv);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+void smrt_runner_resume(smrt_runner *r, smrt_job *j)
+{
+    pthread_mutex_lock(&r->lock);
+    j->state = SMRT_JOB_QUEUED;
+    j->next = r->queue;
+    r->queue = j;
+    if (r->queue_tail == NULL) {
+        r->queue_tail = j;
+    }
+    if (r->running < r->limit) {
+        pthread_cond_signal(&r->work_cv);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+smrt_job *smrt_runner_take_classify(smrt_runner *r)
+{
+    pthread_mutex_lock(&r->lock);
+    smrt_job *j = r->classify;
+    if (j) {
+        r->classify = j->next;
+        if (r->classify == NULL) {
+            r->classify_tail = NULL;
+        }
+        j->next = NULL;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return j;
+}
+
+void smrt_runner_set_limit(smrt_runner *r, int limit)
+{
+    if (limit < 1) {
+        limit = 1;
+    }
+    if (limit > r->max_threads) {
+        limit = r->max_threads;
+    }
+    pthread_mutex_lock(&r->lock);
+    int raised = limit > r->limit;
+    r->limit = limit;
+    spawn_locked(r, limit);
+    if (raised) {
+        pthread_cond_broadcast(&r->work_cv);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+smrt_job_state smrt_runner_state(smrt_runner *r, const smrt_job *j)
+{
+    pthread_mutex_lock(&r->lock);
+    smrt_job_state s = j->state;
+    pthread_mutex_unlock(&r->lock);
+    return s;
+}
+
+int smrt_runner_wait(smrt_runner *r, const smrt_job *awaited, int64_t timeout_ns)
+{
+    struct timespec until = deadline_after(timeout_ns);
+    int ok = 0;
+    pthread_mutex_lock(&r->lock);
+    r->awaited = awaited;
+    for (;;) {
+        if (r->classify != NULL || (awaited != NULL && awaited->state == SMRT_JOB_DONE) || atomic_load(&r->cancel)) {
+            ok = 1;
+            break;
+        }
+        if (pthread_cond_timedwait(&r->driver_cv, &r->lock, &until) == ETIMEDOUT) {
+            break;
+        }
+    }
+    r->awaited = NULL;
+    pthread_mutex_unlock(&r->lock);
+    return ok;
+}
+
+/* ---- adaptive concurrency ------------------------------------------------------------------- */
+
+void smrt_adapt_init(smrt_adapt *a, int start, int min_limit, int max_limit)
+{
+    memset(a, 0, sizeof(*a));
+    a->min_limit = min_limit < 1 ? 1 : min_limit;
+    a->max_limit = max_limit < a->min_limit ? a->min_limit : max_limit;
+    a->limit = start < a->min_limit ? a->min_limit : start > a->max_limit ? a->max_limit : start;
+    a->last_cut = -1e300;
+}
+
+int smrt_adapt_success(smrt_adapt *a, double latency_s)
+{
+    a->latency = a->latency > 0 ? 0.9 * a->latency + 0.1 * latency_s : latency_s;
+    if (++a->completed < a->limit) {
+        return a->limit;
+    }
+    /* A window's worth: its smoothed latency against the floor. */
+    a->completed = 0;
+    if (a->base_latency <= 0 || a->latency < a->base_latency) {
+        a->base_latency = a->latency;
+    }
+    /* Queueing shows as latency: grow only while it stays within 1.5x the floor (plus 1 ms
+     * of noise, loopback latencies being tens of microseconds). */
+    if (a->latency <= 1.5 * a->base_latency + 0.001 && a->limit < a->max_limit) {
+        a->limit++;
+    } else if (a->latency > 3.0 * a->base_latency + 0.002 && a->limit > a->min_limit) {
+        a->limit--; /* queueing without throttling: back off gently */
+    }
+    return a->limit;
+}
+
+int smrt_adapt_throttled(smrt_adapt *a, double now_s)
+{
+    a->throttled++;
+    a->completed = 0;
+    /* One cut per latency period: the 429s of one burst are one signal. */
+    double period = a->latency > 0 ? 2.0 * a->latency : 0.0;
+    if (period < 0.005) {
+        period = 0.005;
+    }
+    if (now_s - a->last_cut < period) {
+        return a->limit;
+    }
+    a->last_cut = now_s;
+    a->cuts++;
+    int cut = (a->limit * 3) / 4;
+    a->limit = cut < a->min_limit ? a->min_limit : cut;
+    return a->limit;
+}

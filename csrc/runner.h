@@ -1,0 +1,107 @@
+/* The runner: engine calls (engine.h) run to completion by a pool of worker threads, for
+ * drivers that keep many calls in flight (the batch runner; next, the asyncio client).
+ *
+ *   driver: smrt_call_init + smrt_runner_submit --> queued --> a worker steps the call:
+ *       WAIT      the worker sleeps it (cut short by smrt_runner_cancel), steps again
+ *       CLASSIFY  handed back: the driver takes it (smrt_runner_take_classify), parses the
+ *                 error response as its language does, smrt_call_classified, then
+ *                 smrt_runner_resume puts it first in the queue
+ *       RESPONSE, FAILED, ABORTED: the response moves out of the connection into the job
+ *                 (smrt_response_move), the call finishes (its connection goes back to the
+ *                 pool at once), the job is DONE.
+ *
+ * At most `limit` calls are stepped at a time (the workers beyond it wait); the limit may
+ * change while calls run (adaptive concurrency: smrt_adapt below). No Python.h; nothing here
+ * needs the GIL. A driver waits for its jobs with smrt_runner_wait, which it calls with the
+ * GIL released. Jobs belong to the driver: the runner only links them. */
+#ifndef SMRT_RUNNER_H
+#define SMRT_RUNNER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+typedef enum smrt_job_state {
+    SMRT_JOB_IDLE = 0, /* not submitted (or delivered) */
+    SMRT_JOB_QUEUED,
+    SMRT_JOB_RUNNING,
+    SMRT_JOB_CLASSIFY, /* waits for the driver's smrt_call_classified */
+    SMRT_JOB_DONE,
+} smrt_job_state;
+
+typedef struct smrt_job {
+    smrt_call call;      /* initialised by the driver (smrt_call_init) before submitting */
+    smrt_job_state state; /* read and written under the runner's lock */
+    smrt_step outcome;   /* DONE: RESPONSE, FAILED or ABORTED */
+    smrt_response resp;  /* DONE with RESPONSE or FAILED: the last attempt's response */
+    int64_t started_ns;  /* when a worker first stepped it */
+    int64_t done_ns;
+    struct smrt_job *next; /* the runner's queues */
+} smrt_job;
+
+typedef struct smrt_runner {
+    smrt_engine *eng;
+    pthread_mutex_t lock;
+    pthread_cond_t work_cv;   /* workers: a job queued, the limit raised, cancel */
+    pthread_cond_t driver_cv; /* the driver: its awaited job is done, or one to classify */
+    pthread_cond_t sleep_cv;  /* workers sleeping a WAIT: cancel */
+    int ready;                /* what init made: 1 lock, 2 cvs */
+    smrt_job *queue, *queue_tail;
+    smrt_job *classify, *classify_tail;
+    const smrt_job *awaited; /* the driver wakes for this one (or any classification) */
+    int limit;               /* calls stepped at a time */
+    int running;
+    int n_threads, max_threads;
+    pthread_t *threads;
+    atomic_int cancel;
+    int spawn_error; /* a worker could not be started (fewer run) */
+} smrt_runner;
+
+/* Set up a runner for `eng` (borrowed; it must outlive the runner) with room for up to
+ * `max_threads` workers, `limit` of them started now. SMRT_OK, or SMRT_ENOMEM / SMRT_EINVAL
+ * (no worker could start); on failure the runner still goes to smrt_runner_destroy. */
+int smrt_runner_init(smrt_runner *r, smrt_engine *eng, int max_threads, int limit);
+/* Cancel (below), wait for every worker to end, free the runner's own memory. Jobs still
+ * queued or classified are left as they are (their calls not finished): the driver finishes
+ * them. Safe on a zeroed or half-built runner; idempotent. */
+void smrt_runner_destroy(smrt_runner *r);
+/* Queue `j` (its call initialised). */
+void smrt_runner_submit(smrt_runner *r, smrt_job *j);
+/* After the driver classified `j`: back to the front of the queue. */
+void smrt_runner_resume(smrt_runner *r, smrt_job *j);
+/* A job waiting for classification, or NULL. */
+smrt_job *smrt_runner_take_classify(smrt_runner *r);
+/* Step at most `limit` calls at a time (1 .. max_threads), starting workers as needed. */
+void smrt_runner_set_limit(smrt_runner *r, int limit);
+/* The state of `j`, read under the lock. */
+smrt_job_state smrt_runner_state(smrt_runner *r, const smrt_job *j);
+/* Block until `awaited` is DONE, a job waits for classification, or `timeout_ns` passed.
+ * Returns 1 when one of the first two holds, 0 on timeout. Call without the GIL. */
+int smrt_runner_wait(smrt_runner *r, const smrt_job *awaited, int64_t timeout_ns);
+/* Stop: calls being sent are interrupted (their jobs end ABORTED, kind INTERRUPTED), sleeps
+ * end, no queued job starts. Any thread, any time. */
+void smrt_runner_cancel(smrt_runner *r);
+
+/* Adaptive concurrency, a small AIMD controller: the window grows by one each time a window's
+ * worth of calls completes with latency near the lowest seen and no throttling, and is cut by
+ * a quarter on throttling, at most once per latency period (one cut per burst of 429s). */
+typedef struct smrt_adapt {
+    int limit, min_limit, max_limit;
+    double base_latency; /* the lowest smoothed latency seen, seconds (0: none yet) */
+    double latency;      /* smoothed latency (EWMA) */
+    int completed;       /* calls completed since the last change */
+    double last_cut;     /* when the window was last cut (seconds, any monotonic clock) */
+    double last_cut_latency;
+    unsigned long long throttled; /* throttling responses seen */
+    unsigned long long cuts;
+} smrt_adapt;
+
+void smrt_adapt_init(smrt_adapt *a, int start, int min_limit, int max_limit);
+/* A call completed without throttling after `latency_s`; returns the new limit. */
+int smrt_adapt_success(smrt_adapt *a, double latency_s);
+/* A throttling response at time `now_s`; returns the new limit. */
+int smrt_adapt_throttled(smrt_adapt *a, double now_s);
+
+#endif

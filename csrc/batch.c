@@ -310,7 +310,8 @@ static PyObject *batch_iternext(BatchObject *self)
             }
         } else if (self->adaptive && j->outcome == SMRT_STEP_RESPONSE && j->call.attempt == 1) {
             double latency = (double)(j->done_ns - j->started_ns) / 1e9;
-            smrt_runner_set_limit(&self->runner, smrt_adapt_success(&self->adapt, latency));
+            int may_grow = atomic_load(&self->runner.backing_off) == 0;
+            smrt_runner_set_limit(&self->runner, smrt_adapt_success(&self->adapt, latency, may_grow));
         }
     }
     self->done++;

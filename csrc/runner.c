@@ -70,7 +70,15 @@ static smrt_job_state run_job(smrt_runner *r, smrt_job *j)
             return SMRT_JOB_CLASSIFY;
         }
         if (s == SMRT_STEP_WAIT) {
-            if (sleep_unless_cancelled(r, j->call.delay) == 0) {
+            int retrying = j->call.retrying;
+            if (retrying) {
+                atomic_fetch_add(&r->backing_off, 1);
+            }
+            int rc = sleep_unless_cancelled(r, j->call.delay);
+            if (retrying) {
+                atomic_fetch_sub(&r->backing_off, 1);
+            }
+            if (rc == 0) {
                 continue;
             }
             j->call.kind = SMRT_XFER_INTERRUPTED;
@@ -93,7 +101,8 @@ static void *worker_main(void *arg)
     smrt_runner *r = arg;
     pthread_mutex_lock(&r->lock);
     for (;;) {
-        while (!atomic_load(&r->cancel) && (r->queue == NULL || r->running >= r->limit)) {
+        /* A resumed call (at the front) is in flight already; a new one needs room. */
+        while (!atomic_load(&r->cancel) && (r->queue == NULL || (!r->queue->counted && r->active >= r->limit))) {
             pthread_cond_wait(&r->work_cv, &r->lock);
         }
         if (atomic_load(&r->cancel)) {
@@ -106,12 +115,17 @@ static void *worker_main(void *arg)
         }
         j->next = NULL;
         j->state = SMRT_JOB_RUNNING;
-        r->running++;
+        if (!j->counted) {
+            j->counted = 1;
+            r->active++;
+        }
         pthread_mutex_unlock(&r->lock);
         smrt_job_state next = run_job(r, j);
         pthread_mutex_lock(&r->lock);
-        r->running--;
         j->state = next;
+        if (next == SMRT_JOB_DONE) {
+            r->active--; /* this worker takes the next call itself */
+        }
         if (next == SMRT_JOB_CLASSIFY) {
             if (r->classify_tail) {
                 r->classify_tail->next = j;
@@ -223,6 +237,7 @@ void smrt_runner_submit(smrt_runner *r, smrt_job *j)
 {
     pthread_mutex_lock(&r->lock);
     j->state = SMRT_JOB_QUEUED;
+    j->counted = 0;
     j->next = NULL;
     if (r->queue_tail) {
         r->queue_tail->next = j;
@@ -230,7 +245,7 @@ void smrt_runner_submit(smrt_runner *r, smrt_job *j)
         r->queue = j;
     }
     r->queue_tail = j;
-    if (r->running < r->limit) {
+    if (r->active < r->limit) {
         pthread_cond_signal(&r->work_cv);
     }
     pthread_mutex_unlock(&r->lock);
@@ -245,9 +260,8 @@ void smrt_runner_resume(smrt_runner *r, smrt_job *j)
     if (r->queue_tail == NULL) {
         r->queue_tail = j;
     }
-    if (r->running < r->limit) {
-        pthread_cond_signal(&r->work_cv);
-    }
+    /* A worker is free for it: at most `limit` calls are in flight, each on at most one. */
+    pthread_cond_signal(&r->work_cv);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -279,7 +293,7 @@ void smrt_runner_set_limit(smrt_runner *r, int limit)
     r->limit = limit;
     spawn_locked(r, limit);
     if (raised) {
-        pthread_cond_broadcast(&r->work_cv);
+            pthread_cond_broadcast(&r->work_cv);
     }
     pthread_mutex_unlock(&r->lock);
 }
@@ -323,9 +337,13 @@ void smrt_adapt_init(smrt_adapt *a, int start, int min_limit, int max_limit)
     a->last_cut = -1e300;
 }
 
-int smrt_adapt_success(smrt_adapt *a, double latency_s)
+int smrt_adapt_success(smrt_adapt *a, double latency_s, int may_grow)
 {
     a->latency = a->latency > 0 ? 0.9 * a->latency + 0.1 * latency_s : latency_s;
+    if (a->hold > 0) {
+        a->hold--;
+        return a->limit;
+    }
     if (++a->completed < a->limit) {
         return a->limit;
     }
@@ -336,7 +354,7 @@ int smrt_adapt_success(smrt_adapt *a, double latency_s)
     }
     /* Queueing shows as latency: grow only while it stays within 1.5x the floor (plus 1 ms
      * of noise, loopback latencies being tens of microseconds). */
-    if (a->latency <= 1.5 * a->base_latency + 0.001 && a->limit < a->max_limit) {
+    if (may_grow && a->latency <= 1.5 * a->base_latency + 0.001 && a->limit < a->max_limit) {
         a->limit++;
     } else if (a->latency > 3.0 * a->base_latency + 0.002 && a->limit > a->min_limit) {
         a->limit--; /* queueing without throttling: back off gently */
@@ -360,5 +378,6 @@ int smrt_adapt_throttled(smrt_adapt *a, double now_s)
     a->cuts++;
     int cut = (a->limit * 3) / 4;
     a->limit = cut < a->min_limit ? a->min_limit : cut;
+    a->hold = 8 * a->limit;
     return a->limit;
 }

@@ -10,7 +10,8 @@
  *                 (smrt_response_move), the call finishes (its connection goes back to the
  *                 pool at once), the job is DONE.
  *
- * At most `limit` calls are stepped at a time (the workers beyond it wait); the limit may
+ * At most `limit` calls are in flight at a time, from their first send to DONE (waiting for
+ * classification or sleeping a backoff included: the workers beyond it wait); the limit may
  * change while calls run (adaptive concurrency: smrt_adapt below). No Python.h; nothing here
  * needs the GIL. A driver waits for its jobs with smrt_runner_wait, which it calls with the
  * GIL released. Jobs belong to the driver: the runner only links them. */
@@ -38,6 +39,7 @@ typedef struct smrt_job {
     smrt_response resp;  /* DONE with RESPONSE or FAILED: the last attempt's response */
     int64_t started_ns;  /* when a worker first stepped it */
     int64_t done_ns;
+    int counted;           /* started: counts against the limit until DONE */
     struct smrt_job *next; /* the runner's queues */
 } smrt_job;
 
@@ -51,11 +53,12 @@ typedef struct smrt_runner {
     smrt_job *queue, *queue_tail;
     smrt_job *classify, *classify_tail;
     const smrt_job *awaited; /* the driver wakes for this one (or any classification) */
-    int limit;               /* calls stepped at a time */
-    int running;
+    int limit;               /* calls in flight at a time */
+    int active;              /* calls started and not DONE (a classification or a backoff included) */
     int n_threads, max_threads;
     pthread_t *threads;
     atomic_int cancel;
+    atomic_int backing_off; /* calls sleeping a retry's backoff now */
     int spawn_error; /* a worker could not be started (fewer run) */
 } smrt_runner;
 
@@ -85,22 +88,26 @@ int smrt_runner_wait(smrt_runner *r, const smrt_job *awaited, int64_t timeout_ns
 void smrt_runner_cancel(smrt_runner *r);
 
 /* Adaptive concurrency, a small AIMD controller: the window grows by one each time a window's
- * worth of calls completes with latency near the lowest seen and no throttling, and is cut by
- * a quarter on throttling, at most once per latency period (one cut per burst of 429s). */
+ * worth of calls completes with latency near the lowest seen and no throttling; it is cut by a
+ * quarter on throttling, at most once per latency period (a burst of 429s is one signal), and
+ * then holds for eight windows' worth of calls before probing again, so that probing for
+ * capacity costs few throttled calls (each one is retried, spending the retry quota). */
 typedef struct smrt_adapt {
     int limit, min_limit, max_limit;
     double base_latency; /* the lowest smoothed latency seen, seconds (0: none yet) */
     double latency;      /* smoothed latency (EWMA) */
     int completed;       /* calls completed since the last change */
+    int hold;            /* calls to complete before growing again */
     double last_cut;     /* when the window was last cut (seconds, any monotonic clock) */
-    double last_cut_latency;
     unsigned long long throttled; /* throttling responses seen */
     unsigned long long cuts;
 } smrt_adapt;
 
 void smrt_adapt_init(smrt_adapt *a, int start, int min_limit, int max_limit);
-/* A call completed without throttling after `latency_s`; returns the new limit. */
-int smrt_adapt_success(smrt_adapt *a, double latency_s);
+/* A call completed without throttling after `latency_s`; returns the new limit. `may_grow`
+ * 0: hold (calls are still backing off after throttling: the window is not probed again until
+ * they are through). */
+int smrt_adapt_success(smrt_adapt *a, double latency_s, int may_grow);
 /* A throttling response at time `now_s`; returns the new limit. */
 int smrt_adapt_throttled(smrt_adapt *a, double now_s);
 

@@ -48,6 +48,11 @@ def main():
     baseline = fds()  # the libraries loaded, no connection
 
     def call(attrs, data=body):
+        if spec.get("batch") and attrs == "slow":
+            # A batch with every call in flight stalled (and more queued behind them).
+            reqs = [dict(EndpointName="e", Body=data, CustomAttributes=attrs)] * spec["batch"]
+            results = list(client.invoke_endpoint_batch(reqs, max_concurrency=8))
+            return 200, results
         if spec.get("stream") and attrs == "slow":
             # Iterating a response stream that stalls after its first event.
             r = client.invoke_endpoint_with_response_stream(

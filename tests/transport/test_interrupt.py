@@ -133,9 +133,7 @@ HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
             Trickle(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 0.01, 900),
             id="reading-a-trickling-body",
         ),
-        pytest.param(
-            Reply(503, [("x-amz-retry-after", "8000")], b"{}"), id="retry-backoff"
-        ),
+        pytest.param(Reply(503, [("x-amz-retry-after", "8000")], b"{}"), id="retry-backoff"),
     ],
 )
 def test_interrupt_scripted_waits(scripted, slow):
@@ -149,6 +147,20 @@ def test_interrupt_iterating_a_response_stream(scripted):
 
     server = scripted(Stall(STREAM_HEAD + chunk(event(b"first")), 8))
     check(*run_child({"url": server.url, "stream": True}))
+
+
+@pytest.mark.parametrize(
+    "slow",
+    [
+        pytest.param(Delay(8, Reply(200, [], b"{}")), id="waiting-for-responses"),
+        pytest.param(Reply(503, [("x-amz-retry-after", "8000")], b"{}"), id="retry-backoffs"),
+    ],
+)
+def test_interrupt_a_batch(scripted, slow):
+    """invoke_endpoint_batch: eight calls in flight on worker threads, more queued; Ctrl-C
+    cancels them all, and their connections are discarded."""
+    server = scripted(slow)
+    check(*run_child({"url": server.url, "batch": 40}))
 
 
 def test_interrupt_leaves_other_threads_alone(scripted):

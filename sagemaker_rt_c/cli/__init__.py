@@ -22,7 +22,7 @@ demo). Credentials and region come from the options, then the environment and th
 AWS config files, as boto3 finds them."""
 
 # Each module has HELP (one line), add_parser(commands) and run(args).
-_COMMANDS = ("invoke", "batch", "presign", "serve")
+_COMMANDS = ("invoke", "batch", "presign", "serve", "demo")
 
 
 def build_parser(command=None):

@@ -303,6 +303,7 @@ class _Job:
         started = time.perf_counter()
         stopped = None
         interrupted = False
+        write_error = None
         pending = self.pending
         now = time.perf_counter
         describe = _common.describe
@@ -331,10 +332,14 @@ class _Job:
                     self._write_invalid()
         except KeyboardInterrupt:
             interrupted = True
+        except _OutputError as e:
+            write_error = e.args[0]
         finally:
             progress.close()
         elapsed = time.perf_counter() - started
-        complete = stopped is None and not interrupted and self.input_error is None
+        complete = (
+            stopped is None and not interrupted and self.input_error is None and write_error is None
+        )
         if complete:
             out.finish(out.rows)
         self._summary(elapsed, out.rows - skip, skip, complete)
@@ -353,6 +358,13 @@ class _Job:
                 file=sys.stderr,
             )
             return _common.exit_code_for(kind)
+        if write_error is not None:
+            print(
+                f"Error: cannot write output {out.path!r}:"
+                f" {write_error.strerror or write_error}; rerun the same command to resume",
+                file=sys.stderr,
+            )
+            return _common.EXIT_USAGE
         if self.input_error is not None:
             e = self.input_error
             detail = e.strerror if isinstance(e, OSError) and e.strerror else str(e) or type(e)
@@ -377,7 +389,10 @@ class _Job:
             self._write(row, "InvalidInput")
 
     def _write(self, row, code):
-        self.out.write(_encode(row), code)
+        try:
+            self.out.write(_encode(row), code)
+        except OSError as e:  # a full disk, a file system gone read-only ...
+            raise _OutputError(e) from None
         self.progress.row()
 
     def _summary(self, elapsed, done_now, resumed, complete):
@@ -404,6 +419,10 @@ class _Job:
                 f" p90 {p90:.2f}, p99 {p99:.2f}"
             )
         print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+class _OutputError(Exception):
+    """Writing a row failed (the OSError in args[0])."""
 
 
 def _success_row(index, result):

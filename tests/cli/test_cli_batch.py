@@ -537,3 +537,27 @@ def test_sigint_exits_130_promptly_and_resumes(tmp_path):
         again = run_cli(*args, "-o", out)
     assert again.returncode == 1
     assert without_latency(load_rows(out)) == without_latency(load_rows(ref))
+
+
+def test_output_write_failure_is_reported_and_resumable(endpoint, tmp_path, monkeypatch, capsys):
+    import errno
+
+    from sagemaker_rt_c.cli import _output
+
+    src = write_jsonl(tmp_path / "in.jsonl", [{"n": n} for n in range(100)])
+    out = str(tmp_path / "out.jsonl")
+    real_write = _output.Output.write
+
+    def write(self, data, error_code=None):
+        if self.rows == 40:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(self, data, error_code)
+
+    monkeypatch.setattr(_output.Output, "write", write)
+    assert batch(endpoint, "picky", src, "-o", out) == 2
+    err = capsys.readouterr().err
+    assert f"Error: cannot write output {out!r}: No space left on device; rerun" in err
+    assert "Traceback" not in err and len(load_rows(out)) == 40
+    monkeypatch.setattr(_output.Output, "write", real_write)
+    assert batch(endpoint, "picky", src, "-o", out) == 0
+    assert [r["index"] for r in load_rows(out)] == list(range(100))

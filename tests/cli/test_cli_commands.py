@@ -350,3 +350,19 @@ def test_serve_cannot_start_exit_1():
     done = run_cli("serve", "--endpoint", "x=no_such_module_here:f")
     assert done.returncode == 1
     assert b"serve: " in done.stderr and b"no_such_module_here" in done.stderr
+
+
+def test_rejected_credentials_exit_3(signed_endpoint, tmp_path, monkeypatch, capsysbinary):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    assert invoke(signed_endpoint, "echo", "--body", "x") == 3
+    err = capsysbinary.readouterr().err.decode()
+    assert err.startswith("Error: InvalidSignatureException: The request signature we calculated")
+    assert "not-the-secret" not in err
+    src = tmp_path / "in.txt"
+    src.write_text("a\nb\nc\n")
+    out = tmp_path / "out.jsonl"
+    args = ["batch", "echo", str(src), "-o", str(out), "--endpoint-url", signed_endpoint.url]
+    assert main(args) == 3
+    err = capsysbinary.readouterr().err.decode()
+    assert "Error: InvalidSignatureException" in err and "stopped at record 0" in err
+    assert out.read_bytes() == b""

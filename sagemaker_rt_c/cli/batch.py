@@ -48,11 +48,12 @@ output rows (JSON Lines, UTF-8, exactly one per record, in input order):
 
 resume:
   OUTPUT.meta.json names the job (endpoint, input size and fingerprint, format, request
-  options). Rerunning the same command checks that OUTPUT's rows are rows 0..k-1 of that
-  job, cuts off an incomplete last line, skips k records and appends the rest; a finished
-  job is left as it is. An OUTPUT of another job, or one changed by hand, is refused
-  (exit 2) unless --overwrite. Errors that are not a record's (credentials, an endpoint that
-  does not exist or cannot be reached) stop the job before writing that record's row
+  options; not the endpoint URL, region or profile, which may change between runs).
+  Rerunning the same command checks that OUTPUT's rows are rows 0..k-1 of that job, cuts
+  off an incomplete last line, skips k records and appends the rest; a finished job is
+  left as it is. An OUTPUT of another job, or one changed by hand, is refused (exit 2)
+  unless --overwrite. Errors that are not a record's (credentials, an endpoint that does
+  not exist or cannot be reached) stop the job before writing that record's row
   (exit 3 or 4): fix the cause and rerun to resume.
 
 examples:
@@ -326,8 +327,8 @@ class _Job:
                         code = None
                         row = _success_row(index, result)
                     row["latency_ms"] = round(ms, 3)
-                    self.latencies.append(ms)
                     self._write(row, code)
+                    self.latencies.append(ms)
                 else:
                     self._write_invalid()
         except KeyboardInterrupt:
@@ -367,7 +368,8 @@ class _Job:
             return _common.EXIT_USAGE
         if self.input_error is not None:
             e = self.input_error
-            detail = e.strerror if isinstance(e, OSError) and e.strerror else str(e) or type(e)
+            detail = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            detail = detail or type(e).__name__
             print(
                 f"Error: reading input {args.input!r} after {out.rows} records: {detail}",
                 file=sys.stderr,
@@ -479,13 +481,20 @@ class _Progress:
         if mode == "bar":
             from tqdm import tqdm
 
+            try:  # a terminal that says it has no size (some containers): 80x24
+                size = os.get_terminal_size(sys.stderr.fileno())
+                width, height = size.columns, size.lines
+            except (OSError, ValueError):
+                width = height = 0
             self.bar = tqdm(
                 total=total,
                 initial=initial,
                 unit="rec",
                 desc="batch",
                 file=sys.stderr,
-                dynamic_ncols=True,
+                ncols=None if width else 80,
+                nrows=None if height else 24,
+                dynamic_ncols=bool(width),
                 smoothing=0.1,
                 mininterval=0.2,
             )

@@ -149,8 +149,18 @@ def make_client(args, max_pool_connections=None):
     import sagemaker_rt_c
 
     url = args.endpoint_url
-    if url is not None and not re.match(r"^https?://[^/\s]", url, re.I):
-        raise UsageError(f"--endpoint-url {url!r}: expected http://HOST[:PORT] or https://...")
+    if url is not None:
+        from urllib.parse import urlsplit
+
+        if not re.match(r"^https?://[^/\s]", url, re.I):
+            raise UsageError(
+                f"--endpoint-url {redact(url)!r}: expected http://HOST[:PORT] or https://..."
+            )
+        try:
+            port = urlsplit(url).port  # out of range: every call would fail
+            del port
+        except ValueError as e:
+            raise UsageError(f"--endpoint-url {redact(url)!r}: {e}") from None
     if args.debug:
         sagemaker_rt_c.set_stream_logger()
     config = None

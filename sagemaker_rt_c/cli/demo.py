@@ -97,8 +97,9 @@ class _Demo:
     def run(self, started, keep):
         _say("sagemaker-rt-c demo: the command line against a local endpoint (no AWS account).")
         _say()
-        serve_args = ["serve", "--endpoint", f"sentiment={MODEL}", "--quiet"]
-        _say(f"1. A local endpoint: a bag-of-words sentiment model ({MODEL}).")
+        serve_args = ["serve", "--endpoint", f"sentiment={MODEL}", "--latency-ms", "1", "--quiet"]
+        _say(f"1. A local endpoint: a bag-of-words sentiment model ({MODEL}),")
+        _say("   with 1 ms of service time added to each call, as a small real model would take.")
         self.show(*serve_args)
         server = subprocess.Popen(
             self.cli(*serve_args), stdout=subprocess.PIPE, env=self.env, text=True
@@ -174,10 +175,12 @@ class _Demo:
         output = os.path.join(self.work, "crashed.jsonl")
         args = self.batch_args(output)
         n = len(first)
-        # Fewer calls at a time than the default, so that there is a moment to kill it in.
+        # 2 calls at a time (the default is 32): a few seconds, time enough to kill it.
         slow = [*args, "--max-concurrency", "2", "--no-progress"]
-        _say("4. Crash and resume: the same batch into another file, killed with SIGKILL once")
-        _say(f"   {self.kill_at:.0%} of the rows are written, then the same command again.")
+        _say("4. Crash and resume: the same batch into another file, 2 calls at a time so that")
+        at = f"{self.kill_at:.0%}"
+        _say(f"   it takes a few seconds, killed with SIGKILL once {at} of the rows are written;")
+        _say("   then the same command again (at the default 32 calls at a time).")
         self.show(*slow)
         proc = subprocess.Popen(self.cli(*slow), env=self.env, stderr=subprocess.DEVNULL)
         try:

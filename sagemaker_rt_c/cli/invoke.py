@@ -102,7 +102,12 @@ def run(args):
         else:
             response = client.invoke_endpoint(**params)
             _metadata(args, response)
-            out.write(response["Body"].read())
+            body = response["Body"]
+            try:
+                for chunk in body.iter_chunks(1 << 16):
+                    out.write(chunk)
+            finally:
+                body.close()
             out.flush()
     except Exception as e:
         if not _is_call_error(e):

@@ -491,19 +491,19 @@ def test_refuses_rows_changed_by_hand(endpoint, tmp_path, capsys):
 @pytest.mark.slow
 def test_progress_lines_bar_and_none(tmp_path):
     with LocalEndpoint({"picky": picky}, latency=0.002) as ep:
-        src = write_jsonl(tmp_path / "in.jsonl", [{"n": n} for n in range(400)])
+        src = write_jsonl(tmp_path / "in.jsonl", [{"n": n} for n in range(800)])
         base = ["batch", "picky", src, "--endpoint-url", ep.url, "--max-concurrency", "4"]
         lines = run_cli(*base, "-o", str(tmp_path / "a.jsonl"), "--progress-every", "0.05")
         bar = run_cli(*base, "-o", str(tmp_path / "b.jsonl"), "--progress")
         none = run_cli(*base, "-o", str(tmp_path / "c.jsonl"), "--no-progress")
     assert lines.returncode == bar.returncode == none.returncode == 0
-    progress = [ln for ln in lines.stderr.decode().splitlines() if "/400 (" in ln]
+    progress = [ln for ln in lines.stderr.decode().splitlines() if "/800 (" in ln]
     assert len(progress) >= 3, lines.stderr.decode()
     assert progress[0].startswith("batch: ") and "records/s, concurrency 4" in progress[0]
-    assert "400/400" in bar.stderr.decode() and "rec/s" in bar.stderr.decode()
+    assert "800/800" in bar.stderr.decode() and "rec/s" in bar.stderr.decode()
     err = none.stderr.decode()
-    assert "/400 (" not in err and "rec/s" not in err
-    assert "400 rows (complete): 400 succeeded" in err
+    assert "/800 (" not in err and "rec/s" not in err
+    assert "800 rows (complete): 800 succeeded" in err
 
 
 # --- Ctrl-C ------------------------------------------------------------------------------

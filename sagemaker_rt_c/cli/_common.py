@@ -157,8 +157,7 @@ def make_client(args, max_pool_connections=None):
                 f"--endpoint-url {redact(url)!r}: expected http://HOST[:PORT] or https://..."
             )
         try:
-            port = urlsplit(url).port  # out of range: every call would fail
-            del port
+            _ = urlsplit(url).port  # out of range: every call would fail
         except ValueError as e:
             raise UsageError(f"--endpoint-url {redact(url)!r}: {e}") from None
     if args.debug:

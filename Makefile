@@ -66,7 +66,7 @@ test-asan: deps
 	$(PYTEST) -q -p no:randomly -m "not perf" tests  # timing and RSS mean nothing under ASan
 
 demo: build
-	$(VPY) demo/demo.py
+	$(VPY) -m sagemaker_rt_c demo
 
 bench: build
 	$(VPY) bench/run.py $(if $(FULL),,--quick) $(BENCH_ARGS)

@@ -50,6 +50,7 @@ typedef struct {
     int finished;
     int busy;
     int64_t started_ns;
+    double last_latency; /* of the result yielded last, seconds; < 0: it was never sent */
     PyObject *weakrefs;
 } BatchObject;
 
@@ -294,11 +295,15 @@ static PyObject *batch_iternext(BatchObject *self)
             goto stop;
         }
     }
+    self->last_latency = -1.0;
     if (s->item != NULL) {
         item = s->item;
         s->item = NULL;
     } else {
         smrt_job *j = &s->job;
+        if (j->started_ns > 0 && j->done_ns >= j->started_ns) {
+            self->last_latency = (double)(j->done_ns - j->started_ns) / 1e9;
+        }
         item = smrt_client_outcome(self->client, &j->call, j->outcome, &j->resp, s->parsed);
         if (item == NULL) {
             if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
@@ -373,7 +378,19 @@ static PyObject *batch_get_elapsed(BatchObject *self, void *Py_UNUSED(closure))
     return PyFloat_FromDouble((double)(smrt_monotonic_ns() - self->started_ns) / 1e9);
 }
 
+static PyObject *batch_get_last_latency(BatchObject *self, void *Py_UNUSED(closure))
+{
+    if (self->last_latency < 0) {
+        Py_RETURN_NONE;
+    }
+    return PyFloat_FromDouble(self->last_latency);
+}
+
 static PyGetSetDef batch_getset[] = {
+    {"last_latency", (getter)batch_get_last_latency, NULL,
+     "Seconds the result yielded last took, from its first send to its response (retries and their "
+     "backoffs included; queueing in the batch not); None when it was never sent.",
+     NULL},
     {"concurrency", (getter)batch_get_concurrency, NULL, "Calls sent at a time now (adaptive: the current window).",
      NULL},
     {"in_flight", (getter)batch_get_in_flight, NULL, "Requests taken from the input and not yet yielded.", NULL},
@@ -472,6 +489,7 @@ static PyObject *batch_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->max_concurrency = max_concurrency;
     self->adaptive = adaptive;
     self->started_ns = smrt_monotonic_ns();
+    self->last_latency = -1.0;
     /* Room to run ahead of a slow result: 4 windows (at least 64 slots). */
     self->cap = (size_t)max_concurrency * 4 < 64 ? 64 : (size_t)max_concurrency * 4;
     self->slots = PyMem_Calloc(self->cap, sizeof(slot));

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 from . import _core
 
@@ -58,6 +58,9 @@ def start(client, requests, max_concurrency, progress):
     if not progress:
         return batch
     return BatchResults(batch, progress, total)
+
+
+_COUNTERS = ("done", "errors", "throttled", "concurrency", "in_flight", "elapsed", "last_latency")
 
 
 class BatchResults:
@@ -133,10 +136,6 @@ class BatchResults:
         return False
 
     def __getattr__(self, name):
-        if name in ("done", "errors", "throttled", "concurrency", "in_flight", "elapsed"):
+        if name in _COUNTERS:
             return getattr(self._batch, name)
         raise AttributeError(name)
-
-
-def _doc_types() -> tuple[type, type]:  # for the stubs' readers
-    return Iterable, Callable

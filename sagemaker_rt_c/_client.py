@@ -289,7 +289,8 @@ class SageMakerRuntime(_core.Client):
         or Jupyter), or a callable given a ``BatchProgress`` after each result.
 
         Returns an iterator with ``close()`` (also a context manager) and the counters
-        ``done``, ``errors``, ``throttled``, ``concurrency``, ``in_flight``, ``elapsed``.
+        ``done``, ``errors``, ``throttled``, ``concurrency``, ``in_flight``, ``elapsed``, and
+        ``last_latency``: the seconds the result just yielded took, first send to response.
         """
         from ._batch import start
 

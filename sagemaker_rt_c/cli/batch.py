@@ -41,10 +41,9 @@ output rows (JSON Lines, UTF-8, exactly one per record, in input order):
   index: the record's number (from 0: blank lines and a CSV header are not records); Body:
   the response decoded as UTF-8, BodyBase64 when it is not valid UTF-8; Error: the service's
   error code (ModelError, ValidationError ...) or the client's (ReadTimeoutError ...), with
-  its Message; latency_ms: from when the client read the record from the input to when
-  its result was ready in input order. The client reads up to 4 x max-concurrency records
-  ahead and delivers in order, so this includes queueing and any wait behind an earlier,
-  slower record: an upper bound on the call's own latency. null for a record never sent.
+  its Message; latency_ms: the call's own time, from its first send to its response
+  (retries and their backoffs included, queueing in the batch not); null for a record
+  never sent.
 
 resume:
   OUTPUT.meta.json names the job (endpoint, input size and fingerprint, format, request
@@ -316,7 +315,8 @@ class _Job:
                 for result in results:
                     self._write_invalid()
                     index, sent, _ = pending.popleft()
-                    ms = (now() - sent) * 1000.0
+                    took = results.last_latency  # the call's own: first send to response
+                    ms = (now() - sent) * 1000.0 if took is None else took * 1000.0
                     if isinstance(result, BaseException):
                         kind, code, message = describe(result)
                         if kind != _common.RECORD:
@@ -417,7 +417,7 @@ class _Job:
         if self.latencies:
             p50, p90, p99 = _percentiles(self.latencies, (50, 90, 99))
             lines.append(
-                f"batch: latency ms (from read to result, queueing included): p50 {p50:.2f},"
+                f"batch: latency ms (first send to response): p50 {p50:.2f},"
                 f" p90 {p90:.2f}, p99 {p99:.2f}"
             )
         print("\n".join(lines), file=sys.stderr, flush=True)

@@ -421,3 +421,18 @@ def test_adaptive_concurrency_runs_at_the_endpoints_capacity():
     assert thr_auto <= 0.10 * n, runs
     assert thr_fixed >= 3 * max(thr_auto, 1), runs
     assert t_fixed >= 1.5 * t_auto, runs  # same run, same endpoint: a ratio
+
+
+def test_last_latency_is_the_calls_own(server):
+    """last_latency: first send to response of the result just yielded, not the time it
+    waited in the batch behind a slower one; None for a request never sent."""
+    c = make_ours(endpoint_url=server.url)
+    server.default = lambda req: Delay(0.3 if req.body == b"slow" else 0.0, Reply(200, [], b"x"))
+    reqs = [dict(EndpointName="e", Body=b"slow"), dict(EndpointName="e", Body=b"fast"), {}]
+    batch = c.invoke_endpoint_batch(reqs, max_concurrency=4)
+    next(batch)
+    assert batch.last_latency >= 0.25
+    next(batch)  # done long before the slow one was
+    assert batch.last_latency < 0.2
+    assert type(next(batch)).__name__ == "ParamValidationError"
+    assert batch.last_latency is None

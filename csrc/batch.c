@@ -23,10 +23,7 @@
 
 typedef struct slot {
     smrt_job job; /* the runner's part */
-    smrt_call_args a;
-    PyObject *kwnames;                /* the request's keys (tuple) */
-    PyObject *vals[SMRT_MAX_MEMBERS]; /* its values: references keeping a.in's pointers valid */
-    Py_ssize_t n_vals;
+    smrt_pyrequest rq;
     PyObject *item;   /* the result, when it was settled before sending (an exception) */
     PyObject *parsed; /* the last error response parsed for classification */
     int submitted;    /* its call was initialised (and handed to the runner) */
@@ -72,12 +69,7 @@ static PyObject *take_exception(void)
 
 static void slot_release(slot *s)
 {
-    smrt_call_args_release(&s->a);
-    for (Py_ssize_t i = 0; i < s->n_vals; i++) {
-        Py_CLEAR(s->vals[i]);
-    }
-    s->n_vals = 0;
-    Py_CLEAR(s->kwnames);
+    smrt_pyrequest_release(&s->rq);
     Py_CLEAR(s->item);
     Py_CLEAR(s->parsed);
     /* Keep small buffers for the next request through this slot; large ones go. */
@@ -90,62 +82,74 @@ static void slot_release(slot *s)
     s->job.done_ns = 0;
 }
 
-/* Convert request `req` into slot `s` and hand it to the runner; a request that cannot be
- * sent gets its exception as the slot's item. -1 only for KeyboardInterrupt (or another
- * exception that must stop the batch), with it set. */
-static int slot_start(BatchObject *b, slot *s, PyObject *req, unsigned long long index)
+void smrt_pyrequest_release(smrt_pyrequest *rq)
 {
-    memset(&s->a, 0, sizeof(s->a));
-    s->a.op = SMRT_OP_InvokeEndpoint;
-    smrt_creds *creds = NULL;
+    smrt_call_args_release(&rq->a);
+    for (Py_ssize_t i = 0; i < rq->n_vals; i++) {
+        Py_CLEAR(rq->vals[i]);
+    }
+    rq->n_vals = 0;
+    Py_CLEAR(rq->kwnames);
+}
+
+int smrt_pyrequest_prepare(PyObject *client, int op, PyObject *req, long long index, smrt_pyrequest *rq,
+                           smrt_creds **creds)
+{
+    const smrt_operation *o = smrt_client_operation(op);
+    memset(&rq->a, 0, sizeof(rq->a));
+    rq->a.op = op;
+    *creds = NULL;
+    char where[48] = "the request";
+    if (index >= 0) {
+        snprintf(where, sizeof(where), "requests[%lld]", index);
+    }
     if (!PyDict_Check(req)) {
-        PyErr_Format(PyExc_TypeError,
-                     "invoke_endpoint_batch: requests[%llu] must be a dict of invoke_endpoint parameters, not %.100s",
-                     index, Py_TYPE(req)->tp_name);
-        goto settled;
+        PyErr_Format(PyExc_TypeError, "%s: %s must be a dict of %s parameters, not %.100s",
+                     index >= 0 ? "invoke_endpoint_batch" : o->python_name, where, o->python_name,
+                     Py_TYPE(req)->tp_name);
+        return -1;
     }
     Py_ssize_t n = PyDict_GET_SIZE(req);
     if (n > SMRT_MAX_MEMBERS) {
-        /* More keys than the operation has members: one of them is unknown; let the client's
-         * validator say which (it sees all of them). */
-        n = SMRT_MAX_MEMBERS;
+        PyErr_Format(PyExc_TypeError, "%s has %zd keys; %s has %d parameters", where, n, o->python_name,
+                     o->n_members);
+        return -1;
     }
-    s->kwnames = PyTuple_New(n);
-    if (s->kwnames == NULL) {
-        goto settled;
+    if ((rq->kwnames = PyTuple_New(n)) == NULL) {
+        return -1;
     }
     Py_ssize_t pos = 0, i = 0;
     PyObject *key, *value;
     while (i < n && PyDict_Next(req, &pos, &key, &value)) {
         if (!PyUnicode_Check(key)) {
-            PyErr_Format(PyExc_TypeError, "invoke_endpoint_batch: requests[%llu] has a key that is not a str: %.100R",
-                         index, key);
-            goto settled;
+            PyErr_Format(PyExc_TypeError, "%s has a key that is not a str: %.100R", where, key);
+            return -1;
         }
-        PyTuple_SET_ITEM(s->kwnames, i, Py_NewRef(key));
-        s->vals[i] = Py_NewRef(value);
-        i++;
-        s->n_vals = i;
+        PyTuple_SET_ITEM(rq->kwnames, i, Py_NewRef(key));
+        rq->vals[i] = Py_NewRef(value);
+        rq->n_vals = ++i;
     }
-    if (PyDict_GET_SIZE(req) > SMRT_MAX_MEMBERS) {
-        PyErr_Format(PyExc_TypeError, "invoke_endpoint_batch: requests[%llu] has %zd keys; invoke_endpoint has %d parameters",
-                     index, PyDict_GET_SIZE(req), SMRT_OPERATIONS[SMRT_OP_InvokeEndpoint].n_members);
-        goto settled;
+    return smrt_client_prepare(client, &rq->a, rq->vals, 0, rq->kwnames, creds);
+}
+
+/* Convert request `req` into slot `s` and hand it to the runner; a request that cannot be
+ * sent gets its exception as the slot's item. -1 only for KeyboardInterrupt (or another
+ * exception that must stop the batch), with it set. */
+static int slot_start(BatchObject *b, slot *s, PyObject *req, unsigned long long index)
+{
+    smrt_creds *creds = NULL;
+    if (smrt_pyrequest_prepare(b->client, SMRT_OP_InvokeEndpoint, req, (long long)index, &s->rq, &creds) < 0) {
+        if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+            return -1;
+        }
+        s->item = take_exception();
+        return s->item != NULL ? 0 : -1;
     }
-    if (smrt_client_prepare(b->client, &s->a, s->vals, 0, s->kwnames, &creds) < 0) {
-        goto settled;
-    }
-    smrt_call_init(&s->job.call, smrt_client_engine(b->client), smrt_client_operation(SMRT_OP_InvokeEndpoint), &s->a.in,
-                   creds, SMRT_READ_ALL);
+    smrt_call_init(&s->job.call, smrt_client_engine(b->client), smrt_client_operation(SMRT_OP_InvokeEndpoint),
+                   &s->rq.a.in, creds, SMRT_READ_ALL);
     s->submitted = 1;
     smrt_runner_submit(&b->runner, &s->job);
     return 0;
-settled:
-    if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
-        return -1;
-    }
-    s->item = take_exception();
-    return s->item != NULL ? 0 : -1;
 }
 
 /* Pull requests until the window is full or the source is exhausted. */
@@ -423,11 +427,11 @@ static int batch_traverse(BatchObject *self, visitproc visit, void *arg)
     Py_VISIT(self->source_error);
     for (unsigned long long q = self->head; self->slots != NULL && q < self->tail; q++) {
         slot *s = SLOT(self, q);
-        Py_VISIT(s->kwnames);
+        Py_VISIT(s->rq.kwnames);
         Py_VISIT(s->item);
         Py_VISIT(s->parsed);
-        for (Py_ssize_t i = 0; i < s->n_vals; i++) {
-            Py_VISIT(s->vals[i]);
+        for (Py_ssize_t i = 0; i < s->rq.n_vals; i++) {
+            Py_VISIT(s->rq.vals[i]);
         }
     }
     return 0;

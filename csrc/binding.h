@@ -226,6 +226,21 @@ PyObject *smrt_client_outcome(PyObject *client, smrt_call *call, smrt_step step,
 const smrt_operation *smrt_client_operation(int op_i);
 /* The client's engine (borrowed; lives as long as the client). */
 smrt_engine *smrt_client_engine(PyObject *client);
+/* A request given as a dict of keyword arguments, converted for the engine (batch.c): what
+ * keeps its strings alive, and its arguments. */
+typedef struct smrt_pyrequest {
+    smrt_call_args a;
+    PyObject *kwnames;                /* the request's keys (tuple) */
+    PyObject *vals[SMRT_MAX_MEMBERS]; /* its values: references keeping a.in's pointers valid */
+    Py_ssize_t n_vals;
+} smrt_pyrequest;
+/* Convert `req` (a dict of operation `op`'s keyword arguments; `index` names it in messages,
+ * < 0: not a batch) as the client's method converts its arguments (smrt_client_prepare). 0,
+ * or -1 with the exception the method would raise set. Release with smrt_pyrequest_release
+ * either way. Needs the GIL. */
+int smrt_pyrequest_prepare(PyObject *client, int op, PyObject *req, long long index, smrt_pyrequest *rq,
+                           smrt_creds **creds);
+void smrt_pyrequest_release(smrt_pyrequest *rq);
 /* The batch iterator type (batch.c). */
 int smrt_batch_type_add(PyObject *module, smrt_state *st);
 /* What client.c's driver makes of a response, shared with the other drivers (nested.c): the

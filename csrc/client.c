@@ -1583,6 +1583,8 @@ static PyMethodDef client_methods[] = {
 
 static PyMemberDef client_members[] = {
     {"__weaklistoffset__", T_PYSSIZET, offsetof(ClientObject, weakrefs), READONLY, NULL},
+    {"_refresh_at", T_DOUBLE, offsetof(ClientObject, refresh_at), READONLY,
+     "Wall-clock time from which calls first refresh credentials (0: never)."},
     {NULL, 0, 0, 0, NULL},
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Workers run the call path only (signing, libcurl, OpenSSL): a small stack is plenty. */
 #define WORKER_STACK (512 * 1024)
@@ -32,24 +33,29 @@ static int init_cv(pthread_cond_t *cv)
     return rc == 0 ? 0 : -1;
 }
 
+static int job_cancelled(smrt_job *j)
+{
+    return atomic_load_explicit(&j->cancelled, memory_order_relaxed) ||
+           atomic_load_explicit(j->runner_cancel, memory_order_relaxed);
+}
+
 static int interrupted(void *ud)
 {
-    smrt_runner *r = ud;
-    return atomic_load_explicit(&r->cancel, memory_order_relaxed);
+    return job_cancelled(ud);
 }
 
 /* Sleep `seconds` unless cancelled first: 0, or -1 when cancelled. */
-static int sleep_unless_cancelled(smrt_runner *r, double seconds)
+static int sleep_unless_cancelled(smrt_runner *r, smrt_job *j, double seconds)
 {
     struct timespec until = deadline_after((int64_t)(seconds * 1e9));
     int rc = 0;
     pthread_mutex_lock(&r->lock);
-    while (!atomic_load(&r->cancel)) {
+    while (!job_cancelled(j)) {
         if (pthread_cond_timedwait(&r->sleep_cv, &r->lock, &until) == ETIMEDOUT) {
             break;
         }
     }
-    if (atomic_load(&r->cancel)) {
+    if (job_cancelled(j)) {
         rc = -1;
     }
     pthread_mutex_unlock(&r->lock);
@@ -64,17 +70,24 @@ static smrt_job_state run_job(smrt_runner *r, smrt_job *j)
     }
     for (;;) {
         j->call.interrupt = interrupted;
-        j->call.interrupt_ud = r;
-        smrt_step s = smrt_call_step(&j->call);
+        j->call.interrupt_ud = j;
+        smrt_step s = job_cancelled(j) ? SMRT_STEP_ABORTED : smrt_call_step(&j->call);
+        if (s == SMRT_STEP_ABORTED && job_cancelled(j)) {
+            j->call.kind = SMRT_XFER_INTERRUPTED;
+            j->call.error = SMRT_OK;
+        }
         if (s == SMRT_STEP_CLASSIFY) {
             return SMRT_JOB_CLASSIFY;
+        }
+        if (s == SMRT_STEP_WAIT && r->handback_waits) {
+            return SMRT_JOB_WAIT;
         }
         if (s == SMRT_STEP_WAIT) {
             int retrying = j->call.retrying;
             if (retrying) {
                 atomic_fetch_add(&r->backing_off, 1);
             }
-            int rc = sleep_unless_cancelled(r, j->call.delay);
+            int rc = sleep_unless_cancelled(r, j, j->call.delay);
             if (retrying) {
                 atomic_fetch_sub(&r->backing_off, 1);
             }
@@ -126,7 +139,8 @@ static void *worker_main(void *arg)
         if (next == SMRT_JOB_DONE) {
             r->active--; /* this worker takes the next call itself */
         }
-        if (next == SMRT_JOB_CLASSIFY) {
+        if (next != SMRT_JOB_DONE || r->handback_done) {
+            int was_empty = r->classify == NULL;
             if (r->classify_tail) {
                 r->classify_tail->next = j;
             } else {
@@ -134,6 +148,11 @@ static void *worker_main(void *arg)
             }
             r->classify_tail = j;
             pthread_cond_signal(&r->driver_cv);
+            if (was_empty && r->notify_fd >= 0) {
+                uint64_t one = 1;
+                ssize_t w = write(r->notify_fd, &one, sizeof(one)); /* an eventfd: never short */
+                (void)w;
+            }
         } else if (j == r->awaited) {
             pthread_cond_signal(&r->driver_cv);
         }
@@ -165,8 +184,17 @@ static void spawn_locked(smrt_runner *r, int n)
 
 int smrt_runner_init(smrt_runner *r, smrt_engine *eng, int max_threads, int limit)
 {
+    return smrt_runner_init_handback(r, eng, max_threads, limit, 0, 0, -1);
+}
+
+int smrt_runner_init_handback(smrt_runner *r, smrt_engine *eng, int max_threads, int limit, int handback_waits,
+                              int handback_done, int notify_fd)
+{
     memset(r, 0, sizeof(*r));
     r->eng = eng;
+    r->handback_waits = handback_waits;
+    r->handback_done = handback_done;
+    r->notify_fd = notify_fd;
     if (max_threads < 1 || limit < 1) {
         return SMRT_EINVAL;
     }
@@ -200,6 +228,16 @@ int smrt_runner_init(smrt_runner *r, smrt_engine *eng, int max_threads, int limi
     return n > 0 ? SMRT_OK : SMRT_EINVAL;
 }
 
+void smrt_runner_cancel_job(smrt_runner *r, smrt_job *j)
+{
+    atomic_store(&j->cancelled, 1);
+    if (r->ready == 2) {
+        pthread_mutex_lock(&r->lock);
+        pthread_cond_broadcast(&r->sleep_cv);
+        pthread_mutex_unlock(&r->lock);
+    }
+}
+
 void smrt_runner_cancel(smrt_runner *r)
 {
     if (r->ready < 2) {
@@ -207,6 +245,7 @@ void smrt_runner_cancel(smrt_runner *r)
     }
     pthread_mutex_lock(&r->lock);
     atomic_store(&r->cancel, 1);
+
     pthread_cond_broadcast(&r->work_cv);
     pthread_cond_broadcast(&r->sleep_cv);
     pthread_cond_broadcast(&r->driver_cv);
@@ -238,6 +277,8 @@ void smrt_runner_submit(smrt_runner *r, smrt_job *j)
     pthread_mutex_lock(&r->lock);
     j->state = SMRT_JOB_QUEUED;
     j->counted = 0;
+    j->runner_cancel = &r->cancel;
+    atomic_store(&j->cancelled, 0);
     j->next = NULL;
     if (r->queue_tail) {
         r->queue_tail->next = j;

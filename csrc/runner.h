@@ -29,6 +29,7 @@ typedef enum smrt_job_state {
     SMRT_JOB_QUEUED,
     SMRT_JOB_RUNNING,
     SMRT_JOB_CLASSIFY, /* waits for the driver's smrt_call_classified */
+    SMRT_JOB_WAIT,     /* handed back (handback_waits): the driver waits call.delay, resumes it */
     SMRT_JOB_DONE,
 } smrt_job_state;
 
@@ -40,6 +41,8 @@ typedef struct smrt_job {
     int64_t started_ns;  /* when a worker first stepped it */
     int64_t done_ns;
     int counted;           /* started: counts against the limit until DONE */
+    atomic_int cancelled;  /* smrt_runner_cancel_job: its transfer stops, it ends ABORTED */
+    atomic_int *runner_cancel; /* its runner's flag (set at submit) */
     struct smrt_job *next; /* the runner's queues */
 } smrt_job;
 
@@ -51,7 +54,7 @@ typedef struct smrt_runner {
     pthread_cond_t sleep_cv;  /* workers sleeping a WAIT: cancel */
     int ready;                /* what init made: 1 lock, 2 cvs */
     smrt_job *queue, *queue_tail;
-    smrt_job *classify, *classify_tail;
+    smrt_job *classify, *classify_tail; /* handed back: CLASSIFY, and WAIT/DONE when asked */
     const smrt_job *awaited; /* the driver wakes for this one (or any classification) */
     int limit;               /* calls in flight at a time */
     int active;              /* calls started and not DONE (a classification or a backoff included) */
@@ -59,6 +62,14 @@ typedef struct smrt_runner {
     pthread_t *threads;
     atomic_int cancel;
     atomic_int backing_off; /* calls sleeping a retry's backoff now */
+    /* Set before submitting. handback_waits: a WAIT step is handed back (the driver sleeps it
+     * its own way, e.g. an event-loop timer) instead of slept by the worker. handback_done:
+     * DONE jobs are handed back too (a driver that does not wait for one job at a time).
+     * notify_fd >= 0: 8 bytes (an eventfd's 1) are written to it when the hand-back list
+     * becomes non-empty; the driver drains it before taking the list. */
+    int handback_waits;
+    int handback_done;
+    int notify_fd;
     int spawn_error; /* a worker could not be started (fewer run) */
 } smrt_runner;
 
@@ -66,6 +77,10 @@ typedef struct smrt_runner {
  * `max_threads` workers, `limit` of them started now. SMRT_OK, or SMRT_ENOMEM / SMRT_EINVAL
  * (no worker could start); on failure the runner still goes to smrt_runner_destroy. */
 int smrt_runner_init(smrt_runner *r, smrt_engine *eng, int max_threads, int limit);
+/* The same, handing back what `handback_waits`/`handback_done` say and writing to `notify_fd`
+ * (-1: none) as the hand-back list fills. */
+int smrt_runner_init_handback(smrt_runner *r, smrt_engine *eng, int max_threads, int limit, int handback_waits,
+                              int handback_done, int notify_fd);
 /* Cancel (below), wait for every worker to end, free the runner's own memory. Jobs still
  * queued or classified are left as they are (their calls not finished): the driver finishes
  * them. Safe on a zeroed or half-built runner; idempotent. */
@@ -74,8 +89,12 @@ void smrt_runner_destroy(smrt_runner *r);
 void smrt_runner_submit(smrt_runner *r, smrt_job *j);
 /* After the driver classified `j`: back to the front of the queue. */
 void smrt_runner_resume(smrt_runner *r, smrt_job *j);
-/* A job waiting for classification, or NULL. */
+/* A job handed back (waiting for classification; with handback_waits/handback_done also a
+ * WAIT or DONE one: see its state), or NULL. */
 smrt_job *smrt_runner_take_classify(smrt_runner *r);
+/* Stop one job: queued, it ends ABORTED without sending; running, its transfer or backoff is
+ * interrupted. It then ends as usual (DONE with ABORTED, kind INTERRUPTED). Any thread. */
+void smrt_runner_cancel_job(smrt_runner *r, smrt_job *j);
 /* Step at most `limit` calls at a time (1 .. max_threads), starting workers as needed. */
 void smrt_runner_set_limit(smrt_runner *r, int limit);
 /* The state of `j`, read under the lock. */

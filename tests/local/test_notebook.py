@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTEBOOK = os.path.join(ROOT, "examples", "quickstart.ipynb")
 KERNEL = "smrt-test-python"
-RECORDS = 3000
+RECORDS = 5000
 
 # Run after the notebook's last cell, in its kernel: what the test checks, as one JSON line.
 PROBE = """
@@ -140,7 +140,11 @@ def test_quickstart_runs(kernel_env):
     assert probe["outcomes"] == ["ok", "ModelError", "ValidationError"]
     assert probe["codes"] == ["ModelError", "ValidationError"]
     mixed = stream_text(cell_with(nb, "no-such-endpoint"), "stdout").splitlines()
-    assert mixed[0].startswith("ok: {") and mixed[1].startswith("ModelError: ModelError: ")
+    assert mixed[0].startswith("ok: {")
+    assert mixed[1].startswith("ModelError: Received client error (400) from primary")
+    assert (
+        mixed[2] == "ValidationError: Endpoint no-such-endpoint of account 123456789012 not found."
+    )
 
     # Stopped.
     assert probe["running"] is False

@@ -538,7 +538,7 @@ def batch_mem(env):
     big, small = r["big"]["extra"], r["small"]["extra"]
     return [
         Sample(BUDGET_20MIB, big, 20 * MIB),
-        Sample(f"the same, {BATCH_MEM_ITEMS // 100:,} requests", big, small),
+        Sample(f"the same batch of {BATCH_MEM_ITEMS // 100:,} requests", big, small),
     ]
 
 

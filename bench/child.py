@@ -1,6 +1,6 @@
 """Measurements that need a fresh interpreter; run by bench/run.py, one per process:
 
-    python bench/child.py MODE MODULE [URL [BODY_BYTES | CALLS [CA_FILE]]]
+    python bench/child.py MODE MODULE [URL [BODY_BYTES | CALLS [CA_FILE] | ITEMS]]
 
 MODULE is sagemaker_rt_c or boto3. Prints one Python literal (a dict). Imports nothing but
 sys, os and time before it measures, so the module under test pays for all it loads.
@@ -17,6 +17,9 @@ sys, os and time before it measures, so the module under test pays for all it lo
                   ignored)
     body_mem      after one small warm-up call at URL: the peak RSS while a BODY_BYTES body is
                   made and sent, minus the RSS before it was made (VmHWM reset first)
+    batch_mem     after one small warm-up call at URL: the peak RSS while a generator of ITEMS
+                  requests goes through invoke_endpoint_batch (max_concurrency=32, each result
+                  taken and dropped), minus the RSS before (VmHWM reset first)
     syscalls      CALLS invoke_endpoint calls at URL (CA_FILE verifying an https URL) after 20
                   warm-up calls, with perf's counters enabled around them only (through the
                   control pipe in SMRT_PERF_CTL, see bench/context.py count_syscalls)
@@ -132,6 +135,31 @@ def main():
         body = b"\x01" * size  # the caller's body: every page touched
         invoke(client, body)
         peak = status("VmHWM")
+        return {"before": before, "peak": peak, "extra": peak - before}
+    if mode == "batch_mem":
+        items = int(sys.argv[4])
+        client = make_client(__import__(name), endpoint_url=url)
+        invoke(client, b'{"inputs": [1]}')
+        body = b'{"inputs": [[0.5, 0.25, 0.125, 0.0625, 1.5, 2.5, 3.5, 4.5]]}'  # SMALL_BODY
+
+        def requests():
+            for _ in range(items):
+                yield {"EndpointName": "bench", "Body": body, "ContentType": "application/json"}
+
+        import gc
+
+        gc.collect()
+        before = status("VmRSS")
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # VmHWM := VmRSS
+        done = 0
+        for r in client.invoke_endpoint_batch(requests(), max_concurrency=32):
+            if isinstance(r, BaseException):
+                raise r
+            done += 1
+        peak = status("VmHWM")
+        if done != items:
+            raise SystemExit(f"{done} results for {items} requests")
         return {"before": before, "peak": peak, "extra": peak - before}
     if mode == "syscalls":
         calls = int(sys.argv[4])

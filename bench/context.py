@@ -306,6 +306,50 @@ def throughput(client, threads, calls_per_thread, body):
     return threads * calls_per_thread / elapsed
 
 
+def invoke_requests(calls, body):
+    """A generator of `calls` invoke_endpoint keyword dicts, each made as it is taken (as a
+    user's generator over records would)."""
+    for _ in range(calls):
+        yield {"EndpointName": "bench", "Body": body, "ContentType": "application/json"}
+
+
+def batch_rate(client, concurrency, calls, body):
+    """Calls per second of client.invoke_endpoint_batch over a generator of `calls` requests,
+    every result taken (a failed call raises here)."""
+    t0 = time.perf_counter()
+    done = 0
+    for r in client.invoke_endpoint_batch(
+        invoke_requests(calls, body), max_concurrency=concurrency
+    ):
+        if isinstance(r, BaseException):
+            raise r
+        done += 1
+    elapsed = time.perf_counter() - t0
+    if done != calls:
+        raise RuntimeError(f"invoke_endpoint_batch yielded {done} results for {calls} requests")
+    return calls / elapsed
+
+
+def pool_rate(client, threads, calls, body):
+    """Calls per second of what a boto3 user writes for a batch: a ThreadPoolExecutor of
+    `threads` mapping invoke_endpoint (each Body read) over the same generator, the pool made
+    and shut down within the timing (as in `with ThreadPoolExecutor(N) as ex: ...`)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    invoke = client.invoke_endpoint
+
+    def call(kw):
+        return invoke(**kw)["Body"].read()
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as ex:
+        done = sum(1 for _ in ex.map(call, invoke_requests(calls, body)))
+    elapsed = time.perf_counter() - t0
+    if done != calls:
+        raise RuntimeError(f"the pool answered {done} of {calls} calls")
+    return calls / elapsed
+
+
 class Env:
     """Shared state of one benchmark run (see module docstring). `round` and `warmup` are set
     by the runner; workloads scale their counts with count()."""

@@ -25,11 +25,14 @@ interleaved, against the same keep-alive nginx on loopback (Debian's `nginx-ligh
 on a free port): boto3, the signers of botocore (`SigV4Auth.add_auth`) and awscrt
 (`aws_sign_request`), and the floor, bare libcurl programs in C compiled by the script (the
 same POST without signing: an easy loop, and a multi loop with N concurrent transfers for the
-thread workloads). The bare loops send the same request bytes as the client (its headers
-captured from the wire, sent verbatim): libcurl formats every header byte it sends, so a loop
-with fewer headers would measure the request's size rather than the client's work (the
-minimal-headers loop is shown too). Sequential calls run with the client, the loops and
-nginx's worker on one CPU: on this VM a wake-up across CPUs costs ~17 µs each way and the
+thread and batch workloads). The batch rows run `invoke_endpoint_batch` over a generator of
+requests against what a boto3 user writes for the same job, a `ThreadPoolExecutor(32)`
+mapping `invoke_endpoint`; the batch memory row is the peak RSS growth while 200,000 requests
+go through it, in a fresh process. The bare loops send the same request bytes as the client
+(its headers captured from the wire, sent verbatim): libcurl formats every header byte it
+sends, so a loop with fewer headers would measure the request's size rather than the client's
+work (the minimal-headers loop is shown too). Sequential calls run with the client, the loops
+and nginx's worker on one CPU: on this VM a wake-up across CPUs costs ~17 µs each way and the
 scheduler flips between placements every few hundred milliseconds (the bare loop takes 25 µs
 per call on one CPU, 60 µs across two), which made round-to-round ratios swing 0.4x-2.9x.
 Every ratio is taken round by round between numbers measured back to back, and its median
@@ -38,11 +41,11 @@ TLS server on loopback (TLS 1.3, a CA and certificate made for the run and verif
 client), connections kept alive; for sequential calls they give the wall time and the user
 and system CPU time per call apart (getrusage; user and system time are the kernel's tick
 samples here, hence many calls). The "system calls per call" rows count them with perf's
-syscall tracepoint (strace stops the client at each call, which lets the answer arrive
-before it reads and hides a read and a wait), with nginx and the client on different CPUs,
-as over a network. What each workload does: `bench/workloads.py`; adding one is a
-function and its registry line. `make test` includes a guard (`tests/perf/test_perf_guard.py`)
-that fails when a call takes more than 1.5x the bare loop's time.
+syscall tracepoint (strace stops the client at each call, which lets the answer arrive before
+it reads and hides a read and a wait), with nginx and the client on different CPUs, as over a
+network. What each workload does: `bench/workloads.py`; adding one is a function and its
+registry line. `make test` includes a guard (`tests/perf/test_perf_guard.py`) that fails when
+a call takes more than 1.5x the bare loop's time.
 
 Where the speed comes from: a call runs no Python frame (argument parsing, validation,
 signing with reused OpenSSL contexts and a per-day signing key, the response dict and its

@@ -25,6 +25,15 @@ Who does what, per workload (every contender does the same job):
   scheduler places the threads, nginx and the loop on both CPUs. (Pinned apart, nginx on one
   CPU and the client on the other, 32 threads reached only ~0.5x the multi loop: every call
   then costs a thread switch on the client's CPU, where the loop switches none.)
+- batch_32: invoke_endpoint_batch(generator, max_concurrency=32) on one client (its default
+  Config), every result taken, calls per second; boto3: what its users write for a batch, a
+  ThreadPoolExecutor(32) mapping invoke_endpoint (each Body read) over the same generator, on a
+  client with max_pool_connections=32 (the pool made within the timing, as in a `with` block);
+  the bare multi loop with 32 concurrent transfers. Not pinned, as threads_N.
+- batch_mem: a fresh process (bench/child.py), one warm-up invoke_endpoint, then the peak RSS
+  while a generator of 200,000 requests goes through invoke_endpoint_batch (results taken and
+  dropped), minus the RSS before: against a budget of 20 MiB, and against the same batch of
+  2,000 requests (near 1x: nothing grows with the number of requests).
 - *_tls: the same over HTTPS (SageMaker serves nothing else): nginx's TLS server on loopback,
   TLS 1.3, a CA and certificate made for the run (bench/nginx_util.py), every client verifying
   it (verify= for ours and boto3, CURLOPT_CAINFO for the bare loops); connections kept alive,
@@ -44,7 +53,15 @@ import hashlib
 import io
 import time
 
-from context import SMALL_BODY, count_syscalls, per_call, per_call_cpu, throughput
+from context import (
+    SMALL_BODY,
+    batch_rate,
+    count_syscalls,
+    per_call,
+    per_call_cpu,
+    pool_rate,
+    throughput,
+)
 from framework import BYTES, COUNT, RATE, Sample, target, workload
 
 CURL_SAME = "bare libcurl easy loop, same request bytes"
@@ -474,6 +491,57 @@ workload("threads_32_tls", "32 threads sharing one client, over TLS", kind=RATE)
 )
 
 
+# ---- batches (invoke_endpoint_batch) -------------------------------------------------------------
+
+BOTO3_POOL = "boto3, ThreadPoolExecutor(32).map"
+BUDGET_20MIB = "the budget, 20 MiB"
+BATCH_MEM_ITEMS = 200_000
+
+
+def batch(env, n, tls=False, quick=(6000, 600, 10000), full=(20000, 2000, 30000)):
+    """quick, full: calls per round for ours, boto3 and the multi loop, by mode."""
+    body = SMALL_BODY
+    ours, boto = env.ours(tls=tls), env.boto(pool=n, tls=tls)
+    k = 2
+    env.header_file(len(body), tls=tls)
+    r = env.alternate(
+        k,
+        ours=lambda: batch_rate(ours, n, env.count(quick[0], full[0]) // k, body),
+        boto3=lambda: pool_rate(boto, n, env.count(quick[1], full[1]) // k, body),
+        multi=lambda: env.curl_multi(len(body), n, env.count(quick[2], full[2]) // k, tls=tls),
+    )
+    return [
+        Sample(BOTO3_POOL, r["ours"], r["boto3"]),
+        Sample(CURL_MULTI_TLS if tls else CURL_MULTI, r["ours"], r["multi"]),
+    ]
+
+
+workload("batch_32", "invoke_endpoint_batch, 32 in flight, small bodies", kind=RATE)(
+    lambda env: batch(env, 32)
+)
+# Fewer calls, as threads_32_tls (no target rides on it).
+workload("batch_32_tls", "invoke_endpoint_batch, 32 in flight, over TLS", kind=RATE)(
+    lambda env: batch(env, 32, tls=True, quick=(3000, 200, 3000), full=(10000, 1000, 12000))
+)
+
+
+@workload(
+    "batch_mem",
+    f"peak extra RSS, a {BATCH_MEM_ITEMS:,}-request generator through invoke_endpoint_batch",
+    kind=BYTES,
+)
+def batch_mem(env):
+    r = env.ordered(
+        big=lambda: env.fresh("batch_mem", "sagemaker_rt_c", env.url, BATCH_MEM_ITEMS),
+        small=lambda: env.fresh("batch_mem", "sagemaker_rt_c", env.url, BATCH_MEM_ITEMS // 100),
+    )
+    big, small = r["big"]["extra"], r["small"]["extra"]
+    return [
+        Sample(BUDGET_20MIB, big, 20 * MIB),
+        Sample(f"the same batch of {BATCH_MEM_ITEMS // 100:,} requests", big, small),
+    ]
+
+
 # ---- streaming responses (invoke_endpoint_with_response_stream) --------------------------------
 
 BUDGET_1MS = "the budget, 1 ms"
@@ -590,6 +658,10 @@ target("rss_client", LIBS_BUDGET, "<=", 1.0, "at most 1 MiB beyond the libraries
 target("invoke_tls", CURL_TLS, "<=", 1.0, "never above its time", metric=WALL)
 target("invoke_tls", "boto3", "<=", 1 / 50, "at least 50x less", metric=USER)
 target("syscalls_tls", SYSCALL_BUDGET, "<=", 1.0, "at most 3 per call")
+# From the batch issue (issue 11).
+target("batch_32", BOTO3_POOL, ">=", 10, "at least 10x its throughput")
+target("batch_32", CURL_MULTI, ">=", 0.8, "at least 0.8x its throughput")
+target("batch_mem", BUDGET_20MIB, "<=", 1.0, "at most 20 MiB")
 # From the streaming issue.
 target("stream_tokens", "boto3", "<=", 1 / 10, "at least 10x faster")
 target("stream_64k", ZLIB_CRC, "<=", 6.5 / 2, "at least 2 GB/s (zlib's 6.5 / 3.25)", metric=DECODER)

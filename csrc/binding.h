@@ -103,6 +103,7 @@ typedef struct smrt_state {
     PyTypeObject *es_type;     /* _core.EventStreamDecoder */
     PyTypeObject *reader_type; /* _core.EventReader */
     PyTypeObject *batch_type;  /* _core.Batch */
+    PyTypeObject *aio_type;    /* _core.AsyncEngine */
     PyObject *raw_protocol_type; /* _core.ProtocolError */
     PyObject *raw_timeout_type;  /* _core.ReadTimeout */
     /* Installed by sagemaker_rt_c._client at import (_core._install): */
@@ -243,6 +244,8 @@ int smrt_pyrequest_prepare(PyObject *client, int op, PyObject *req, long long in
 void smrt_pyrequest_release(smrt_pyrequest *rq);
 /* The batch iterator type (batch.c). */
 int smrt_batch_type_add(PyObject *module, smrt_state *st);
+/* The asyncio client's engine type (aio.c). */
+int smrt_aio_type_add(PyObject *module, smrt_state *st);
 /* What client.c's driver makes of a response, shared with the other drivers (nested.c): the
  * headers dict as botocore shows it; why a TLS set-up failed (None or (what, detail)); a
  * transport outcome's name for the transport_error hook. */

@@ -755,7 +755,7 @@ static int module_exec(PyObject *module)
         return -1;
     }
     if (smrt_evstream_type_add(module) < 0 || smrt_stream_type_add(module, st) < 0 ||
-        smrt_batch_type_add(module, st) < 0) {
+        smrt_batch_type_add(module, st) < 0 || smrt_aio_type_add(module, st) < 0) {
         return -1;
     }
     /* An exit while the loader thread is still inside dlopen or curl_global_init would run
@@ -784,6 +784,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg)
     smrt_state *st = get_state(module);
     Py_VISIT(st->client_type);
     Py_VISIT(st->batch_type);
+    Py_VISIT(st->aio_type);
     Py_VISIT(st->nested_type);
     Py_VISIT(st->raw_type);
     Py_VISIT(st->es_type);
@@ -807,6 +808,7 @@ static int module_clear(PyObject *module)
     smrt_state *st = get_state(module);
     Py_CLEAR(st->client_type);
     Py_CLEAR(st->batch_type);
+    Py_CLEAR(st->aio_type);
     Py_CLEAR(st->nested_type);
     Py_CLEAR(st->raw_type);
     Py_CLEAR(st->es_type);

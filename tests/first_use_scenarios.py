@@ -454,7 +454,15 @@ def uninitialised_objects(server_url):
     if raw_own != RAW_METHODS:
         fail(f"RawStream has methods {sorted(raw_own ^ RAW_METHODS)} this scenario does not cover")
     exported = {n for n, v in vars(_core).items() if isinstance(v, type)}
-    known = {"Client", "RawStream", "ProtocolError", "ReadTimeout", "EventStreamDecoder", "Batch"}
+    known = {
+        "Client",
+        "RawStream",
+        "ProtocolError",
+        "ReadTimeout",
+        "EventStreamDecoder",
+        "Batch",
+        "AsyncEngine",
+    }
     # EventReader is made by the client only (no __new__): covered by test_response_stream.
     if exported != known | {"EventReader"}:
         fail(f"_core exports types {sorted(exported)}: cover the new ones here")
@@ -470,6 +478,7 @@ def uninitialised_objects(server_url):
         expect(RuntimeError, not_init, c._presign, params, 60, None)
         # invoke_endpoint_batch's iterator refuses such a client before any thread starts.
         expect(RuntimeError, not_init, _core.Batch, c, [params], 4, False)
+        expect(RuntimeError, not_init, _core.AsyncEngine, c, 4)
         # These need nothing from __init__: they work.
         c._close_connections()
         c._set_credentials(ACCESS_KEY, SECRET_KEY)

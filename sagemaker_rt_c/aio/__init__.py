@@ -1,0 +1,21 @@
+"""An asyncio client with aiobotocore's shape, on the C engine.
+
+    from sagemaker_rt_c.aio import get_session
+
+    session = get_session()
+    async with session.create_client("sagemaker-runtime", region_name="us-east-1") as client:
+        resp = await client.invoke_endpoint(EndpointName="ep", Body=b"...")
+        body = await resp["Body"].read()
+
+``create_client`` takes the keyword arguments of ``sagemaker_rt_c.client``. Calls run on the
+C engine's worker threads (as many as ``max_pool_connections``, aiobotocore's connector
+limit: calls beyond it queue); completions reach the event loop through an eventfd it
+watches, so nothing blocks the loop. Retry backoffs are the loop's timers; credential loads
+and refreshes run in the loop's default executor. ``task.cancel()`` on a call aborts its
+transfer (the connection is discarded). Streaming responses
+(``invoke_endpoint_with_response_stream``) are not in this client yet.
+"""
+
+from .client import AioSageMakerRuntime, AioSession, AioStreamingBody, get_session
+
+__all__ = ["AioSageMakerRuntime", "AioSession", "AioStreamingBody", "get_session"]

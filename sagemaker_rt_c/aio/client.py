@@ -1,0 +1,262 @@
+"""The asyncio client (see sagemaker_rt_c.aio)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from .. import _core
+from .._protocol.operations import OPERATIONS
+
+_OP_INDEX = {spec["python_name"]: i for i, spec in enumerate(OPERATIONS.values())}
+_RESULT, _ERROR, _BACKOFF, _CANCELLED = 0, 1, 2, 3
+
+
+class AioStreamingBody:
+    """A response's Body, read already: aiobotocore's StreamingBody methods, awaitable."""
+
+    __slots__ = ("_data", "_pos")
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self._pos = 0
+
+    async def read(self, amt: int | None = None) -> bytes:
+        data = self._data
+        if amt is None or amt < 0:
+            chunk, self._pos = data[self._pos :], len(data)
+        else:
+            chunk = data[self._pos : self._pos + amt]
+            self._pos += len(chunk)
+        return chunk
+
+    async def iter_chunks(self, chunk_size: int = 1024):
+        while True:
+            chunk = await self.read(chunk_size)
+            if not chunk:
+                return
+            yield chunk
+
+    async def iter_lines(self, chunk_size: int = 1024, keepends: bool = False):
+        pending = b""
+        async for chunk in self.iter_chunks(chunk_size):
+            lines = (pending + chunk).splitlines(True)
+            for line in lines[:-1]:
+                yield line if keepends else line.splitlines()[0]
+            pending = lines[-1] if lines else b""
+        if pending:
+            yield pending if keepends else pending.splitlines()[0]
+
+    @property
+    def content_length(self) -> int:
+        return len(self._data)
+
+    def close(self) -> None:
+        self._pos = len(self._data)
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        self.close()
+        return False
+
+    def __repr__(self):
+        return f"<AioStreamingBody: {len(self._data)} bytes>"
+
+
+class AioSageMakerRuntime:
+    """aiobotocore's client shape over a sync client's settings, validation, exceptions and
+    presigning: the calls run on an _core.AsyncEngine bound to the loop of the first call."""
+
+    def __init__(self, sync_client, threads: int):
+        self._sync = sync_client
+        self._threads = threads
+        self._engine = None
+        self._loop = None
+        self._futures: dict[int, asyncio.Future] = {}
+        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._refreshing = None
+        self.meta = sync_client.meta
+        self.exceptions = sync_client.exceptions
+
+    def __repr__(self):
+        return f"<sagemaker_rt_c.aio.AioSageMakerRuntime object at {id(self):#x}>"
+
+    # -- aiobotocore's client surface ---------------------------------------------------------
+    async def invoke_endpoint(self, **kwargs):
+        return await self._call("invoke_endpoint", kwargs)
+
+    async def invoke_endpoint_async(self, **kwargs):
+        return await self._call("invoke_endpoint_async", kwargs)
+
+    def can_paginate(self, operation_name):
+        return self._sync.can_paginate(operation_name)
+
+    def get_paginator(self, operation_name):
+        return self._sync.get_paginator(operation_name)
+
+    def get_waiter(self, waiter_name):
+        return self._sync.get_waiter(waiter_name)
+
+    @property
+    def waiter_names(self):
+        return self._sync.waiter_names
+
+    async def generate_presigned_url(
+        self, ClientMethod, Params=None, ExpiresIn=3600, HttpMethod=None
+    ):
+        return self._sync.generate_presigned_url(ClientMethod, Params, ExpiresIn, HttpMethod)
+
+    async def close(self):
+        """Stop every call still running (their awaits raise CancelledError) and close the
+        connections."""
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            try:
+                self._loop.remove_reader(engine.fileno())
+            except (RuntimeError, ValueError):
+                pass  # the loop is closed already
+            for timer in self._timers.values():
+                timer.cancel()
+            self._timers.clear()
+            engine.close()
+        futures, self._futures = self._futures, {}
+        for fut in futures.values():
+            if not fut.done():
+                fut.cancel()
+        self._sync.close()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.close()
+        return False
+
+    # -- the call path ------------------------------------------------------------------------
+    def _bind(self, loop):
+        if self._engine is None:
+            self._engine = _core.AsyncEngine(self._sync, self._threads)
+            self._loop = loop
+            loop.add_reader(self._engine.fileno(), self._on_ready)
+        elif loop is not self._loop:
+            raise RuntimeError(
+                "this sagemaker_rt_c.aio client is bound to another event loop: make one client "
+                "per loop"
+            )
+        return self._engine
+
+    async def _credentials_ready(self, loop):
+        # A load or refresh may call STS, SSO, IMDS or a credential process: never on the loop.
+        due = self._sync._refresh_at
+        if due > 0 and time.time() >= due:
+            if self._refreshing is None:
+                self._refreshing = loop.run_in_executor(None, self._sync._refresh_credentials)
+            refreshing = self._refreshing
+            try:
+                await asyncio.shield(refreshing)
+            finally:
+                if self._refreshing is refreshing and refreshing.done():
+                    self._refreshing = None
+
+    async def _call(self, name, params):
+        loop = asyncio.get_running_loop()
+        engine = self._bind(loop)
+        if self._sync._refresh_at > 0:
+            await self._credentials_ready(loop)
+        token = engine.submit(_OP_INDEX[name], params)
+        fut = loop.create_future()
+        self._futures[token] = fut
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            self._abandon(token)
+            raise
+
+    def _abandon(self, token):
+        self._futures.pop(token, None)
+        timer = self._timers.pop(token, None)
+        if timer is not None:
+            timer.cancel()
+        if self._engine is not None:
+            self._engine.cancel(token)
+
+    def _resume(self, token):
+        self._timers.pop(token, None)
+        if self._engine is not None:
+            self._engine.resume(token)
+
+    def _on_ready(self):
+        engine = self._engine
+        if engine is None:
+            return
+        futures = self._futures
+        for token, kind, value in engine.take():
+            if kind == _BACKOFF:
+                if token in futures:
+                    self._timers[token] = self._loop.call_later(value, self._resume, token)
+                else:
+                    engine.cancel(token)
+                continue
+            fut = futures.pop(token, None)
+            if fut is None or fut.done():
+                continue
+            if kind == _RESULT:
+                body = value.get("Body")
+                if isinstance(body, bytes):
+                    value["Body"] = AioStreamingBody(body)
+                fut.set_result(value)
+            elif kind == _ERROR:
+                fut.set_exception(value)
+            else:
+                fut.cancel()
+
+
+class _ClientContext:
+    """What create_client returns: ``async with`` it, or await it, for the client."""
+
+    def __init__(self, make):
+        self._make = make
+        self._client = None
+
+    async def __aenter__(self):
+        self._client = self._make()
+        return self._client
+
+    async def __aexit__(self, *exc):
+        await self._client.close()
+        return False
+
+    def __await__(self):
+        async def make():
+            return self._make()
+
+        return make().__await__()
+
+
+class AioSession:
+    """aiobotocore's session shape: ``create_client`` takes sagemaker_rt_c.client's keyword
+    arguments."""
+
+    def __init__(self, *args, **kwargs):
+        from ..session import Session
+
+        self._session = Session(*args, **kwargs)
+
+    def create_client(self, service_name, **kwargs):
+        def make():
+            sync = self._session.client(service_name, **kwargs)
+            config = kwargs.get("config")
+            pool = getattr(config, "max_pool_connections", None) or 10
+            return AioSageMakerRuntime(sync, int(pool))
+
+        return _ClientContext(make)
+
+    def get_credentials(self):
+        return self._session.get_credentials()
+
+
+def get_session(env_vars=None):
+    """A session, as aiobotocore.session.get_session()."""
+    return AioSession()

@@ -28,6 +28,7 @@ typedef struct ajob {
     long long token;
     int parked;       /* a backoff handed back: the loop's timer will resume() it */
     int submitted;
+    PyObject *raw;    /* a read job: the live RawStream whose connection it reads */
 } ajob;
 
 typedef struct {
@@ -45,6 +46,14 @@ typedef struct {
 
 static void ajob_free(ajob *a)
 {
+    if (a->raw != NULL) {
+        /* A read never taken: the stream gets its connection back (closed: cut off). */
+        if (smrt_raw_wait_end(a->raw, SMRT_XFER_INTERRUPTED) < 0) {
+            PyErr_Clear();
+        }
+        Py_CLEAR(a->raw);
+        a->submitted = 0;
+    }
     if (a->submitted) {
         smrt_call_finish(&a->job.call); /* safe when the worker finished it already */
     }
@@ -71,6 +80,58 @@ static int forget(EngineObject *self, ajob *a)
     return rc;
 }
 
+/* Give `a` a token in `jobs`: the token (new reference), or NULL with an exception. */
+static PyObject *enlist(EngineObject *self, ajob *a)
+{
+    a->token = self->next_token++;
+    PyObject *key = PyLong_FromLongLong(a->token);
+    PyObject *cap = key ? PyCapsule_New(a, NULL, NULL) : NULL;
+    if (cap == NULL || PyDict_SetItem(self->jobs, key, cap) < 0) {
+        Py_XDECREF(key);
+        Py_XDECREF(cap);
+        return NULL;
+    }
+    Py_DECREF(cap);
+    return key;
+}
+
+/* read_stream(raw) -> token, or None: wait on a worker for bytes of a live RawStream that has
+ * none buffered (take() then reports the read done: (token, 0, None), or its exception). */
+static PyObject *engine_read_stream(EngineObject *self, PyObject *raw)
+{
+    if (self->closed) {
+        PyErr_SetString(PyExc_RuntimeError, "the client is closed");
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(raw, self->st->raw_type)) {
+        PyErr_SetString(PyExc_TypeError, "read_stream() takes a RawStream");
+        return NULL;
+    }
+    smrt_conn *conn = smrt_raw_wait_begin(raw);
+    if (conn == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    ajob *a = PyMem_Calloc(1, sizeof(ajob));
+    if (a == NULL) {
+        smrt_raw_wait_end(raw, SMRT_XFER_NOMEM);
+        PyErr_Clear();
+        return PyErr_NoMemory();
+    }
+    a->raw = Py_NewRef(raw);
+    a->job.read_conn = conn;
+    a->job.read_want = 1;
+    PyObject *key = enlist(self, a);
+    if (key == NULL) {
+        ajob_free(a);
+        return NULL;
+    }
+    smrt_runner_submit(&self->runner, &a->job);
+    return key;
+}
+
 static PyObject *engine_submit(EngineObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2 || !PyLong_Check(args[0])) {
@@ -95,19 +156,16 @@ static PyObject *engine_submit(EngineObject *self, PyObject *const *args, Py_ssi
         ajob_free(a);
         return NULL;
     }
-    a->token = self->next_token++;
-    PyObject *key = PyLong_FromLongLong(a->token);
-    PyObject *cap = key ? PyCapsule_New(a, NULL, NULL) : NULL;
-    if (cap == NULL || PyDict_SetItem(self->jobs, key, cap) < 0) {
-        Py_XDECREF(key);
-        Py_XDECREF(cap);
+    PyObject *key = enlist(self, a);
+    if (key == NULL) {
         smrt_creds_release(creds);
         ajob_free(a);
         return NULL;
     }
-    Py_DECREF(cap);
     const smrt_operation *o = smrt_client_operation(op);
-    smrt_call_init(&a->job.call, smrt_client_engine(self->client), o, &a->rq.a.in, creds, SMRT_READ_ALL);
+    /* An event stream is read as it arrives (read_stream); other bodies whole, by the worker. */
+    smrt_call_init(&a->job.call, smrt_client_engine(self->client), o, &a->rq.a.in, creds,
+                   o->response_body == SMRT_BODY_EVENT_STREAM ? SMRT_READ_HEAD : SMRT_READ_ALL);
     a->submitted = 1;
     smrt_runner_submit(&self->runner, &a->job);
     return key;
@@ -163,10 +221,32 @@ static PyObject *engine_take(EngineObject *self, PyObject *Py_UNUSED(ignored))
         if (j->state == SMRT_JOB_WAIT) {
             a->parked = 1;
             item = Py_BuildValue("(Lid)", a->token, 2, j->call.delay);
+        } else if (a->raw != NULL) {
+            /* A read: the stream takes the bytes (or the break). */
+            PyObject *raw = a->raw;
+            a->raw = NULL;
+            int rc = smrt_raw_wait_end(raw, j->call.kind);
+            Py_DECREF(raw);
+            if (atomic_load(&j->cancelled)) {
+                PyErr_Clear();
+                item = Py_BuildValue("(LiO)", a->token, 3, Py_None);
+            } else if (rc < 0) {
+                PyObject *type, *value, *tb;
+                PyErr_Fetch(&type, &value, &tb);
+                PyErr_NormalizeException(&type, &value, &tb);
+                item = Py_BuildValue("(LiO)", a->token, 1, value ? value : Py_None);
+                Py_XDECREF(type);
+                Py_XDECREF(value);
+                Py_XDECREF(tb);
+            } else {
+                item = Py_BuildValue("(LiO)", a->token, 0, Py_None);
+            }
         } else if (atomic_load(&j->cancelled)) {
             item = Py_BuildValue("(LiO)", a->token, 3, Py_None);
         } else {
-            PyObject *res = smrt_client_outcome(self->client, &j->call, j->outcome, &j->resp, a->parsed);
+            smrt_conn *live = smrt_call_conn(&j->call); /* a body still arriving: the result takes it */
+            PyObject *res = smrt_client_outcome(self->client, &j->call, j->outcome,
+                                                live ? smrt_conn_response(live) : &j->resp, a->parsed);
             int kind = 0;
             if (res == NULL) {
                 PyObject *type, *tb;
@@ -275,6 +355,8 @@ static PyGetSetDef engine_getset[] = {
 static PyMethodDef engine_methods[] = {
     {"submit", (PyCFunction)(void (*)(void))engine_submit, METH_FASTCALL,
      "submit($self, op, params, /)\n--\n\nStart a call of operation `op` (an index) with `params`; its token."},
+    {"read_stream", (PyCFunction)engine_read_stream, METH_O,
+     "read_stream($self, raw, /)\n--\n\nWait for more bytes of a live RawStream; its token, or None."},
     {"take", (PyCFunction)engine_take, METH_NOARGS,
      "take($self, /)\n--\n\nWhat the calls handed back: [(token, kind, value)]."},
     {"resume", (PyCFunction)engine_resume, METH_O, "resume($self, token, /)\n--\n\nA backoff is over."},

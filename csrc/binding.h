@@ -285,6 +285,15 @@ PyObject *smrt_raw_new_live(smrt_state *st, PyObject *owner, smrt_pool *pool, sm
 PyObject *smrt_raw_read_some(PyObject *raw);
 /* Did the body end before its Content-Length (a clean close, nothing raised by the reads)? */
 int smrt_raw_cut_short(PyObject *raw);
+/* For a driver that waits elsewhere (aio.c): a live RawStream with nothing buffered gives its
+ * connection (marked busy: other reads refuse) for one smrt_conn_read on another thread; NULL
+ * when there is nothing to wait for (no exception) or it is busy (RuntimeError). */
+smrt_conn *smrt_raw_wait_begin(PyObject *raw);
+/* After that read returned `kind`: the stream takes the bytes (a break marked, the connection
+ * given back at the end). 0, or -1 with an exception. */
+int smrt_raw_wait_end(PyObject *raw, smrt_xfer_kind kind);
+/* A read of `raw` would wait for the network now. */
+int smrt_raw_must_wait(PyObject *raw);
 
 /* evstream.c: the decoder object's parts, for the response stream (stream.c). `dec` is an
  * _core.EventStreamDecoder. */

@@ -153,6 +153,27 @@ static int live_failed(RawObject *self, smrt_xfer_kind kind)
     return 0;
 }
 
+/* After smrt_conn_read returned `kind`: take what arrived, mark a break, give the connection
+ * back at the end. 0, or -1 with an exception. */
+static int live_after_read(RawObject *self, smrt_xfer_kind k)
+{
+    int rc = 0;
+    if (k != SMRT_XFER_OK) {
+        rc = live_failed(self, k);
+    }
+    if (live_take(self) < 0) {
+        rc = -1;
+    }
+    if (self->conn != NULL && (k != SMRT_XFER_OK || smrt_conn_response(self->conn)->complete)) {
+        if (k == SMRT_XFER_INTERRUPTED) {
+            /* The transfer was abandoned: what arrived stays readable, nothing more comes. */
+            self->broken = SMRT_BODY_INCOMPLETE;
+        }
+        live_release(self);
+    }
+    return rc;
+}
+
 /* Wait until `want` bytes are ready to read (SIZE_MAX: the whole body) or the body is over.
  * 0, or -1 with an exception (Ctrl-C, out of memory, a read from another thread). */
 static int live_fill(RawObject *self, size_t want)
@@ -173,21 +194,38 @@ static int live_fill(RawObject *self, size_t want)
     PyEval_RestoreThread(ctx.ts);
     self->busy = 0;
     smrt_conn_set_interrupt(self->conn, NULL, NULL);
-    int rc = 0;
-    if (k != SMRT_XFER_OK) {
-        rc = live_failed(self, k);
+    return live_after_read(self, k);
+}
+
+smrt_conn *smrt_raw_wait_begin(PyObject *raw)
+{
+    RawObject *self = (RawObject *)raw;
+    if (self->conn == NULL || self->closed || avail(self) > 0) {
+        return NULL;
     }
-    if (live_take(self) < 0) {
-        rc = -1;
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the response body is being read already");
+        return NULL;
     }
-    if (self->conn != NULL && (k != SMRT_XFER_OK || smrt_conn_response(self->conn)->complete)) {
-        if (k == SMRT_XFER_INTERRUPTED) {
-            /* The transfer was abandoned: what arrived stays readable, nothing more comes. */
-            self->broken = SMRT_BODY_INCOMPLETE;
-        }
-        live_release(self);
+    self->busy = 1;
+    return self->conn;
+}
+
+int smrt_raw_wait_end(PyObject *raw, smrt_xfer_kind kind)
+{
+    RawObject *self = (RawObject *)raw;
+    if (!self->busy) {
+        return 0;
     }
-    return rc;
+    self->busy = 0;
+    smrt_conn_set_interrupt(self->conn, NULL, NULL);
+    return live_after_read(self, kind);
+}
+
+int smrt_raw_must_wait(PyObject *raw)
+{
+    RawObject *self = (RawObject *)raw;
+    return self->conn != NULL && !self->closed && avail(self) == 0;
 }
 
 /* What read() of a live body allocates ahead of the bytes' arrival. The Content-Length is the

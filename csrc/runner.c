@@ -68,6 +68,14 @@ static smrt_job_state run_job(smrt_runner *r, smrt_job *j)
     if (j->started_ns == 0) {
         j->started_ns = smrt_monotonic_ns();
     }
+    if (j->read_conn != NULL) {
+        smrt_conn_set_interrupt(j->read_conn, interrupted, j);
+        j->call.kind = job_cancelled(j) ? SMRT_XFER_INTERRUPTED : smrt_conn_read(j->read_conn, j->read_want);
+        smrt_conn_set_interrupt(j->read_conn, NULL, NULL);
+        j->outcome = SMRT_STEP_RESPONSE;
+        j->done_ns = smrt_monotonic_ns();
+        return SMRT_JOB_DONE;
+    }
     for (;;) {
         j->call.interrupt = interrupted;
         j->call.interrupt_ud = j;
@@ -99,6 +107,13 @@ static smrt_job_state run_job(smrt_runner *r, smrt_job *j)
             s = SMRT_STEP_ABORTED;
         }
         smrt_conn *conn = smrt_call_conn(&j->call);
+        if (s == SMRT_STEP_RESPONSE && j->call.mode == SMRT_READ_HEAD && !j->call.body_broke &&
+            !smrt_conn_response(conn)->complete) {
+            /* A body still arriving: the driver takes the connection with the call. */
+            j->outcome = s;
+            j->done_ns = smrt_monotonic_ns();
+            return SMRT_JOB_DONE;
+        }
         if (conn != NULL && s != SMRT_STEP_ABORTED) {
             smrt_response_move(&j->resp, smrt_conn_response(conn));
         }

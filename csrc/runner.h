@@ -8,7 +8,9 @@
  *                 smrt_runner_resume puts it first in the queue
  *       RESPONSE, FAILED, ABORTED: the response moves out of the connection into the job
  *                 (smrt_response_move), the call finishes (its connection goes back to the
- *                 pool at once), the job is DONE.
+ *                 pool at once), the job is DONE; but a RESPONSE of a SMRT_READ_HEAD call whose
+ *                 body is still arriving keeps its connection in the call, for the driver to
+ *                 take (smrt_call_take_conn).
  *
  * At most `limit` calls are in flight at a time, from their first send to DONE (waiting for
  * classification or sleeping a backoff included: the workers beyond it wait); the limit may
@@ -41,6 +43,10 @@ typedef struct smrt_job {
     int64_t started_ns;  /* when a worker first stepped it */
     int64_t done_ns;
     int counted;           /* started: counts against the limit until DONE */
+    /* A read job instead of a call (`call` unused): smrt_conn_read(read_conn, read_want), its
+     * outcome in call.kind. For a driver that reads a live body elsewhere (aio.c). */
+    smrt_conn *read_conn;
+    size_t read_want;
     atomic_int cancelled;  /* smrt_runner_cancel_job: its transfer stops, it ends ABORTED */
     atomic_int *runner_cancel; /* its runner's flag (set at submit) */
     struct smrt_job *next; /* the runner's queues */

@@ -29,6 +29,7 @@ typedef struct {
     PyObject *payload_key[8];
     int n_events;
     int done;           /* iteration is over */
+    int nowait;         /* _next_nowait: stop where a read would wait */
     int busy;
     PyObject *weakrefs;
 } ReaderObject;
@@ -185,6 +186,9 @@ static PyObject *next_event(ReaderObject *self)
             }
             return r;
         }
+        if (self->nowait && smrt_raw_must_wait(self->raw)) {
+            return Py_NewRef(Py_False); /* the asyncio client reads them (aio.c) */
+        }
         /* More bytes: wait for them (without the GIL, in the RawStream). */
         PyObject *chunk = smrt_raw_read_some(self->raw);
         if (chunk == NULL) {
@@ -232,6 +236,23 @@ static PyObject *reader_iternext(ReaderObject *self)
     return ev;
 }
 
+static PyObject *reader_next_nowait(ReaderObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the event stream is being read already");
+        return NULL;
+    }
+    self->busy = 1;
+    self->nowait = 1;
+    PyObject *ev = next_event(self);
+    self->nowait = 0;
+    self->busy = 0;
+    if (ev == NULL && !PyErr_Occurred()) {
+        Py_RETURN_NONE;
+    }
+    return ev;
+}
+
 static PyObject *reader_iter(PyObject *self)
 {
     return Py_NewRef(self);
@@ -248,6 +269,9 @@ static PyObject *reader_close(ReaderObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef reader_methods[] = {
+    {"_next_nowait", (PyCFunction)reader_next_nowait, METH_NOARGS,
+     "_next_nowait($self, /)\n--\n\nThe next event; False when it needs bytes not received yet (the asyncio "
+     "client waits for them); None at the end."},
     {"close", (PyCFunction)reader_close, METH_NOARGS,
      "close($self, /)\n--\n\nEnd the stream: its connection closes, iteration is over."},
     {NULL, NULL, 0, NULL},
@@ -299,7 +323,7 @@ PyObject *smrt_event_stream_new(smrt_state *st, int op_i, PyObject *raw)
     r->raw = Py_NewRef(raw);
     r->decoder = NULL;
     r->n_events = 0;
-    r->done = r->busy = 0;
+    r->done = r->busy = r->nowait = 0;
     r->weakrefs = NULL;
     for (int i = 0; i < 8; i++) {
         r->event_name[i] = r->payload_key[i] = NULL;

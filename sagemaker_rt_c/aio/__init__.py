@@ -12,10 +12,17 @@ C engine's worker threads (as many as ``max_pool_connections``, aiobotocore's co
 limit: calls beyond it queue); completions reach the event loop through an eventfd it
 watches, so nothing blocks the loop. Retry backoffs are the loop's timers; credential loads
 and refreshes run in the loop's default executor. ``task.cancel()`` on a call aborts its
-transfer (the connection is discarded). Streaming responses
-(``invoke_endpoint_with_response_stream``) are not in this client yet.
+transfer (the connection is discarded). ``invoke_endpoint_with_response_stream``'s Body is
+an ``AioEventStream``: ``async for event in resp["Body"]`` as events arrive (a worker waits
+for each network read; the loop decodes), ``iter_payloads()``, ``iter_lines()``.
 """
 
-from .client import AioSageMakerRuntime, AioSession, AioStreamingBody, get_session
+from .client import (
+    AioEventStream,
+    AioSageMakerRuntime,
+    AioSession,
+    AioStreamingBody,
+    get_session,
+)
 
-__all__ = ["AioSageMakerRuntime", "AioSession", "AioStreamingBody", "get_session"]
+__all__ = ["AioEventStream", "AioSageMakerRuntime", "AioSession", "AioStreamingBody", "get_session"]

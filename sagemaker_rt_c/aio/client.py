@@ -65,6 +65,69 @@ class AioStreamingBody:
         return f"<AioStreamingBody: {len(self._data)} bytes>"
 
 
+class AioEventStream:
+    """A streaming response's Body: ``async for event in body`` yields botocore's events
+    (``{'PayloadPart': {'Bytes': ...}}``) as they arrive; ``iter_payloads()`` and
+    ``iter_lines()`` as the sync client's EventStream has them, async."""
+
+    __slots__ = ("_client", "_stream", "_reader")
+
+    def __init__(self, client, stream):
+        self._client = client
+        self._stream = stream  # the sync EventStream: its reader decodes, C does the bytes
+        self._reader = stream._events
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        reader = self._reader
+        while True:
+            event = reader._next_nowait()
+            if event is False:  # the next bytes have not arrived: a worker waits for them
+                await self._client._read_more(reader._raw)
+                continue
+            if event is None:
+                raise StopAsyncIteration
+            return event
+
+    async def iter_payloads(self):
+        """The bytes of each ``PayloadPart``, as they arrive."""
+        async for event in self:
+            part = event.get("PayloadPart")
+            if part is not None:
+                yield part["Bytes"]
+
+    async def iter_lines(self, keepends=False):
+        """Complete lines across parts, as the sync EventStream's iter_lines()."""
+        pending = b""
+        async for payload in self.iter_payloads():
+            if pending:
+                payload = pending + payload
+            start = 0
+            while True:
+                end = payload.find(b"\n", start)
+                if end < 0:
+                    break
+                line = payload[start : end + 1]
+                yield line if keepends else line.rstrip(b"\n").removesuffix(b"\r")
+                start = end + 1
+            pending = payload[start:]
+        if pending:
+            yield pending
+
+    def close(self):
+        """End the stream: the transfer stops and its connection closes."""
+        self._stream.close()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        self.close()
+        return False
+
+
 class AioSageMakerRuntime:
     """aiobotocore's client shape over a sync client's settings, validation, exceptions and
     presigning: the calls run on an _core.AsyncEngine bound to the loop of the first call."""
@@ -89,6 +152,9 @@ class AioSageMakerRuntime:
 
     async def invoke_endpoint_async(self, **kwargs):
         return await self._call("invoke_endpoint_async", kwargs)
+
+    async def invoke_endpoint_with_response_stream(self, **kwargs):
+        return await self._call("invoke_endpoint_with_response_stream", kwargs)
 
     def can_paginate(self, operation_name):
         return self._sync.can_paginate(operation_name)
@@ -174,6 +240,19 @@ class AioSageMakerRuntime:
             self._abandon(token)
             raise
 
+    async def _read_more(self, raw):
+        loop = asyncio.get_running_loop()
+        token = self._bind(loop).read_stream(raw)
+        if token is None:
+            return
+        fut = loop.create_future()
+        self._futures[token] = fut
+        try:
+            await fut
+        except asyncio.CancelledError:
+            self._abandon(token)
+            raise
+
     def _abandon(self, token):
         self._futures.pop(token, None)
         timer = self._timers.pop(token, None)
@@ -203,9 +282,12 @@ class AioSageMakerRuntime:
             if fut is None or fut.done():
                 continue
             if kind == _RESULT:
-                body = value.get("Body")
-                if isinstance(body, bytes):
-                    value["Body"] = AioStreamingBody(body)
+                if value is not None:  # a response (None: a stream's read is done)
+                    body = value.get("Body")
+                    if isinstance(body, bytes):
+                        value["Body"] = AioStreamingBody(body)
+                    elif body is not None and hasattr(body, "_events"):
+                        value["Body"] = AioEventStream(self, body)
                 fut.set_result(value)
             elif kind == _ERROR:
                 fut.set_exception(value)

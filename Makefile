@@ -59,7 +59,7 @@ operations: deps
 test-asan: deps
 	rm -rf build-asan && mkdir -p build-asan
 	SMRT_SANITIZE=1 SMRT_WERROR=1 $(VPY) setup.py -q build_ext --build-lib build-asan --build-temp build-asan/tmp >/dev/null
-	cd sagemaker_rt_c && cp --parents $$(find . -name '*.py') py.typed $(CURDIR)/build-asan/sagemaker_rt_c/
+	cd sagemaker_rt_c && cp --parents $$(find . -name '*.py' -o -name '*.gz') py.typed $(CURDIR)/build-asan/sagemaker_rt_c/
 	PYTHONPATH=$(CURDIR)/build-asan SMRT_EXPECT_ASAN=1 \
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -63,11 +63,13 @@ static void ajob_free(ajob *a)
     PyMem_Free(a);
 }
 
-/* The job of `token` (borrowed), or NULL (no exception) when it is not live. */
-static ajob *lookup(EngineObject *self, PyObject *token)
+/* The job of `token` into *out (borrowed; NULL when it is not live). 0, or -1 with an
+ * exception. */
+static int lookup(EngineObject *self, PyObject *token, ajob **out)
 {
     PyObject *cap = PyDict_GetItemWithError(self->jobs, token);
-    return cap ? PyCapsule_GetPointer(cap, NULL) : NULL;
+    *out = cap ? PyCapsule_GetPointer(cap, NULL) : NULL;
+    return cap == NULL && PyErr_Occurred() ? -1 : 0;
 }
 
 /* Forget `a` (its token leaves `jobs`) and free it. */
@@ -203,13 +205,8 @@ static PyObject *engine_take(EngineObject *self, PyObject *Py_UNUSED(ignored))
                 }
             }
             /* The parser failed: the call ends with its exception. */
-            PyObject *type, *value, *tb;
-            PyErr_Fetch(&type, &value, &tb);
-            PyErr_NormalizeException(&type, &value, &tb);
-            item = Py_BuildValue("(LiO)", a->token, 1, value ? value : Py_None);
-            Py_XDECREF(type);
-            Py_XDECREF(value);
-            Py_XDECREF(tb);
+            PyObject *exc = smrt_take_exception();
+            item = Py_BuildValue("(LiN)", a->token, 1, exc ? exc : Py_NewRef(Py_None));
             if (item == NULL || PyList_Append(out, item) < 0 || forget(self, a) < 0) {
                 Py_XDECREF(item);
                 Py_DECREF(out);
@@ -231,13 +228,8 @@ static PyObject *engine_take(EngineObject *self, PyObject *Py_UNUSED(ignored))
                 PyErr_Clear();
                 item = Py_BuildValue("(LiO)", a->token, 3, Py_None);
             } else if (rc < 0) {
-                PyObject *type, *value, *tb;
-                PyErr_Fetch(&type, &value, &tb);
-                PyErr_NormalizeException(&type, &value, &tb);
-                item = Py_BuildValue("(LiO)", a->token, 1, value ? value : Py_None);
-                Py_XDECREF(type);
-                Py_XDECREF(value);
-                Py_XDECREF(tb);
+                PyObject *exc = smrt_take_exception();
+                item = Py_BuildValue("(LiN)", a->token, 1, exc ? exc : Py_NewRef(Py_None));
             } else {
                 item = Py_BuildValue("(LiO)", a->token, 0, Py_None);
             }
@@ -249,14 +241,7 @@ static PyObject *engine_take(EngineObject *self, PyObject *Py_UNUSED(ignored))
                                                 live ? smrt_conn_response(live) : &j->resp, a->parsed);
             int kind = 0;
             if (res == NULL) {
-                PyObject *type, *tb;
-                PyErr_Fetch(&type, &res, &tb);
-                PyErr_NormalizeException(&type, &res, &tb);
-                if (res != NULL && tb != NULL) {
-                    PyException_SetTraceback(res, tb);
-                }
-                Py_XDECREF(type);
-                Py_XDECREF(tb);
+                res = smrt_take_exception();
                 kind = 1;
             }
             item = Py_BuildValue("(LiN)", a->token, kind, res ? res : Py_NewRef(Py_None));
@@ -277,14 +262,11 @@ static PyObject *engine_take(EngineObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyObject *engine_resume(EngineObject *self, PyObject *token)
 {
-    ajob *a = lookup(self, token);
-    if (a == NULL) {
-        if (PyErr_Occurred()) {
-            return NULL;
-        }
-        Py_RETURN_NONE;
+    ajob *a;
+    if (lookup(self, token, &a) < 0) {
+        return NULL;
     }
-    if (a->parked && !self->closed) {
+    if (a != NULL && a->parked && !self->closed) {
         a->parked = 0;
         smrt_runner_resume(&self->runner, &a->job);
     }
@@ -293,11 +275,11 @@ static PyObject *engine_resume(EngineObject *self, PyObject *token)
 
 static PyObject *engine_cancel(EngineObject *self, PyObject *token)
 {
-    ajob *a = lookup(self, token);
+    ajob *a;
+    if (lookup(self, token, &a) < 0) {
+        return NULL;
+    }
     if (a == NULL) {
-        if (PyErr_Occurred()) {
-            return NULL;
-        }
         Py_RETURN_NONE;
     }
     if (a->parked) {

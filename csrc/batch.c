@@ -53,8 +53,7 @@ typedef struct {
 
 #define SLOT(b, seq) (&(b)->slots[(seq) % (b)->cap])
 
-/* The exception set, taken as an object (its traceback attached). */
-static PyObject *take_exception(void)
+PyObject *smrt_take_exception(void)
 {
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
@@ -142,7 +141,7 @@ static int slot_start(BatchObject *b, slot *s, PyObject *req, unsigned long long
         if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
             return -1;
         }
-        s->item = take_exception();
+        s->item = smrt_take_exception();
         return s->item != NULL ? 0 : -1;
     }
     smrt_call_init(&s->job.call, smrt_client_engine(b->client), smrt_client_operation(SMRT_OP_InvokeEndpoint),
@@ -162,7 +161,7 @@ static int fill(BatchObject *b)
                 if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
                     return -1;
                 }
-                b->source_error = take_exception();
+                b->source_error = smrt_take_exception();
             }
             Py_CLEAR(b->source);
             break;
@@ -209,7 +208,7 @@ static int classify(BatchObject *b, smrt_job *j)
             return -1;
         }
         /* The call ends with the parser's exception (its connection back to the pool). */
-        s->item = take_exception();
+        s->item = smrt_take_exception();
         smrt_call_finish(&j->call);
         return s->item != NULL ? 0 : -1;
     }
@@ -218,7 +217,7 @@ static int classify(BatchObject *b, smrt_job *j)
     PyObject *retry_after = PyTuple_GET_ITEM(parsed, 1);
     const char *code_s = PyUnicode_Check(code) ? PyUnicode_AsUTF8(code) : NULL;
     if (code_s == NULL && PyErr_Occurred()) {
-        s->item = take_exception();
+        s->item = smrt_take_exception();
         smrt_call_finish(&j->call);
         return s->item != NULL ? 0 : -1;
     }
@@ -313,7 +312,7 @@ static PyObject *batch_iternext(BatchObject *self)
             if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
                 goto stop;
             }
-            item = take_exception();
+            item = smrt_take_exception();
             if (item == NULL) {
                 goto stop;
             }

@@ -242,6 +242,9 @@ typedef struct smrt_pyrequest {
 int smrt_pyrequest_prepare(PyObject *client, int op, PyObject *req, long long index, smrt_pyrequest *rq,
                            smrt_creds **creds);
 void smrt_pyrequest_release(smrt_pyrequest *rq);
+/* The exception set, cleared and returned as an object (its traceback attached; NULL when
+ * none was set). */
+PyObject *smrt_take_exception(void);
 /* The batch iterator type (batch.c). */
 int smrt_batch_type_add(PyObject *module, smrt_state *st);
 /* The asyncio client's engine type (aio.c). */

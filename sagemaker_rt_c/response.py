@@ -135,6 +135,36 @@ def _translate(e):
     return ResponseStreamingError(error=e)
 
 
+class LineSplitter:
+    """Lines across a stream's parts: ``feed(part)`` gives the lines it completes, ``end()``
+    the last one when it has no newline (the sync and asyncio streams' iter_lines)."""
+
+    __slots__ = ("_keepends", "_pending")
+
+    def __init__(self, keepends=False):
+        self._keepends = keepends
+        self._pending = b""
+
+    def feed(self, payload):
+        if self._pending:
+            payload = self._pending + payload
+        out = []
+        start = 0
+        while True:
+            end = payload.find(b"\n", start)
+            if end < 0:
+                break
+            line = payload[start : end + 1]
+            out.append(line if self._keepends else line.rstrip(b"\n").removesuffix(b"\r"))
+            start = end + 1
+        self._pending = payload[start:]
+        return out
+
+    def end(self):
+        pending, self._pending = self._pending, b""
+        return [pending] if pending else []
+
+
 class EventStream:
     """The ``Body`` of invoke_endpoint_with_response_stream, as botocore.eventstream.EventStream.
 
@@ -172,21 +202,10 @@ class EventStream:
         """Complete lines across parts (``b"\\n"`` ends a line; with keepends=False the
         ``b"\\n"`` and a ``b"\\r"`` before it are dropped); a last line without a newline is
         yielded when the stream ends."""
-        pending = b""
+        lines = LineSplitter(keepends)
         for payload in self.iter_payloads():
-            if pending:
-                payload = pending + payload
-            start = 0
-            while True:
-                end = payload.find(b"\n", start)
-                if end < 0:
-                    break
-                line = payload[start : end + 1]
-                yield line if keepends else line.rstrip(b"\n").removesuffix(b"\r")
-                start = end + 1
-            pending = payload[start:]
-        if pending:
-            yield pending
+            yield from lines.feed(payload)
+        yield from lines.end()
 
     def close(self):
         """End the stream: the transfer stops and its connection closes."""

@@ -7,6 +7,7 @@ import time
 
 from .. import _core
 from .._protocol.operations import OPERATIONS
+from ..response import LineSplitter
 
 _OP_INDEX = {spec["python_name"]: i for i, spec in enumerate(OPERATIONS.values())}
 _RESULT, _ERROR, _BACKOFF, _CANCELLED = 0, 1, 2, 3
@@ -100,21 +101,12 @@ class AioEventStream:
 
     async def iter_lines(self, keepends=False):
         """Complete lines across parts, as the sync EventStream's iter_lines()."""
-        pending = b""
+        lines = LineSplitter(keepends)
         async for payload in self.iter_payloads():
-            if pending:
-                payload = pending + payload
-            start = 0
-            while True:
-                end = payload.find(b"\n", start)
-                if end < 0:
-                    break
-                line = payload[start : end + 1]
-                yield line if keepends else line.rstrip(b"\n").removesuffix(b"\r")
-                start = end + 1
-            pending = payload[start:]
-        if pending:
-            yield pending
+            for line in lines.feed(payload):
+                yield line
+        for line in lines.end():
+            yield line
 
     def close(self):
         """End the stream: the transfer stops and its connection closes."""

@@ -288,14 +288,19 @@ class AioSageMakerRuntime:
 
 
 class _ClientContext:
-    """What create_client returns: ``async with`` it, or await it, for the client."""
+    """What create_client returns: ``async with`` it, or await it, for the client. The client
+    is built in the loop's default executor: resolving credentials may ask IMDS, a container
+    endpoint, SSO or a credential process, never on the loop."""
 
     def __init__(self, make):
         self._make = make
         self._client = None
 
+    async def _build(self):
+        return await asyncio.get_running_loop().run_in_executor(None, self._make)
+
     async def __aenter__(self):
-        self._client = self._make()
+        self._client = await self._build()
         return self._client
 
     async def __aexit__(self, *exc):
@@ -303,10 +308,7 @@ class _ClientContext:
         return False
 
     def __await__(self):
-        async def make():
-            return self._make()
-
-        return make().__await__()
+        return self._build().__await__()
 
 
 class AioSession:

@@ -100,6 +100,9 @@ class SageMakerRuntime(_core.Client):
     # returning a float in [0, 1) for the jitter, and one called instead of sleeping.
     _random = None
     _sleep = None
+    # What the client was made from (session._ClientOrigin), set by Session.client: what a
+    # pickle of it carries. None: made some other way, not picklable.
+    _origin = None
 
     def __init__(self, settings):
         endpoint = self._endpoint = EndpointURL(settings.endpoint_url)
@@ -189,6 +192,17 @@ class SageMakerRuntime(_core.Client):
 
     def __repr__(self):
         return f"<sagemaker_rt_c.SageMakerRuntime object at {id(self):#x}>"
+
+    def __reduce__(self):
+        # pickle, cloudpickle, copy: what the client was built from travels, never the
+        # credentials this process found (sagemaker_rt_c/_pickling.py); the receiving process
+        # makes one client per distinct pickle and reuses it.
+        origin = self._origin
+        if origin is None:
+            from ._pickling import refuse_unknown_client  # lazy: pickling is for few users
+
+            refuse_unknown_client()
+        return origin.reduce()
 
     def _refresh_credentials(self):
         # Called by the C core (the refresh_credentials hook) once the advisory deadline has

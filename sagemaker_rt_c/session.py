@@ -60,6 +60,12 @@ class Session:
         self._imds_region = None
         # botocore's User-Agent reads AWS_EXECUTION_ENV when the session is made.
         self._exec_env = os.environ.get("AWS_EXECUTION_ENV")
+        # What a pickle of this Session (or of its clients) carries: the keys only when given
+        # here (sagemaker_rt_c/_pickling.py).
+        self._account_id = aws_account_id
+        self._explicit_keys = None
+        if aws_access_key_id or aws_secret_access_key or aws_session_token:
+            self._explicit_keys = (aws_access_key_id, aws_secret_access_key, aws_session_token)
 
         if profile_name is not None:
             self._set_config_variable("profile", profile_name)
@@ -96,6 +102,14 @@ class Session:
 
     def __repr__(self):
         return f"{type(self).__name__}(region_name={self.region_name!r})"
+
+    def __reduce__(self):
+        # The profile name given, the region resolved here and the keys given (if any): the
+        # receiving process finds its own credentials (sagemaker_rt_c/_pickling.py).
+        from . import _pickling  # lazy: pickling is for few users
+
+        spec, keys = _pickling.session_spec(self)
+        return _restore_session, (_pickling.dumps_spec(spec), keys)
 
     # --- configuration ----------------------------------------------------------------------
 
@@ -284,7 +298,93 @@ class Session:
             aws_account_id=aws_account_id,
             credentials=credentials,
         )
-        return _client.create_client(settings)
+        client = _client.create_client(settings)
+        # What the client was built from, for pickling (region_name: as given; the spec
+        # puts in the session's resolved region, _pickling.client_reduce).
+        client._origin = _ClientOrigin(
+            self,
+            {
+                "service_name": service_name,
+                "region_name": region_name,
+                "api_version": api_version,
+                "use_ssl": use_ssl,
+                "verify": verify,
+                "endpoint_url": endpoint_url,
+                "aws_access_key_id": aws_access_key_id,
+                "aws_secret_access_key": aws_secret_access_key,
+                "aws_session_token": aws_session_token,
+                "config": config,
+                "aws_account_id": aws_account_id,
+                "credentials": credentials,
+            },
+        )
+        return client
+
+
+class _ClientOrigin:
+    """The Session and ``client()`` arguments a client was made from: what its pickle carries
+    (``SageMakerRuntime.__reduce__`` calls ``reduce``)."""
+
+    __slots__ = ("session", "kwargs")
+
+    def __init__(self, session, kwargs):
+        self.session = session
+        self.kwargs = kwargs
+
+    def __repr__(self):
+        return "<_ClientOrigin>"  # the kwargs may hold explicit keys: never shown
+
+    def reduce(self):
+        from . import _pickling  # lazy: pickling is for few users
+
+        return _pickling.client_reduce(self.session, self.kwargs, _restore_client)
+
+
+def _session_from_spec(spec, keys):
+    from . import _pickling
+
+    args = dict(_pickling.loads_spec(spec))
+    if keys is not None:
+        args.update(
+            zip(
+                ("aws_access_key_id", "aws_secret_access_key", "aws_session_token"),
+                keys,
+                strict=True,
+            )
+        )
+    return Session(**args)
+
+
+def _restore_session(spec, keys):
+    """Unpickling a Session: this process's Session for that pickle (one per distinct
+    pickle, made on first use; a forked child makes its own)."""
+    from . import _pickling
+
+    return _pickling.cached(("session", spec, keys), lambda: _session_from_spec(spec, keys))
+
+
+def _restore_client(spec, keys):
+    """Unpickling a client: this process's client for that pickle (one per distinct pickle,
+    made on first use with the credentials this process finds; a forked child makes its
+    own)."""
+    from . import _pickling
+
+    def build():
+        args = dict(_pickling.loads_spec(spec))
+        session_keys, client_keys = keys if keys is not None else (None, None)
+        session = _pickling.cached(
+            ("session", _pickling.dumps_spec(args["session"]), session_keys),
+            lambda: _session_from_spec(_pickling.dumps_spec(args["session"]), session_keys),
+        )
+        del args["session"]
+        service_name = args.pop("service_name")
+        args["config"] = _pickling.config_from_spec(args["config"])
+        if client_keys is not None:
+            names = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+            args.update(zip(names, client_keys, strict=True))
+        return session.client(service_name, **args)
+
+    return _pickling.cached(("client", spec, keys), build)
 
 
 def _resolve_client_settings(service_name, *, session=None, **kwargs):

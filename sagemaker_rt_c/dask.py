@@ -27,6 +27,7 @@ try:
     import dask.dataframe as dd
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 except ImportError as e:  # pragma: no cover - exercised in a fresh interpreter by the tests
     raise ImportError(
         "sagemaker_rt_c.dask needs Dask's DataFrame: pip install 'sagemaker_rt_c[dask]' "
@@ -37,10 +38,21 @@ from . import _pickling
 from ._batch import _check
 from ._protocol.operations import OPERATIONS
 
-__all__ = ["invoke_endpoint", "RESULT_COLUMNS"]
+__all__ = ["invoke_endpoint", "RESULT_COLUMNS", "RESULT_DTYPES"]
 
-# The columns added to the input's, in this order.
+# The columns added to the input's, in this order, and their dtypes: Arrow's, so that a missing
+# value is <NA> in every column, the bodies are held in Arrow buffers (not a Python object per
+# row), and to_parquet needs no schema (Dask's cannot infer one for object columns).
 RESULT_COLUMNS = ("Body", "ContentType", "InvokedProductionVariant", "Error", "ErrorMessage")
+BINARY = pd.ArrowDtype(pa.large_binary())
+STRING = pd.ArrowDtype(pa.large_string())
+RESULT_DTYPES = {
+    "Body": BINARY,
+    "ContentType": STRING,
+    "InvokedProductionVariant": STRING,
+    "Error": STRING,
+    "ErrorMessage": STRING,
+}
 
 # invoke_endpoint's parameters that **invoke_kwargs may set (the same for every row).
 _PARAMETERS = frozenset(
@@ -75,10 +87,12 @@ def invoke_endpoint(
     ``'auto'``): a worker running T partitions at once (``threads_per_worker``) has up to
     T x max_concurrency calls in flight.
 
-    Added columns (object dtype): ``Body`` (the response's bytes), ``ContentType``,
-    ``InvokedProductionVariant``, ``Error`` (None, or the error code: the service's, such as
-    ``ModelError`` or ``ThrottlingException`` after the client's retries, or the client's
-    exception name, such as ``ReadTimeoutError``, or ``InvalidInput``) and ``ErrorMessage``.
+    Added columns, in Arrow dtypes (``RESULT_DTYPES``: a missing value is ``<NA>``, None in
+    ``to_dict()``; ``to_parquet`` needs no schema): ``Body`` (the response's bytes,
+    ``large_binary[pyarrow]``), ``ContentType``, ``InvokedProductionVariant``, ``Error``
+    (``<NA>`` for a success, else the error code: the service's, such as ``ModelError`` or
+    ``ThrottlingException`` after the client's retries, the client's exception name, such
+    as ``ReadTimeoutError``, or ``InvalidInput``) and ``ErrorMessage`` (``large_string``).
     Every row is answered exactly once, in place; an error is a value, never a failed
     partition. A partition that Dask computes again (a worker lost) sends the same
     requests again and gives the same rows for a deterministic model.
@@ -116,7 +130,7 @@ def invoke_endpoint(
         pickle.dumps(client)  # a client that cannot travel fails here, not on the workers
 
     empty = ddf._meta.index
-    meta = ddf._meta.assign(**{c: _object_column([], empty) for c in RESULT_COLUMNS})
+    meta = ddf._meta.assign(**{c: _column(c, [], empty) for c in RESULT_COLUMNS})
     return ddf.map_partitions(
         _invoke_partition,
         client,
@@ -169,12 +183,8 @@ def _describe(exc):
     return type(exc).__name__, str(exc)
 
 
-def _object_column(values, index):
-    # dtype=object said explicitly: pandas 3 would make str and None a string column (None
-    # becoming NaN).
-    column = np.empty(len(values), dtype=object)
-    column[:] = values
-    return pd.Series(column, index=index, dtype=object, copy=False)
+def _column(name, values, index):
+    return pd.Series(pd.array(values, dtype=RESULT_DTYPES[name]), index=index, copy=False)
 
 
 def _invoke_partition(part, client, endpoint_name, body, max_concurrency, invoke_kwargs):
@@ -216,9 +226,9 @@ def _invoke_partition(part, client, endpoint_name, body, max_concurrency, invoke
         raise RuntimeError(f"invoke_endpoint_batch answered {answered} of {answered + len(sent)}")
     index = part.index
     return part.assign(
-        Body=_object_column(bodies, index),
-        ContentType=_object_column(content_types, index),
-        InvokedProductionVariant=_object_column(variants, index),
-        Error=_object_column(codes, index),
-        ErrorMessage=_object_column(messages, index),
+        Body=_column("Body", bodies, index),
+        ContentType=_column("ContentType", content_types, index),
+        InvokedProductionVariant=_column("InvokedProductionVariant", variants, index),
+        Error=_column("Error", codes, index),
+        ErrorMessage=_column("ErrorMessage", messages, index),
     )

@@ -13,6 +13,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import remote_tasks
 
@@ -26,6 +27,12 @@ GOOD_AK = "AKIDDASKWORKER000001"  # made up for these tests
 GOOD_SK = "daskWorkerSecret/ONLY+ON+THE+WORKERS/0001"
 WRONG_SK = "driverSecret/REFUSED+BY+THE+ENDPOINT/0001"
 COLUMNS = list(smrt_dask.RESULT_COLUMNS)
+DTYPES = smrt_dask.RESULT_DTYPES
+
+
+def cells(series):
+    """The column's values, None for the missing ones (<NA>)."""
+    return [None if v is pd.NA else v for v in series.tolist()]
 
 
 def shout(body):
@@ -113,11 +120,12 @@ def expected(client, frame, endpoint, **kw):
             cols["ContentType"][i] = r["ContentType"]
             cols["InvokedProductionVariant"][i] = r["InvokedProductionVariant"]
     return frame.assign(
-        **{c: pd.Series(v, index=frame.index, dtype=object) for c, v in cols.items()}
+        **{c: pd.Series(v, index=frame.index, dtype=DTYPES[c]) for c, v in cols.items()}
     )
 
 
-def test_rows_equal_one_process_batch(cluster, endpoint):
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside Dask's Parquet writer
+def test_rows_equal_one_process_batch(cluster, endpoint, tmp_path):
     frame = rows(3000)
     rt = endpoint.client()
     ddf = dd.from_pandas(frame, npartitions=6)
@@ -128,7 +136,13 @@ def test_rows_equal_one_process_batch(cluster, endpoint):
     # meta declared: building the graph computed nothing.
     assert sum(endpoint.stats()["responses"].values()) == before
     assert list(lazy.columns) == ["text", "k"] + COLUMNS
-    assert all(lazy.dtypes[c] == np.dtype("O") for c in COLUMNS)
+    assert {c: lazy.dtypes[c] for c in COLUMNS} == {
+        "Body": pd.ArrowDtype(pa.large_binary()),
+        "ContentType": pd.ArrowDtype(pa.large_string()),
+        "InvokedProductionVariant": pd.ArrowDtype(pa.large_string()),
+        "Error": pd.ArrowDtype(pa.large_string()),
+        "ErrorMessage": pd.ArrowDtype(pa.large_string()),
+    }
     assert lazy.npartitions == 6 and lazy.divisions == ddf.divisions
 
     got = lazy.compute()
@@ -137,9 +151,13 @@ def test_rows_equal_one_process_batch(cluster, endpoint):
     pd.testing.assert_frame_equal(got, want)
     assert got["Error"].value_counts().to_dict() == {"ModelError": 31, "InvalidInput": 15}
     assert json.loads(got["Body"].iloc[0]) == {"upper": "REVIEW NUMBER 0", "n": 15}
-    assert got["Error"].iloc[0] is None and got["ErrorMessage"].iloc[0] is None
-    # Computed on the workers, never here: the same rows again when computed again.
-    pd.testing.assert_frame_equal(lazy.compute(), got)
+    assert got["Error"].iloc[0] is pd.NA and got["ErrorMessage"].iloc[0] is pd.NA
+    assert got.iloc[0].to_dict()["Error"] is None
+    # The same requests again, the same rows, when computed again: into Parquet this time
+    # (no schema needed).
+    lazy.to_parquet(tmp_path / "scored")
+    again = dd.read_parquet(tmp_path / "scored").compute()
+    pd.testing.assert_frame_equal(again[COLUMNS], got[COLUMNS], check_dtype=False)
 
 
 def test_body_values(cluster, endpoint):
@@ -175,9 +193,9 @@ def test_body_values(cluster, endpoint):
         b"2.5",
         b"7",
     ]
-    assert got["Body"].tolist() == sent + [None] * 5
-    assert got["Error"].tolist() == [None] * 8 + ["InvalidInput"] * 5
-    messages = got["ErrorMessage"].tolist()[8:]
+    assert cells(got["Body"]) == sent + [None] * 5
+    assert cells(got["Error"]) == [None] * 8 + ["InvalidInput"] * 5
+    messages = cells(got["ErrorMessage"])[8:]
     assert messages[:3] == [
         "the body is missing (None)",
         "the body is missing (nan)",
@@ -202,8 +220,8 @@ def test_the_default_client_is_made_on_the_workers(cluster, endpoint):
         ).compute()
     finally:
         clean_env(cluster)
-    assert got["Error"].tolist() == [None] * 40
-    assert got["Body"].tolist() == [f"row {i}".encode() for i in range(40)]
+    assert cells(got["Error"]) == [None] * 40
+    assert cells(got["Body"]) == [f"row {i}".encode() for i in range(40)]
     assert set(got["ContentType"]) == {"text/plain"}
 
 
@@ -229,8 +247,8 @@ def test_the_workers_find_their_own_credentials(cluster, monkeypatch):
             ).compute()
         finally:
             clean_env(cluster)
-    assert got["Error"].tolist() == [None] * 30, got["ErrorMessage"].dropna().tolist()[:1]
-    assert got["Body"].tolist() == [f"signed {i}".encode() for i in range(30)]
+    assert cells(got["Error"]) == [None] * 30, got["ErrorMessage"].dropna().tolist()[:1]
+    assert cells(got["Body"]) == [f"signed {i}".encode() for i in range(30)]
 
 
 def test_a_worker_killed_mid_run_changes_nothing():

@@ -94,7 +94,12 @@ class CoreSettings:
 
 
 class SageMakerRuntime(_core.Client):
-    """A low-level client for Amazon SageMaker Runtime, like boto3's."""
+    """A low-level client for Amazon SageMaker Runtime, like boto3's.
+
+    Unlike boto3's it pickles: what it was built from travels (explicit keys only, never the
+    credentials this process found), and each receiving process makes one client per
+    distinct pickle (README "Beyond one machine").
+    """
 
     # Test hooks, read by the C core only when it is about to back off: a callable
     # returning a float in [0, 1) for the jitter, and one called instead of sleeping.

@@ -21,8 +21,6 @@ import sagemaker_rt_c
 import sagemaker_rt_c.dask as smrt_dask
 from sagemaker_rt_c.local import LocalEndpoint, Response
 
-pytestmark = pytest.mark.slow  # a cluster's start-up, worker processes
-
 GOOD_AK = "AKIDDASKWORKER000001"  # made up for these tests
 GOOD_SK = "daskWorkerSecret/ONLY+ON+THE+WORKERS/0001"
 WRONG_SK = "driverSecret/REFUSED+BY+THE+ENDPOINT/0001"
@@ -125,6 +123,7 @@ def expected(client, frame, endpoint, **kw):
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside Dask's Parquet writer
+@pytest.mark.slow  # a cluster
 def test_rows_equal_one_process_batch(cluster, endpoint, tmp_path):
     frame = rows(3000)
     rt = endpoint.client()
@@ -160,6 +159,7 @@ def test_rows_equal_one_process_batch(cluster, endpoint, tmp_path):
     pd.testing.assert_frame_equal(again[COLUMNS], got[COLUMNS], check_dtype=False)
 
 
+@pytest.mark.slow  # a cluster
 def test_body_values(cluster, endpoint):
     values = [
         b"raw \xff bytes",
@@ -205,6 +205,7 @@ def test_body_values(cluster, endpoint):
     assert messages[4].startswith("the body cannot be sent as JSON: Out of range float")
 
 
+@pytest.mark.slow  # a cluster
 def test_the_default_client_is_made_on_the_workers(cluster, endpoint):
     worker_env = {
         "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
@@ -225,6 +226,7 @@ def test_the_default_client_is_made_on_the_workers(cluster, endpoint):
     assert set(got["ContentType"]) == {"text/plain"}
 
 
+@pytest.mark.slow  # a cluster
 def test_the_workers_find_their_own_credentials(cluster, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", GOOD_AK)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", WRONG_SK)  # this process's: refused
@@ -251,6 +253,7 @@ def test_the_workers_find_their_own_credentials(cluster, monkeypatch):
     assert cells(got["Body"]) == [f"signed {i}".encode() for i in range(30)]
 
 
+@pytest.mark.slow  # a cluster
 def test_a_worker_killed_mid_run_changes_nothing():
     # 4 ms per call, 4 at a time per partition, two workers: about 2 s of calls.
     n = 4000

@@ -37,13 +37,11 @@ def run(coro, loop_factory=None):
 
 
 def aio_client(url, **kw):
-    """create_client's context for the scripted server or a local endpoint at `url`."""
-    args = dict(
-        region_name="us-east-1",
-        endpoint_url=url,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-    )
+    """create_client's context for the scripted server or a local endpoint at `url` (the test
+    keys unless `credentials` is given)."""
+    args = dict(region_name="us-east-1", endpoint_url=url)
+    if "credentials" not in kw:
+        args.update(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
     args.update(kw)
     return get_session().create_client("sagemaker-runtime", **args)
 

@@ -1,0 +1,208 @@
+"""sagemaker_rt_c.aio under load, on asyncio's loop and on uvloop: a thousand concurrent calls on
+one client (each result, or error, in its own future); the loop never blocked for 50 ms while
+64 calls run (a ticker sleeping 1 ms measures it, issue 12); credential refreshes off the loop
+thread, never blocking it. The endpoint is the package's local endpoint in a child process
+(tests/aio/echo_handlers.py), so that its Python never competes with this process's."""
+
+import asyncio
+import datetime
+import os
+import sys
+import threading
+import time
+
+import pytest
+from conftest import ACCESS_KEY, SECRET_KEY
+from servers import Delay, Reply, ScriptedServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from aio_util import (  # noqa: E402
+    LOOP_FACTORIES,
+    ChildEndpoint,
+    Ticker,
+    aio_client,
+    run,
+)
+
+from sagemaker_rt_c.config import Config  # noqa: E402
+from sagemaker_rt_c.credentials import RefreshableCredentials  # noqa: E402
+
+BLOCK_BOUND = 0.05  # the longest the loop may be kept from a 1 ms ticker (issue 12)
+
+
+@pytest.fixture(params=list(LOOP_FACTORIES))
+def loop_factory(request):
+    return LOOP_FACTORIES[request.param]
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with ChildEndpoint() as ep:
+        yield ep
+
+
+@pytest.fixture(scope="module")
+def slow_endpoint():
+    """20 ms of model latency on every call (spent on the endpoint's loop, not a thread)."""
+    with ChildEndpoint(latency_ms=20) as ep:
+        yield ep
+
+
+def body_of(i):
+    return (f"fail:{i}" if i % 10 == 3 else f"id:{i}").encode()
+
+
+async def outcome(c, i):
+    try:
+        r = await c.invoke_endpoint(EndpointName="echo", Body=body_of(i))
+    except c.exceptions.ModelError as e:
+        return ("ModelError", e.response["OriginalMessage"])
+    return ("ok", await r["Body"].read(), r["ContentType"])
+
+
+def expected(i):
+    if i % 10 == 3:
+        return ("ModelError", f"fail:{i}")
+    return ("ok", f"id:{i}".encode(), "application/octet-stream")
+
+
+@pytest.mark.parametrize("pool", [None, 64])
+def test_a_thousand_concurrent_calls(endpoint, loop_factory, pool):
+    """1,000 calls gathered at once on one client (its default pool of 10, and 64): every
+    result in its own future, the model's errors too (every tenth call fails by its body)."""
+    kw = {"config": Config(max_pool_connections=pool)} if pool else {}
+
+    async def go():
+        async with aio_client(endpoint.url, **kw) as c:
+            return await asyncio.gather(*(outcome(c, i) for i in range(1000)))
+
+    got = run(go(), loop_factory)
+    assert got == [expected(i) for i in range(1000)]
+
+
+@pytest.mark.parametrize("size", [16, 256 << 10])
+def test_the_loop_never_blocks_while_64_calls_run(slow_endpoint, loop_factory, size):
+    """64 calls in flight at a time (20 ms each, bodies of `size` bytes both ways, a tenth of
+    them the model's errors), 8 rounds: a ticker sleeping 1 ms never waits 50 ms."""
+    pad = b"." * size
+
+    async def one(c, i):
+        body = body_of(i) + pad
+        try:
+            r = await c.invoke_endpoint(EndpointName="echo", Body=body)
+        except c.exceptions.ModelError:
+            return i % 10 == 3
+        return await r["Body"].read() == body
+
+    async def go():
+        async with aio_client(slow_endpoint.url, config=Config(max_pool_connections=64)) as c:
+            await asyncio.gather(*(one(c, i) for i in range(64)))  # connections made
+            async with Ticker() as t:
+                results = []
+                for k in range(8):
+                    results += await asyncio.gather(*(one(c, k * 64 + i) for i in range(64)))
+            return results, t
+
+    results, ticker = run(go(), loop_factory)
+    assert all(results) and len(results) == 512
+    assert ticker.ticks > 100
+    assert ticker.max_gap < BLOCK_BOUND, ticker.max_gap
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+
+class SlowRefresh:
+    """A refresh function that takes 0.3 s (an STS call, say), recording the threads it ran in;
+    each refresh gives a new access key and credentials good for `lifetime`."""
+
+    def __init__(self, lifetime):
+        self.lifetime = lifetime
+        self.threads = []
+
+    def __call__(self):
+        self.threads.append(threading.get_ident())
+        time.sleep(0.3)
+        expiry = datetime.datetime.now(datetime.timezone.utc) + self.lifetime
+        return {
+            "access_key": f"AKIDREFRESH{len(self.threads)}",
+            "secret_key": SECRET_KEY,
+            "token": "token",
+            "expiry_time": expiry.isoformat(),
+        }
+
+
+def refreshable(refresh, expires_in):
+    expiry = datetime.datetime.now(datetime.timezone.utc) + expires_in
+    return RefreshableCredentials(
+        ACCESS_KEY, SECRET_KEY, "token", expiry, refresh, method="test-refresh"
+    )
+
+
+def keys_signed_with(server, start):
+    out = []
+    for r in server.requests[start:]:
+        auth = r.header("Authorization")
+        out.append(auth.split("Credential=")[1].split("/")[0])
+    return out
+
+
+def run_calls_with(creds, server, loop_factory, rounds, calls=16):
+    """`rounds` rounds of `calls` concurrent calls with a ticker; (loop thread, ticker)."""
+
+    async def go():
+        async with aio_client(server.url, credentials=creds) as c:
+            loop_thread = threading.get_ident()
+            async with Ticker() as t:
+                for _ in range(rounds):
+                    got = await asyncio.gather(
+                        *(c.invoke_endpoint(EndpointName="ep", Body=b"x") for _ in range(calls))
+                    )
+                    assert [g["ResponseMetadata"]["HTTPStatusCode"] for g in got] == [200] * calls
+            return loop_thread, t
+
+    return run(go(), loop_factory)
+
+
+def test_a_refresh_runs_off_the_loop_and_never_blocks_it(server, loop_factory):
+    """Credentials expired at the first call: 16 concurrent calls wait for one refresh (0.3 s),
+    which runs in another thread while the loop ticks on; all are signed with its key."""
+    refresh = SlowRefresh(datetime.timedelta(hours=1))
+    creds = refreshable(refresh, datetime.timedelta(minutes=-1))
+    loop_thread, ticker = run_calls_with(creds, server, loop_factory, rounds=2)
+    assert len(refresh.threads) == 1
+    assert loop_thread not in refresh.threads
+    assert ticker.max_gap < BLOCK_BOUND, ticker.max_gap
+    assert keys_signed_with(server, 0) == ["AKIDREFRESH1"] * 32
+
+
+def test_a_slow_server_and_retries_never_block_the_loop(loop_factory):
+    """The same bound with an in-process scripted server: 503s retried after backoffs on the
+    loop's timers, errors classified on the loop."""
+    seen = set()
+    lock = threading.Lock()
+
+    def route(req):
+        with lock:
+            first = req.body not in seen
+            seen.add(req.body)
+        if first and req.body.endswith(b"0"):
+            return Reply(503, [("x-amz-retry-after", "30")], b"")
+        return Delay(0.02, Reply(200, [], b"r:" + req.body))
+
+    with ScriptedServer(default=route) as server:
+
+        async def go():
+            async with aio_client(server.url, config=Config(max_pool_connections=64)) as c:
+
+                async def one(i):
+                    r = await c.invoke_endpoint(EndpointName="ep", Body=str(i).encode())
+                    return (await r["Body"].read(), r["ResponseMetadata"]["RetryAttempts"])
+
+                async with Ticker() as t:
+                    got = await asyncio.gather(*(one(i) for i in range(192)))
+                return got, t
+
+        got, ticker = run(go(), loop_factory)
+    assert got == [(f"r:{i}".encode(), int(i % 10 == 0)) for i in range(192)]
+    assert ticker.max_gap < BLOCK_BOUND, ticker.max_gap

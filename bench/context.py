@@ -4,6 +4,7 @@ captured from the wire, fresh interpreters, and system-call counting (perf). Eve
 made on first use and kept for the whole run."""
 
 import ast
+import asyncio
 import contextlib
 import functools
 import hashlib
@@ -330,6 +331,49 @@ def batch_rate(client, concurrency, calls, body):
     return calls / elapsed
 
 
+async def aio_calls(client, concurrency, calls, body):
+    """`calls` invoke_endpoint calls (each Body read) by `concurrency` tasks sharing one
+    sagemaker_rt_c.aio client, timed from a common start to the last one's end: calls per
+    second (what bench/aiobotocore_peer.py does with aiobotocore)."""
+    per_task, extra = divmod(calls, concurrency)
+
+    async def work(n):
+        for _ in range(n):
+            resp = await client.invoke_endpoint(
+                EndpointName="bench", Body=body, ContentType="application/json"
+            )
+            await resp["Body"].read()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(work(per_task + (i < extra)) for i in range(concurrency)))
+    return calls / (time.perf_counter() - t0)
+
+
+# aiobotocore's newest release (3.10.0) pins botocore to >=1.43.115,<1.43.118, not this
+# project's 1.44.8: it runs from a virtual environment of its own (bench/aiobotocore_peer.py).
+AIOBOTOCORE = "aiobotocore==3.10.0"
+AIOBOTOCORE_VENV = os.path.join(HERE, ".venv-aiobotocore")
+
+
+def aiobotocore_python():
+    """The interpreter of bench/.venv-aiobotocore, made (python -m venv, pip install
+    AIOBOTOCORE) when missing or of another pin."""
+    python = os.path.join(AIOBOTOCORE_VENV, "bin", "python")
+    stamp = os.path.join(AIOBOTOCORE_VENV, "installed.txt")
+    try:
+        with open(stamp) as f:
+            if f.read().strip() == AIOBOTOCORE:
+                return python
+    except OSError:
+        pass
+    print(f"making {AIOBOTOCORE_VENV} ({AIOBOTOCORE})", file=sys.stderr, flush=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", AIOBOTOCORE_VENV], check=True)
+    subprocess.run([python, "-m", "pip", "install", "-q", AIOBOTOCORE], check=True)
+    with open(stamp, "w") as f:
+        f.write(AIOBOTOCORE + "\n")
+    return python
+
+
 def pool_rate(client, threads, calls, body):
     """Calls per second of what a boto3 user writes for a batch: a ThreadPoolExecutor of
     `threads` mapping invoke_endpoint (each Body read) over the same generator, the pool made
@@ -366,6 +410,7 @@ class Env:
         self._programs = {}
         self._files = []
         self._stream_server = None
+        self._aio = {}
 
     # -- counts and order -----------------------------------------------------------------
     def count(self, quick, full):
@@ -492,6 +537,50 @@ class Env:
             )
         return self._clients[key]
 
+    def aio(self, pool, tls=False):
+        """(loop, client): a sagemaker_rt_c.aio client (max_pool_connections=pool) on an
+        event loop of its own (asyncio's default), both kept for the run: the client is bound
+        to the loop of its first call."""
+        key = ("aio", pool, tls)
+        if key not in self._aio:
+            from sagemaker_rt_c import Config
+            from sagemaker_rt_c.aio import get_session
+
+            loop = asyncio.new_event_loop()
+            ctx = get_session().create_client(
+                "sagemaker-runtime",
+                endpoint_url=self.base_url(tls),
+                config=Config(max_pool_connections=pool),
+                **self._tls_kw(tls),
+                **CREDS,
+            )
+            self._aio[key] = (loop, loop.run_until_complete(ctx))
+        return self._aio[key]
+
+    def aio_rate(self, concurrency, calls, body, tls=False):
+        """Calls per second of `concurrency` tasks on one aio client (aio_calls)."""
+        loop, client = self.aio(concurrency, tls)
+        return loop.run_until_complete(aio_calls(client, concurrency, calls, body))
+
+    def aiobotocore_rate(self, body_len, concurrency, calls, tls=False):
+        """Calls per second of aiobotocore, `concurrency` tasks on one client, in its own
+        interpreter (bench/aiobotocore_peer.py; its process start is not timed)."""
+        cmd = [
+            aiobotocore_python(),
+            os.path.join(HERE, "aiobotocore_peer.py"),
+            self.base_url(tls),
+            str(body_len),
+            str(concurrency),
+            str(calls),
+        ]
+        cmd += [self.ca_file] if tls else []
+        env = clean_env()
+        env.pop("PYTHONPATH")  # its own botocore, nothing of this project
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+        if out.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr}")
+        return float(out.stdout.strip().splitlines()[-1])
+
     @property
     def stream_url(self):
         """bench/stream_server.py, started once: a server of event streams (its own process)."""
@@ -596,6 +685,12 @@ class Env:
         return ast.literal_eval(out.stdout.strip().splitlines()[-1])
 
     def close(self):
+        for loop, client in self._aio.values():
+            try:
+                loop.run_until_complete(client.close())
+            finally:
+                loop.close()
+        self._aio.clear()
         for c in self._clients.values():
             for x in c if isinstance(c, tuple) else (c,):
                 try:

@@ -34,6 +34,12 @@ Who does what, per workload (every contender does the same job):
   while a generator of 200,000 requests goes through invoke_endpoint_batch (results taken and
   dropped), minus the RSS before: against a budget of 20 MiB, and against the same batch of
   2,000 requests (near 1x: nothing grows with the number of requests).
+- aio_64: sagemaker_rt_c.aio, 64 tasks on one client (Config(max_pool_connections=64)) on
+  asyncio's default loop, each awaiting invoke_endpoint and its Body in turn, calls per second
+  (the client and its loop made once for the run); aiobotocore the same with
+  AioConfig(max_pool_connections=64), in a virtual environment of its own (no aiobotocore
+  release accepts botocore 1.44.8: bench/aiobotocore_peer.py), its process start not timed;
+  the bare multi loop with 64 concurrent transfers. Not pinned, as threads_N.
 - *_tls: the same over HTTPS (SageMaker serves nothing else): nginx's TLS server on loopback,
   TLS 1.3, a CA and certificate made for the run (bench/nginx_util.py), every client verifying
   it (verify= for ours and boto3, CURLOPT_CAINFO for the bare loops); connections kept alive,
@@ -542,6 +548,40 @@ def batch_mem(env):
     ]
 
 
+# ---- the asyncio client (sagemaker_rt_c.aio) ---------------------------------------------------
+
+AIOBOTOCORE_PEER = "aiobotocore 3.10.0, same concurrency"
+
+
+def aio(env, n, tls=False, quick=(12000, 600, 12000), full=(40000, 2000, 40000)):
+    """quick, full: calls per round for ours, aiobotocore and the multi loop, by mode."""
+    body = SMALL_BODY
+    env.aio(n, tls)  # the client and its loop made once, outside the timing
+    k = 2
+    env.header_file(len(body), tls=tls)
+    r = env.alternate(
+        k,
+        ours=lambda: env.aio_rate(n, env.count(quick[0], full[0]) // k, body, tls=tls),
+        aiobotocore=lambda: env.aiobotocore_rate(
+            len(body), n, env.count(quick[1], full[1]) // k, tls=tls
+        ),
+        multi=lambda: env.curl_multi(len(body), n, env.count(quick[2], full[2]) // k, tls=tls),
+    )
+    return [
+        Sample(AIOBOTOCORE_PEER, r["ours"], r["aiobotocore"]),
+        Sample(CURL_MULTI_TLS if tls else CURL_MULTI, r["ours"], r["multi"]),
+    ]
+
+
+workload("aio_64", "sagemaker_rt_c.aio, 64 concurrent tasks on one client", kind=RATE)(
+    lambda env: aio(env, 64)
+)
+# Fewer calls, as threads_32_tls (no target rides on it).
+workload("aio_64_tls", "sagemaker_rt_c.aio, 64 concurrent tasks, over TLS", kind=RATE)(
+    lambda env: aio(env, 64, tls=True, quick=(6000, 300, 6000), full=(20000, 1000, 20000))
+)
+
+
 # ---- streaming responses (invoke_endpoint_with_response_stream) --------------------------------
 
 BUDGET_1MS = "the budget, 1 ms"
@@ -662,6 +702,9 @@ target("syscalls_tls", SYSCALL_BUDGET, "<=", 1.0, "at most 3 per call")
 target("batch_32", BOTO3_POOL, ">=", 10, "at least 10x its throughput")
 target("batch_32", CURL_MULTI, ">=", 0.8, "at least 0.8x its throughput")
 target("batch_mem", BUDGET_20MIB, "<=", 1.0, "at most 20 MiB")
+# From the asyncio issue (issue 12).
+target("aio_64", AIOBOTOCORE_PEER, ">=", 10, "at least 10x its throughput")
+target("aio_64", CURL_MULTI, ">=", 0.7, "at least 0.7x its throughput")
 # From the streaming issue.
 target("stream_tokens", "boto3", "<=", 1 / 10, "at least 10x faster")
 target("stream_64k", ZLIB_CRC, "<=", 6.5 / 2, "at least 2 GB/s (zlib's 6.5 / 3.25)", metric=DECODER)

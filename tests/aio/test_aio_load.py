@@ -63,6 +63,10 @@ def frozen_heap():
         gc.unfreeze()
 
 
+def thread_count():
+    return len(os.listdir("/proc/self/task"))
+
+
 def body_of(i):
     return (f"fail:{i}" if i % 10 == 3 else f"id:{i}").encode()
 
@@ -86,13 +90,23 @@ def test_a_thousand_concurrent_calls(endpoint, loop_factory, pool):
     """1,000 calls gathered at once on one client (its default pool of 10, and 64): every
     result in its own future, the model's errors too (every tenth call fails by its body)."""
     kw = {"config": Config(max_pool_connections=pool)} if pool else {}
+    most = 0
 
     async def go():
+        nonlocal most
+        before = thread_count()
         async with aio_client(endpoint.url, **kw) as c:
-            return await asyncio.gather(*(outcome(c, i) for i in range(1000)))
+            calls = asyncio.gather(*(outcome(c, i) for i in range(1000)))
+            while not calls.done():
+                most = max(most, thread_count() - before)
+                await asyncio.sleep(0.001)
+            return await calls
 
     got = run(go(), loop_factory)
     assert got == [expected(i) for i in range(1000)]
+    # No thread per call in flight: the engine's workers (one per pooled connection) and the
+    # loop's executor (create_client ran in it).
+    assert 0 < most <= (pool or 10) + 1, most
 
 
 @pytest.mark.parametrize("size", [16, 64 << 10])

@@ -409,3 +409,28 @@ def test_presign_meta_and_the_rest_as_the_sync_client(server):
     with pytest.raises(Exception) as sync_e:
         sync.get_paginator("invoke_endpoint")
     assert (type(ours_e.value), str(ours_e.value)) == (type(sync_e.value), str(sync_e.value))
+
+
+def test_no_credentials_as_the_sync_client(server):
+    """No credentials anywhere (the test environment has none): NoCredentialsError at await,
+    nothing sent, as the sync client raises it."""
+    from sagemaker_rt_c.aio import get_session
+
+    with pytest.raises(Exception) as sync_e:
+        sagemaker_rt_c.client(
+            "sagemaker-runtime", region_name="us-east-1", endpoint_url=server.url
+        ).invoke_endpoint(EndpointName="ep", Body=b"x")
+
+    async def go():
+        ctx = get_session().create_client(
+            "sagemaker-runtime", region_name="us-east-1", endpoint_url=server.url
+        )
+        async with ctx as c:
+            with pytest.raises(Exception) as info:
+                await c.invoke_endpoint(EndpointName="ep", Body=b"x")
+            return info.value
+
+    err = run(go())
+    assert type(err).__name__ == type(sync_e.value).__name__ == "NoCredentialsError"
+    assert str(err) == str(sync_e.value)
+    assert server.requests == []

@@ -144,16 +144,18 @@ def test_the_loop_never_blocks_while_64_calls_run(slow_endpoint, loop_factory, s
 
 class SlowRefresh:
     """A refresh function that takes 0.3 s (an STS call, say), recording the threads it ran in;
-    each refresh gives a new access key and credentials good for `lifetime`."""
+    each refresh gives a new access key and credentials good for `lifetime` (a list: one per
+    refresh, the last one for the rest)."""
 
     def __init__(self, lifetime):
-        self.lifetime = lifetime
+        self.lifetimes = lifetime if isinstance(lifetime, list) else [lifetime]
         self.threads = []
 
     def __call__(self):
         self.threads.append(threading.get_ident())
         time.sleep(0.3)
-        expiry = datetime.datetime.now(datetime.timezone.utc) + self.lifetime
+        lifetime = self.lifetimes[min(len(self.threads), len(self.lifetimes)) - 1]
+        expiry = datetime.datetime.now(datetime.timezone.utc) + lifetime
         return {
             "access_key": f"AKIDREFRESH{len(self.threads)}",
             "secret_key": SECRET_KEY,
@@ -205,6 +207,72 @@ def test_a_refresh_runs_off_the_loop_and_never_blocks_it(server, loop_factory):
     assert loop_thread not in refresh.threads
     assert ticker.max_gap < BLOCK_BOUND, ticker.max_gap
     assert keys_signed_with(server, 0) == ["AKIDREFRESH1"] * 32
+
+
+@pytest.mark.parametrize(
+    "lifetime",
+    [datetime.timedelta(minutes=14), datetime.timedelta(minutes=5)],
+    ids=["advisory", "mandatory"],
+)
+def test_short_lived_credentials_refresh_off_the_loop(server, loop_factory, lifetime):
+    """Credentials that are always within the refresh window (STS's shortest, 15 minutes, are
+    in the advisory window from the start; a 5-minute lifetime in the mandatory one): botocore
+    refreshes them at every call; here too, and never on the loop thread."""
+    refresh = SlowRefresh(lifetime)
+    creds = refreshable(refresh, datetime.timedelta(minutes=-1))
+    loop_thread, ticker = run_calls_with(creds, server, loop_factory, rounds=3, calls=4)
+    assert refresh.threads
+    assert loop_thread not in refresh.threads
+    assert ticker.max_gap < BLOCK_BOUND, ticker.max_gap
+
+
+def test_an_advisory_refresh_keeps_the_calls_going(server, loop_factory):
+    """Credentials in botocore's advisory window (14 minutes left, after a first refresh):
+    as in the sync client, one refresh runs (off the loop) while the calls go on, signed with
+    the still-valid credentials; the calls after it are signed with the new ones."""
+    refresh = SlowRefresh([datetime.timedelta(minutes=14), datetime.timedelta(hours=1)])
+    creds = refreshable(refresh, datetime.timedelta(minutes=-1))  # expired: the first call waits
+
+    async def go():
+        async with aio_client(server.url, credentials=creds) as c:
+            loop_thread = threading.get_ident()
+            await c.invoke_endpoint(EndpointName="ep", Body=b"x")
+            assert keys_signed_with(server, 0) == ["AKIDREFRESH1"]
+            await asyncio.gather(
+                *(c.invoke_endpoint(EndpointName="ep", Body=b"x") for _ in range(8))
+            )
+            advisory = keys_signed_with(server, 1)
+            deadline = time.monotonic() + 5
+            while keys_signed_with(server, len(server.requests) - 1) != ["AKIDREFRESH2"]:
+                assert time.monotonic() < deadline, keys_signed_with(server, 0)
+                await asyncio.sleep(0.05)
+                await c.invoke_endpoint(EndpointName="ep", Body=b"x")
+            return loop_thread, advisory
+
+    loop_thread, advisory = run(go(), loop_factory)
+    assert advisory == ["AKIDREFRESH1"] * 8  # none waited for the second refresh
+    assert len(refresh.threads) == 2 and loop_thread not in refresh.threads
+
+
+def test_presigning_refreshes_off_the_loop(server, loop_factory):
+    """generate_presigned_url with credentials due for a refresh: the refresh runs off the
+    loop thread too, and the URL is signed with the refreshed key."""
+    refresh = SlowRefresh(datetime.timedelta(hours=1))
+    creds = refreshable(refresh, datetime.timedelta(minutes=-1))
+
+    async def go():
+        async with aio_client(server.url, credentials=creds) as c:
+            async with Ticker() as t:
+                url = await c.generate_presigned_url(
+                    "invoke_endpoint", Params={"EndpointName": "ep", "Body": b""}
+                )
+            return threading.get_ident(), url, t
+
+    with frozen_heap():
+        loop_thread, url, ticker = run(go(), loop_factory)
+    assert "X-Amz-Credential=AKIDREFRESH1" in url
+    assert refresh.threads and loop_thread not in refresh.threads
+    assert ticker.max_gap < BLOCK_BOUND, ticker.max_gap
 
 
 def test_retries_never_block_the_loop(slow_endpoint, loop_factory):

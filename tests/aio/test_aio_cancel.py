@@ -249,3 +249,48 @@ def test_many_cancelled_at_random_points(loop):
 
         run(go(), LOOP_FACTORIES[loop])
     assert fds_back_to(baseline) == baseline
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_waiting_for_a_credential_refresh(server, loop_factory, how):
+    """Credentials expired: the call waits for their refresh (0.5 s, in the executor) and is
+    cancelled meanwhile; the refresh itself goes on, once, and the next call is signed with
+    its key."""
+    import datetime
+
+    from sagemaker_rt_c.credentials import RefreshableCredentials
+
+    started = threading.Event()
+    refreshes = []
+
+    def refresh():
+        refreshes.append(1)
+        started.set()
+        time.sleep(0.5)
+        expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+        return {
+            "access_key": "AKIDREFRESHED",
+            "secret_key": "secret",
+            "token": "token",
+            "expiry_time": expiry.isoformat(),
+        }
+
+    expired = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)
+    creds = RefreshableCredentials("AKIDOLD", "secret", "token", expired, refresh, "test")
+
+    async def ready():
+        assert await asettle(started.is_set, 2.0)
+        await asyncio.sleep(0.05)
+
+    async def go():
+        async with aio_client(server.url, credentials=creds) as c:
+            call = c.invoke_endpoint(EndpointName="ep", Body=b"x")
+            late = await cancelled_after(call, how, ready)
+            assert late < AT_ONCE, late
+            assert server.requests == []
+            r = await c.invoke_endpoint(EndpointName="ep", Body=b"after")
+            assert await r["Body"].read() == b"r:after"
+
+    run(go(), loop_factory)
+    assert refreshes == [1]
+    assert "Credential=AKIDREFRESHED/" in server.requests[0].header("Authorization")

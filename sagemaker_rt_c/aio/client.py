@@ -120,12 +120,20 @@ class AioEventStream:
         return False
 
 
+def _no_refresh():
+    """The C core's refresh hook, as the aio client's own sync client has it: the hook runs in
+    submit(), on the loop thread; this client refreshes in the executor (_credentials_ready)."""
+
+
 class AioSageMakerRuntime:
     """aiobotocore's client shape over a sync client's settings, validation, exceptions and
     presigning: the calls run on an _core.AsyncEngine bound to the loop of the first call."""
 
     def __init__(self, sync_client, threads: int):
         self._sync = sync_client
+        self._refresh = sync_client._refresh_credentials
+        sync_client._refresh_credentials = _no_refresh
+        self._loaded = False  # the first load (or refresh) done: the engine has credentials
         self._threads = threads
         self._engine = None
         self._loop = None
@@ -164,7 +172,13 @@ class AioSageMakerRuntime:
     async def generate_presigned_url(
         self, ClientMethod, Params=None, ExpiresIn=3600, HttpMethod=None
     ):
-        return self._sync.generate_presigned_url(ClientMethod, Params, ExpiresIn, HttpMethod)
+        args = (ClientMethod, Params, ExpiresIn, HttpMethod)
+        if callable(getattr(self._sync._credentials, "refresh_needed", None)):
+            # Presigning reads get_frozen_credentials(), which may refresh (STS, SSO, IMDS, a
+            # credential process): in the executor, never on the loop.
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, self._sync.generate_presigned_url, *args)
+        return self._sync.generate_presigned_url(*args)
 
     async def close(self):
         """Stop every call still running (their awaits raise CancelledError) and close the
@@ -207,16 +221,30 @@ class AioSageMakerRuntime:
 
     async def _credentials_ready(self, loop):
         # A load or refresh may call STS, SSO, IMDS or a credential process: never on the loop.
+        # As botocore's windows: in the advisory one (15 min) one refresh runs and the calls go
+        # on with the current credentials; before the first load, or in the mandatory window
+        # (10 min), they wait for it.
         due = self._sync._refresh_at
         if due > 0 and time.time() >= due:
-            if self._refreshing is None:
-                self._refreshing = loop.run_in_executor(None, self._sync._refresh_credentials)
             refreshing = self._refreshing
-            try:
+            if refreshing is None:
+                refreshing = self._refreshing = loop.run_in_executor(None, self._refresh)
+                refreshing.add_done_callback(self._refreshed)
+            if self._must_wait():
                 await asyncio.shield(refreshing)
-            finally:
-                if self._refreshing is refreshing and refreshing.done():
-                    self._refreshing = None
+
+    def _refreshed(self, fut):
+        if self._refreshing is fut:
+            self._refreshing = None
+        if not fut.cancelled() and fut.exception() is None:
+            self._loaded = True
+
+    def _must_wait(self):
+        if not self._loaded:
+            return True
+        creds = self._sync._credentials
+        mandatory = getattr(creds, "_mandatory_refresh_timeout", 600)
+        return creds.refresh_needed(mandatory)
 
     async def _call(self, name, params):
         loop = asyncio.get_running_loop()

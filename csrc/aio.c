@@ -164,7 +164,7 @@ static PyObject *engine_submit(EngineObject *self, PyObject *const *args, Py_ssi
         ajob_free(a);
         return NULL;
     }
-    const smrt_operation *o = smrt_client_operation(op);
+    const smrt_operation *o = &SMRT_OPERATIONS[op];
     /* An event stream is read as it arrives (read_stream); other bodies whole, by the worker. */
     smrt_call_init(&a->job.call, smrt_client_engine(self->client), o, &a->rq.a.in, creds,
                    o->response_body == SMRT_BODY_EVENT_STREAM ? SMRT_READ_HEAD : SMRT_READ_ALL);

@@ -94,7 +94,7 @@ void smrt_pyrequest_release(smrt_pyrequest *rq)
 int smrt_pyrequest_prepare(PyObject *client, int op, PyObject *req, long long index, smrt_pyrequest *rq,
                            smrt_creds **creds)
 {
-    const smrt_operation *o = smrt_client_operation(op);
+    const smrt_operation *o = &SMRT_OPERATIONS[op];
     memset(&rq->a, 0, sizeof(rq->a));
     rq->a.op = op;
     *creds = NULL;
@@ -144,7 +144,7 @@ static int slot_start(BatchObject *b, slot *s, PyObject *req, unsigned long long
         s->item = smrt_take_exception();
         return s->item != NULL ? 0 : -1;
     }
-    smrt_call_init(&s->job.call, smrt_client_engine(b->client), smrt_client_operation(SMRT_OP_InvokeEndpoint),
+    smrt_call_init(&s->job.call, smrt_client_engine(b->client), &SMRT_OPERATIONS[SMRT_OP_InvokeEndpoint],
                    &s->rq.a.in, creds, SMRT_READ_ALL);
     s->submitted = 1;
     smrt_runner_submit(&b->runner, &s->job);

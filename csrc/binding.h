@@ -222,9 +222,6 @@ PyObject *smrt_client_parse_error(PyObject *client, const smrt_response *r);
  * Needs the GIL. */
 PyObject *smrt_client_outcome(PyObject *client, smrt_call *call, smrt_step step, smrt_response *r,
                               PyObject *parsed);
-/* Operation `op_i`'s entry in client.c's table (operations.h's table is static: each file
- * has its own copy, and the client finds an operation's index by its address in its copy). */
-const smrt_operation *smrt_client_operation(int op_i);
 /* The client's engine (borrowed; lives as long as the client). */
 smrt_engine *smrt_client_engine(PyObject *client);
 /* A request given as a dict of keyword arguments, converted for the engine (batch.c): what

@@ -866,11 +866,6 @@ static void raise_failure(ClientObject *self, const smrt_call *call, smrt_respon
     }
 }
 
-const smrt_operation *smrt_client_operation(int op_i)
-{
-    return &SMRT_OPERATIONS[op_i];
-}
-
 smrt_engine *smrt_client_engine(PyObject *client)
 {
     return &((ClientObject *)client)->eng;

@@ -1,6 +1,8 @@
 /* The generated operation tables (operations.h) as Python data: _core._operations(), for
  * tests/test_operations_gen.py to check the C tables against botocore's model and against
- * sagemaker_rt_c/_protocol/operations.py. Not on any call path. */
+ * sagemaker_rt_c/_protocol/operations.py. Not on any call path. It also holds the one
+ * definition of the tables every file uses (operations.h declares them elsewhere). */
+#define SMRT_OPERATIONS_DEFINE
 #include "binding.h"
 
 static PyObject *str_or_none(const char *s)

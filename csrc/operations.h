@@ -6,9 +6,10 @@
  * sagemaker_rt_c/_protocol/operations.py; tests/core/test_operations_gen.py checks both
  * against botocore's model.
  *
- * Static const data (no Python.h). Member tables are in the model's order, the order
- * request headers are written in; SMRT_<Operation>_IN_<Member> and
- * SMRT_<Operation>_OUT_<Member> index them. */
+ * Const data (no Python.h): SMRT_OPERATIONS and SMRT_ERRORS are defined once, in
+ * operations.c (SMRT_OPERATIONS_DEFINE), the rest static. Member tables are in the
+ * model's order, the order request headers are written in;
+ * SMRT_<Operation>_IN_<Member> and SMRT_<Operation>_OUT_<Member> index them. */
 #ifndef SMRT_OPERATIONS_H
 #define SMRT_OPERATIONS_H
 
@@ -275,7 +276,8 @@ static const smrt_member SMRT_ERROR_ValidationError[] = {
 };
 SMRT_TABLE_SIZE(SMRT_ERROR_ValidationError, 1);
 
-static const smrt_error_shape SMRT_ERRORS[SMRT_ERR_COUNT] = {
+#ifdef SMRT_OPERATIONS_DEFINE
+const smrt_error_shape SMRT_ERRORS[SMRT_ERR_COUNT] = {
     [SMRT_ERR_InternalDependencyException] = {
         .name = "InternalDependencyException",
         .code = "InternalDependencyException",
@@ -341,6 +343,9 @@ static const smrt_error_shape SMRT_ERRORS[SMRT_ERR_COUNT] = {
         .n_members = 1,
     },
 };
+#else
+extern const smrt_error_shape SMRT_ERRORS[SMRT_ERR_COUNT];
+#endif
 
 enum {
     SMRT_InvokeEndpoint_IN_EndpointName,
@@ -897,7 +902,8 @@ static const int SMRT_InvokeEndpointWithResponseStream_ERRORS[] = {
     SMRT_ERR_InternalStreamFailure,
 };
 
-static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
+#ifdef SMRT_OPERATIONS_DEFINE
+const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
     [SMRT_OP_InvokeEndpoint] = {
         .name = "InvokeEndpoint",
         .python_name = "invoke_endpoint",
@@ -986,5 +992,8 @@ static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {
         .n_errors = 6,
     },
 };
+#else
+extern const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT];
+#endif
 
 #endif

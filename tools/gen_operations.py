@@ -7,7 +7,7 @@ repository's .venv) and writes the same facts twice:
 
 * ``sagemaker_rt_c/_protocol/operations.py``: plain Python literals (imported lazily, by the
   validator, the presigner and the error parser);
-* ``csrc/operations.h``: static const C tables (no Python.h), read by the C call path.
+* ``csrc/operations.h``: const C tables (no Python.h), read by the C call path.
 
 For each operation, in the model's order: the Python method name, HTTP method, request URI,
 input members (name, wire location, wire name, shape, type, min/max, pattern, required, enum,
@@ -491,7 +491,7 @@ def _c_masks(prefix, members):
     """Bit masks of an input table (bit i: member i), for loops over a call's parameters."""
     if len(members) > 32:
         raise ModelError(f"{prefix}: more than 32 members do not fit the masks")
-    lines = [f"_Static_assert({prefix}_COUNT <= 32, \"{prefix}: 32-bit member masks\");"]
+    lines = [f'_Static_assert({prefix}_COUNT <= 32, "{prefix}: 32-bit member masks");']
     for suffix, keep in (
         ("REQUIRED", lambda m: m["required"]),
         ("HEADERS", lambda m: m["location"] == "header"),
@@ -625,9 +625,10 @@ def render_c(info, operations, errors, source, digest):
         " * sagemaker_rt_c/_protocol/operations.py; tests/core/test_operations_gen.py checks both",
         " * against botocore's model.",
         " *",
-        " * Static const data (no Python.h). Member tables are in the model's order, the order",
-        " * request headers are written in; SMRT_<Operation>_IN_<Member> and",
-        " * SMRT_<Operation>_OUT_<Member> index them. */",
+        " * Const data (no Python.h): SMRT_OPERATIONS and SMRT_ERRORS are defined once, in",
+        " * operations.c (SMRT_OPERATIONS_DEFINE), the rest static. Member tables are in the",
+        " * model's order, the order request headers are written in;",
+        " * SMRT_<Operation>_IN_<Member> and SMRT_<Operation>_OUT_<Member> index them. */",
         "#ifndef SMRT_OPERATIONS_H",
         "#define SMRT_OPERATIONS_H",
         "",
@@ -655,7 +656,12 @@ def render_c(info, operations, errors, source, digest):
     out.append("")
     for name, e in errors.items():
         out += _c_members(f"SMRT_ERROR_{name}", None, e["members"], f"{name}'s fields")
-    out.append("static const smrt_error_shape SMRT_ERRORS[SMRT_ERR_COUNT] = {")
+    # The two tables the C files use: defined once (operations.c defines
+    # SMRT_OPERATIONS_DEFINE), declared everywhere else, so that every file sees one table (an
+    # operation's index is its address minus SMRT_OPERATIONS) and the relocated data is loaded
+    # once. The member tables they point to stay static: unused elsewhere, they are dropped.
+    out += ["#ifdef SMRT_OPERATIONS_DEFINE"]
+    out.append("const smrt_error_shape SMRT_ERRORS[SMRT_ERR_COUNT] = {")
     for name, e in errors.items():
         out += [
             f"    [SMRT_ERR_{name}] = {{",
@@ -667,7 +673,8 @@ def render_c(info, operations, errors, source, digest):
             f"        .n_members = {len(e['members'])},",
             "    },",
         ]
-    out += ["};", ""]
+    out += ["};", "#else", "extern const smrt_error_shape SMRT_ERRORS[SMRT_ERR_COUNT];"]
+    out += ["#endif", ""]
     for name, op in operations.items():
         ident = c_ident(name)
         ins, outs = op["members"], op["output_members"]
@@ -706,7 +713,8 @@ def render_c(info, operations, errors, source, digest):
         out.append(f"static const int SMRT_{ident}_ERRORS[] = {{")
         out += [f"    SMRT_ERR_{e}," for e in op["errors"]]
         out += ["};", ""]
-    out.append("static const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {")
+    out += ["#ifdef SMRT_OPERATIONS_DEFINE"]
+    out.append("const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT] = {")
     for name, op in operations.items():
         ident = c_ident(name)
         uri = op["request_uri"]
@@ -746,7 +754,8 @@ def render_c(info, operations, errors, source, digest):
         out.append(f"    [SMRT_OP_{ident}] = {{")
         out += [f"        {f}," for f in fields]
         out.append("    },")
-    out += ["};", "", "#endif", ""]
+    out += ["};", "#else", "extern const smrt_operation SMRT_OPERATIONS[SMRT_OP_COUNT];", "#endif"]
+    out += ["", "#endif", ""]
     return "\n".join(out)
 
 

@@ -1,6 +1,7 @@
 /* _core.AsyncEngine: the asyncio client's driver of the call engine (sagemaker_rt_c/aio).
  *
- * Calls run on a runner (runner.h) whose workers hand back everything the driver must act on:
+ * Calls run on an evented runner (runner.h): one thread steps every call in flight over
+ * non-blocking connections (epoll), and hands back everything the driver must act on:
  * error responses to classify, backoffs to wait, and finished calls. The runner writes to an
  * eventfd when its hand-back list fills; the event loop watches that descriptor
  * (loop.add_reader) and calls take(), which classifies error responses with the client's own
@@ -379,18 +380,18 @@ static void engine_dealloc(EngineObject *self)
     Py_DECREF(tp);
 }
 
-/* AsyncEngine(client, threads) */
+/* AsyncEngine(client, limit) */
 static PyObject *engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     smrt_state *st = smrt_state_from_type(type);
     PyObject *client;
     int threads;
-    static char *kwlist[] = {"client", "threads", NULL};
+    static char *kwlist[] = {"client", "limit", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!i:AsyncEngine", kwlist, st->client_type, &client, &threads)) {
         return NULL;
     }
     if (threads < 1 || threads > 1024) {
-        PyErr_Format(PyExc_ValueError, "threads must be between 1 and 1024, not %d", threads);
+        PyErr_Format(PyExc_ValueError, "limit must be between 1 and 1024, not %d", threads);
         return NULL;
     }
     smrt_engine *eng = smrt_client_engine(client);
@@ -414,10 +415,11 @@ static PyObject *engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (self->jobs == NULL) {
         goto error;
     }
-    int rc = smrt_runner_init_handback(&self->runner, eng, threads, threads, 1, 1, self->efd);
+    /* One thread for every call: at most `threads` (max_pool_connections) in flight. */
+    int rc = smrt_runner_init_evented(&self->runner, eng, threads, 1, 1, self->efd);
     self->runner_ready = 1;
     if (rc != SMRT_OK) {
-        PyErr_SetString(PyExc_RuntimeError, "AsyncEngine: could not start worker threads");
+        PyErr_SetString(PyExc_RuntimeError, "AsyncEngine: could not start its I/O thread");
         goto error;
     }
     smrt_pool_keep_idle(eng->pool, (size_t)threads);
@@ -428,7 +430,7 @@ error:
 }
 
 static PyType_Slot engine_slots[] = {
-    {Py_tp_doc, "AsyncEngine(client, threads)\n--\n\nThe asyncio client's calls on the engine (sagemaker_rt_c.aio)."},
+    {Py_tp_doc, "AsyncEngine(client, limit)\n--\n\nThe asyncio client's calls on the engine (sagemaker_rt_c.aio)."},
     {Py_tp_new, engine_new},
     {Py_tp_dealloc, engine_dealloc},
     {Py_tp_traverse, engine_traverse},

@@ -107,6 +107,8 @@
     X(CURLMcode, curl_multi_perform, (CURLM *, int *))                                                                 \
     X(CURLMcode, curl_multi_poll, (CURLM *, struct curl_waitfd *, unsigned int, int, int *))                           \
     X(CURLMsg *, curl_multi_info_read, (CURLM *, int *))                                                               \
+    X(CURLMcode, curl_multi_setopt, (CURLM *, CURLMoption, ...))                                                       \
+    X(CURLMcode, curl_multi_socket_action, (CURLM *, curl_socket_t, int, int *))                                       \
     X(char *, curl_version, (void))                                                                                    \
     X(curl_version_info_data *, curl_version_info, (CURLversion))
 
@@ -213,6 +215,9 @@ extern smrt_dyn_table smrt_dyn;
 #define curl_multi_perform (smrt_dyn.curl_multi_perform)
 #define curl_multi_poll (smrt_dyn.curl_multi_poll)
 #define curl_multi_info_read (smrt_dyn.curl_multi_info_read)
+#undef curl_multi_setopt
+#define curl_multi_setopt (smrt_dyn.curl_multi_setopt)
+#define curl_multi_socket_action (smrt_dyn.curl_multi_socket_action)
 #define curl_version (smrt_dyn.curl_version)
 #define curl_version_info (smrt_dyn.curl_version_info)
 #endif /* SMRT_DYN_IMPL */

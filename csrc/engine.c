@@ -369,6 +369,8 @@ enum {
     ST_CLASSIFY,  /* waiting for smrt_call_classified */
     ST_DECIDE,    /* classified: decide */
     ST_BACKOFF,   /* the driver is sleeping before a retry */
+    ST_XFER,      /* non-blocking: the attempt's transfer waits */
+    ST_ERRBODY,   /* non-blocking: an error response's body is being read */
     ST_DONE,
 };
 
@@ -485,6 +487,9 @@ static smrt_step success(smrt_call *c)
     return SMRT_STEP_RESPONSE;
 }
 
+static smrt_step sent(smrt_call *c, smrt_xfer_kind kind);
+static smrt_step received(smrt_call *c, smrt_xfer_kind kind);
+
 /* Send an attempt and sort out what came back. */
 static smrt_step attempt(smrt_call *c)
 {
@@ -509,12 +514,38 @@ static smrt_step attempt(smrt_call *c)
         format_uuid4(conn, c->invocation_id);
         c->prepared = 1;
     }
+    smrt_conn_set_nonblocking(conn, c->nonblocking);
     smrt_conn_set_interrupt(conn, c->interrupt, c->interrupt_ud);
     smrt_xfer_kind kind = c->raw ? send_raw_attempt(c) : send_attempt(c);
+    return sent(c, kind);
+}
+
+/* The attempt's request went (or its transfer went on: `kind`): read an error body whole,
+ * then sort out what came back. */
+static smrt_step sent(smrt_call *c, smrt_xfer_kind kind)
+{
+    smrt_conn *conn = c->conn;
+    if (kind == SMRT_XFER_AGAIN) {
+        c->state = ST_XFER;
+        return SMRT_STEP_IO;
+    }
     smrt_response *r = smrt_conn_response(conn);
     if (kind == SMRT_XFER_OK && r->status >= 300 && !r->complete) {
-        kind = smrt_conn_read(conn, SIZE_MAX); /* an error body is parsed whole */
+        /* an error body is parsed whole */
+        kind = c->nonblocking ? smrt_conn_read_nb(conn, SIZE_MAX) : smrt_conn_read(conn, SIZE_MAX);
+        if (kind == SMRT_XFER_AGAIN) {
+            c->state = ST_ERRBODY;
+            return SMRT_STEP_IO;
+        }
     }
+    return received(c, kind);
+}
+
+/* What the attempt's transfer ended with (`kind`, the response in the connection). */
+static smrt_step received(smrt_call *c, smrt_xfer_kind kind)
+{
+    smrt_conn *conn = c->conn;
+    smrt_response *r = smrt_conn_response(conn);
     smrt_conn_set_interrupt(conn, NULL, NULL);
     c->kind = kind;
     if (kind == SMRT_XFER_NOMEM) {
@@ -608,6 +639,16 @@ smrt_step smrt_call_step(smrt_call *c)
         return attempt(c);
     case ST_SEND:
         return attempt(c);
+    case ST_XFER:
+    case ST_ERRBODY: {
+        smrt_conn *conn = c->conn;
+        smrt_conn_set_interrupt(conn, c->interrupt, c->interrupt_ud);
+        smrt_xfer_kind kind = smrt_conn_resume(conn);
+        if (kind == SMRT_XFER_AGAIN) {
+            return SMRT_STEP_IO;
+        }
+        return c->state == ST_XFER ? sent(c, kind) : received(c, kind);
+    }
     case ST_DECIDE:
         return decide(c);
     case ST_CLASSIFY:

@@ -166,6 +166,10 @@ typedef enum smrt_step {
     /* Stopped: `error` (an SMRT_E* status: no memory, signing failed, no connection could be
      * made) or `kind` SMRT_XFER_INTERRUPTED (the interrupt callback said stop). */
     SMRT_STEP_ABORTED,
+    /* A non-blocking call (`nonblocking` set) waits on its transfer: wait for what
+     * smrt_conn_waits(smrt_call_conn(c), ...) names, say what happened (smrt_conn_ready), and
+     * smrt_call_step again. */
+    SMRT_STEP_IO,
 } smrt_step;
 
 typedef struct smrt_call {
@@ -179,6 +183,9 @@ typedef struct smrt_call {
     /* Set by the driver before each smrt_call_step: asked while the transfer waits. */
     smrt_interrupt_fn interrupt;
     void *interrupt_ud;
+    /* Set by the driver before the first step: transfers never block (SMRT_STEP_IO instead);
+     * the interrupt callback is then asked at each step, so must be cheap. */
+    int nonblocking;
     /* Outcome of the last step. */
     int attempt;            /* 1-based, of the attempt last sent */
     smrt_xfer_kind kind;    /* its transport outcome */
@@ -209,7 +216,7 @@ void smrt_call_init(smrt_call *c, smrt_engine *e, const smrt_operation *op, cons
 void smrt_call_init_raw(smrt_call *c, smrt_engine *e, const smrt_raw_request *rq, smrt_creds *creds,
                         smrt_read_mode mode);
 /* Run the call to the next point where its driver must act (see smrt_step). Blocks in the
- * transport (with the interrupt callback asked); never sleeps. */
+ * transport (with the interrupt callback asked) unless `nonblocking`; never sleeps. */
 smrt_step smrt_call_step(smrt_call *c);
 /* After SMRT_STEP_CLASSIFY: the response's error code (NUL-terminated; NULL when it has none
  * that is a string) and x-amz-retry-after in seconds (< 0: none). The next smrt_call_step

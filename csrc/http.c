@@ -62,10 +62,28 @@ struct smrt_conn {
     int interrupted;             /* the callback said stop */
     int64_t asked_ns;            /* when the callback was last asked */
     int sock_timeo_ms;           /* SO_RCVTIMEO/SO_SNDTIMEO of the (blocking) direct socket */
+    int connect_failed;          /* direct mode: the connect could not start */
+    /* Non-blocking mode (smrt_conn_set_nonblocking): where a transfer stopped to wait. */
+    int nb;
+    int phase;         /* PH_*: what smrt_conn_resume goes on with */
+    int until;         /* PH_READ, PH_CURL: RUN_TO_* */
+    size_t want;
+    const char *send_p; /* PH_SEND: what is left of the piece being sent */
+    size_t send_n;
+    const char *send_body; /* a large body, sent in place after the head (NULL: none left) */
+    size_t send_body_len;
+    smrt_watch watch[SMRT_MAX_WATCH]; /* libcurl's sockets (its socket callback) */
+    int n_watch;
+    int64_t curl_timer_ns; /* libcurl's timer (-1: none) */
+    int ready_fd, ready_ev; /* smrt_conn_ready */
+    smrt_buf curl_url; /* proxy mode: the URL libcurl has (set again only when it changes) */
     uint64_t rng[2]; /* xorshift128+ state, seeded from getrandom() */
     uint64_t fork_gen;
     struct smrt_conn *next_idle;
 };
+
+/* Where a transfer is (non-blocking mode resumes it there). */
+enum { PH_IDLE = 0, PH_CONNECT, PH_SEND, PH_READ, PH_CURL };
 
 struct smrt_pool {
     pthread_mutex_t lock;
@@ -226,6 +244,44 @@ static int on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip,
     return CURL_PREREQFUNC_OK;
 }
 
+/* libcurl's sockets and timer, for a non-blocking transfer's caller to wait on. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    smrt_conn *c = userp;
+    if (!c->nb) {
+        return 0; /* curl_multi_perform's transfers: libcurl waits on its sockets itself */
+    }
+    int i = 0;
+    while (i < c->n_watch && c->watch[i].fd != s) {
+        i++;
+    }
+    if (what == CURL_POLL_REMOVE) {
+        if (i < c->n_watch) {
+            c->watch[i] = c->watch[--c->n_watch];
+        }
+        return 0;
+    }
+    if (i == c->n_watch) {
+        if (i == SMRT_MAX_WATCH) {
+            return -1;
+        }
+        c->n_watch++;
+        c->watch[i].fd = s;
+    }
+    c->watch[i].events = ((what & CURL_POLL_IN) ? SMRT_WATCH_IN : 0) | ((what & CURL_POLL_OUT) ? SMRT_WATCH_OUT : 0);
+    return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    smrt_conn *c = userp;
+    c->curl_timer_ns = timeout_ms < 0 ? -1 : smrt_monotonic_ns() + (int64_t)timeout_ms * 1000000LL;
+    return 0;
+}
+
 /* Ask the caller's interrupt callback; remembers a stop. */
 static int interrupted(smrt_conn *c)
 {
@@ -250,7 +306,7 @@ static int interrupt_due(smrt_conn *c, int64_t now)
  * 0 when it does not fit. */
 static int tls_host(const smrt_conn *c, char *out, size_t cap)
 {
-    const smrt_buf *u = c->direct ? &c->origin : &c->r.url;
+    const smrt_buf *u = c->direct ? &c->origin : &c->curl_url; /* the URL libcurl connects to */
     const char *p = u->data ? strstr(u->data, "://") : NULL;
     if (p == NULL) {
         return 0;
@@ -357,6 +413,7 @@ static void conn_destroy(smrt_conn *c)
     smrt_buf_destroy(&c->r.body);
     smrt_buf_destroy(&c->r.tls_names);
     smrt_buf_destroy(&c->fwd_url);
+    smrt_buf_destroy(&c->curl_url);
     free(c);
 }
 
@@ -471,10 +528,13 @@ static smrt_conn *conn_new(const smrt_http_config *cfg)
     if (smrt_signer_init(&c->signer) != SMRT_OK) {
         goto error;
     }
+    c->curl_timer_ns = -1;
+    c->ready_fd = -1;
     c->multi = curl_multi_init();
     if (c->multi == NULL || conn_setup_curl(c) != SMRT_OK) {
         goto error;
     }
+
     return c;
 error:
     conn_destroy(c);
@@ -816,6 +876,68 @@ static CURLcode multi_run(smrt_conn *c, int until, size_t want)
     }
 }
 
+/* multi_run for a non-blocking connection: act on what smrt_conn_ready said (or on libcurl's
+ * timer), then return at once: 1 with *rc as multi_run would have returned, 0 when the
+ * transfer waits (smrt_conn_waits). The interrupt callback is asked each time. */
+static int multi_nb(smrt_conn *c, int until, size_t want, CURLcode *rc)
+{
+    int running = 0, fd = c->ready_fd, ev = c->ready_ev;
+    c->ready_fd = -1;
+    c->ready_ev = 0;
+    CURLMcode mc = fd >= 0 ? curl_multi_socket_action(c->multi, fd,
+                                                      ((ev & SMRT_WATCH_IN) ? CURL_CSELECT_IN : 0) |
+                                                          ((ev & SMRT_WATCH_OUT) ? CURL_CSELECT_OUT : 0),
+                                                      &running)
+                           : curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    if (mc != CURLM_OK) {
+        *rc = CURLE_OUT_OF_MEMORY;
+        return 1;
+    }
+    CURLMsg *msg;
+    int left, done = 0;
+    while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE) {
+            *rc = msg->data.result;
+            done = 1;
+        }
+    }
+    if (done || !running) {
+        if (!done) {
+            *rc = CURLE_GOT_NOTHING;
+        }
+        return 1;
+    }
+    if ((until == RUN_TO_HEAD && c->r.headers_done && c->uploaded >= c->upload_len) ||
+        (until == RUN_TO_WANT && body_buffered_enough(c, want))) {
+        *rc = CURLE_AGAIN;
+        return 1;
+    }
+    int64_t limit = (int64_t)c->read_timeout_ms * 1000000LL;
+    if (limit > 0 && c->read_timed_out == 0 && smrt_monotonic_ns() - c->last_progress_ns >= limit) {
+        c->read_timed_out = 1;
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "Read timed out. (read timeout=%g)",
+                 (double)c->read_timeout_ms / 1000.0);
+        *rc = CURLE_OPERATION_TIMEDOUT;
+        return 1;
+    }
+    if (interrupted(c)) {
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "interrupted");
+        *rc = CURLE_ABORTED_BY_CALLBACK;
+        return 1;
+    }
+    return 0;
+}
+
+/* Drive the transfer in the connection's mode: 0 when a non-blocking one waits. */
+static int multi_drive(smrt_conn *c, int until, size_t want, CURLcode *rc)
+{
+    if (c->nb) {
+        return multi_nb(c, until, want, rc);
+    }
+    *rc = multi_run(c, until, want);
+    return 1;
+}
+
 /* The libcurl transfer stopped (rc from multi_run, not CURLE_AGAIN): take it out of the multi
  * handle and say how it ended. */
 static smrt_xfer_kind curl_finish(smrt_conn *c, CURLcode rc)
@@ -843,8 +965,29 @@ static smrt_xfer_kind curl_finish(smrt_conn *c, CURLcode rc)
     return kind;
 }
 
+/* Go on with the libcurl transfer (proxy mode) to c->until: SMRT_XFER_AGAIN while a
+ * non-blocking one waits. */
+static smrt_xfer_kind curl_go(smrt_conn *c)
+{
+    CURLcode rc;
+    if (!multi_drive(c, c->until, c->want, &rc)) {
+        return SMRT_XFER_AGAIN;
+    }
+    c->phase = PH_IDLE;
+    if (rc == CURLE_AGAIN) {
+        /* The head is in (or the bytes wanted); the body follows as the reader asks for it
+         * (the POSTFIELDS body was all sent before the response began, or libcurl would not
+         * be reading it). */
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->r.status);
+        c->reading = 1;
+        return SMRT_XFER_OK;
+    }
+    return curl_finish(c, rc);
+}
+
+/* A request through libcurl to `url`; errors name `report_url` (the request's own URL). */
 static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
-                                   const void *body, size_t body_len)
+                                   const char *report_url, size_t report_len, const void *body, size_t body_len)
 {
     CURL *h = c->curl;
     c->header_status = 0;
@@ -855,14 +998,20 @@ static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char 
     c->upload_len = strcmp(method, "POST") == 0 ? (curl_off_t)body_len : 0;
     c->last_progress_ns = smrt_monotonic_ns();
 
-    /* Setting the URL makes libcurl parse it: skip when unchanged. */
-    if (c->r.url.len != url_len || memcmp(c->r.url.data, url, url_len) != 0) {
+    if (c->r.url.len != report_len || memcmp(c->r.url.data, report_url, report_len) != 0) {
         smrt_buf_clear(&c->r.url);
-        if (smrt_buf_append(&c->r.url, url, url_len) != SMRT_OK) {
+        if (smrt_buf_append(&c->r.url, report_url, report_len) != SMRT_OK) {
             return SMRT_XFER_NOMEM;
         }
-        if (curl_easy_setopt(h, CURLOPT_URL, c->r.url.data) != CURLE_OK) {
-            smrt_buf_clear(&c->r.url);
+    }
+    /* Setting the URL makes libcurl parse it: skip when unchanged. */
+    if (c->curl_url.len != url_len || memcmp(c->curl_url.data, url, url_len) != 0) {
+        smrt_buf_clear(&c->curl_url);
+        if (smrt_buf_append(&c->curl_url, url, url_len) != SMRT_OK) {
+            return SMRT_XFER_NOMEM;
+        }
+        if (curl_easy_setopt(h, CURLOPT_URL, c->curl_url.data) != CURLE_OK) {
+            smrt_buf_clear(&c->curl_url);
             snprintf(c->r.errbuf, sizeof(c->r.errbuf), "libcurl rejected the URL");
             return SMRT_XFER_OTHER;
         }
@@ -893,15 +1042,14 @@ static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char 
         return SMRT_XFER_OTHER;
     }
     c->in_multi = 1;
-    CURLcode rc = multi_run(c, c->read_mode == SMRT_READ_HEAD ? RUN_TO_HEAD : RUN_TO_END, 0);
-    if (rc == CURLE_AGAIN) {
-        /* The head is in; the body follows as the reader asks for it (the POSTFIELDS body was
-         * all sent before the response began, or libcurl would not be reading it). */
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->r.status);
-        c->reading = 1;
-        return SMRT_XFER_OK;
+    c->phase = PH_CURL;
+    c->until = c->read_mode == SMRT_READ_HEAD ? RUN_TO_HEAD : RUN_TO_END;
+    c->want = 0;
+    if (c->nb) {
+        c->n_watch = 0;
+        c->ready_fd = -1;
     }
-    return curl_finish(c, rc);
+    return curl_go(c);
 }
 
 /* ---- direct mode: libcurl connects, we speak HTTP/1.1 --------------------------------------- */
@@ -909,7 +1057,8 @@ static smrt_xfer_kind curl_perform(smrt_conn *c, const char *method, const char 
 /* The direct socket is blocking once connected: a recv then waits in the kernel and returns
  * with the whole answer, one system call where a non-blocking socket needs recv (EAGAIN),
  * poll, recv. SO_RCVTIMEO/SO_SNDTIMEO bound each wait (CURLE_AGAIN when they pass, or when a
- * signal cuts the wait short) so that the read deadline and the interrupt callback are seen. */
+ * signal cuts the wait short) so that the read deadline and the interrupt callback are seen.
+ * In non-blocking mode (one thread, many connections) it is O_NONBLOCK and the caller waits. */
 static void sock_set_timeo(smrt_conn *c, int ms)
 {
     if (ms < 1) {
@@ -932,6 +1081,14 @@ static void sock_set_blocking(smrt_conn *c, int blocking)
     }
 }
 
+/* Back to the socket mode of the connection's mode, after a look without waiting. */
+static void sock_restore(smrt_conn *c)
+{
+    if (!c->nb) {
+        sock_set_blocking(c, 1);
+    }
+}
+
 static void direct_close(smrt_conn *c)
 {
     /* Closing the handle closes its connection; the next connect makes a new handle. */
@@ -951,12 +1108,15 @@ static void direct_close(smrt_conn *c)
     c->connected = 0;
     c->sock = CURL_SOCKET_BAD;
     c->sock_timeo_ms = 0;
+    c->n_watch = 0;
+    c->phase = PH_IDLE;
     smrt_buf_clear(&c->origin);
 }
 
-/* A wait on the direct socket came back empty (its timeout passed, or a signal): 1 to wait
- * again, 0 when the read deadline has passed (`what` timed out; errbuf set), -1 when the
- * interrupt callback said stop. Narrows the socket timeout to the deadline. */
+/* A wait on the direct socket came back empty (its timeout passed, or a signal; in
+ * non-blocking mode, nothing to do yet): 1 to wait again, 2 for a non-blocking transfer to
+ * return SMRT_XFER_AGAIN, 0 when the read deadline has passed (`what` timed out; errbuf set),
+ * -1 when the interrupt callback said stop. Narrows the socket timeout to the deadline. */
 static int direct_waited(smrt_conn *c, const char *what)
 {
     if (interrupted(c)) {
@@ -972,9 +1132,11 @@ static int direct_waited(smrt_conn *c, const char *what)
             return 0;
         }
         int64_t ms = (left + 999999) / 1000000;
-        sock_set_timeo(c, ms < SMRT_WAIT_SLICE_MS ? (int)ms : SMRT_WAIT_SLICE_MS);
+        if (!c->nb) {
+            sock_set_timeo(c, ms < SMRT_WAIT_SLICE_MS ? (int)ms : SMRT_WAIT_SLICE_MS);
+        }
     }
-    return 1;
+    return c->nb ? 2 : 1;
 }
 
 /* Is the idle connection still usable? A readable idle socket means the peer closed it (or
@@ -991,11 +1153,13 @@ static int direct_alive(smrt_conn *c)
      * waiting for more. */
     sock_set_blocking(c, 0);
     int alive = curl_easy_recv(c->curl, probe, sizeof(probe), &got) == CURLE_AGAIN;
-    sock_set_blocking(c, 1);
+    sock_restore(c);
     return alive;
 }
 
-static smrt_xfer_kind direct_connect(smrt_conn *c, const char *url, size_t origin_len)
+/* Start connecting to the origin (the first origin_len bytes of url): SMRT_XFER_OK with the
+ * connect under way (PH_CONNECT, driven by direct_connect_run), or why it could not start. */
+static smrt_xfer_kind direct_connect_start(smrt_conn *c, const char *url, size_t origin_len)
 {
     if (c->curl == NULL && conn_setup_curl(c) != SMRT_OK) {
         snprintf(c->r.errbuf, sizeof(c->r.errbuf), "libcurl could not make a handle");
@@ -1011,16 +1175,33 @@ static smrt_xfer_kind direct_connect(smrt_conn *c, const char *url, size_t origi
     c->origin.data[c->origin.len] = '\0';
     /* Connected through the conn's multi handle (which the handle stays in, as libcurl
      * requires for curl_easy_send/recv) so that DNS, connect and the TLS handshake wait in
-     * slices that ask the interrupt callback. */
+     * slices that ask the interrupt callback, or on the caller's loop (non-blocking). */
+    c->n_watch = 0;
+    c->ready_fd = -1;
+    c->curl_timer_ns = -1;
+    c->phase = PH_CONNECT;
+    c->connect_failed = curl_multi_add_handle(c->multi, c->curl) != CURLM_OK;
+    return SMRT_XFER_OK;
+}
+
+/* Drive the connect: SMRT_XFER_OK once connected, SMRT_XFER_AGAIN while a non-blocking one
+ * waits, or how it failed (the handle closed). */
+static smrt_xfer_kind direct_connect_run(smrt_conn *c)
+{
     CURLcode rc = CURLE_OUT_OF_MEMORY;
-    if (curl_multi_add_handle(c->multi, c->curl) == CURLM_OK) {
-        rc = multi_run(c, RUN_TO_END, 0);
+    if (!c->connect_failed && !multi_drive(c, RUN_TO_END, 0, &rc)) {
+        return SMRT_XFER_AGAIN;
     }
-    if (rc == CURLE_OK && curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &c->sock) == CURLE_OK &&
-        c->sock != CURL_SOCKET_BAD) {
+    if (!c->connect_failed && rc == CURLE_OK &&
+        curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &c->sock) == CURLE_OK && c->sock != CURL_SOCKET_BAD) {
         c->connected = 1;
-        sock_set_blocking(c, 1);
-        sock_set_timeo(c, SMRT_WAIT_SLICE_MS);
+        c->n_watch = 0; /* from here on, the socket is ours to wait on */
+        if (c->nb) {
+            sock_set_blocking(c, 0);
+        } else {
+            sock_set_blocking(c, 1);
+            sock_set_timeo(c, SMRT_WAIT_SLICE_MS);
+        }
         return SMRT_XFER_OK;
     }
     smrt_xfer_kind kind = c->interrupted ? SMRT_XFER_INTERRUPTED : classify(c, rc, 0);
@@ -1043,7 +1224,7 @@ static int direct_answered(smrt_conn *c)
     size_t got = 0;
     sock_set_blocking(c, 0);
     CURLcode rc = curl_easy_recv(c->curl, &c->early, 1, &got);
-    sock_set_blocking(c, 1);
+    sock_restore(c);
     if (rc == CURLE_AGAIN) {
         return 0;
     }
@@ -1051,14 +1232,15 @@ static int direct_answered(smrt_conn *c)
     return 1;
 }
 
-/* Send all of p. Returns SMRT_XFER_OK, SMRT_XFER_READ_TIMEOUT, SMRT_XFER_INTERRUPTED, or
- * SMRT_XFER_PARTIAL when the upload stopped early: the server answered (or closed) before
- * reading it all, and its answer must still be read, as urllib3 does. */
-static smrt_xfer_kind direct_send(smrt_conn *c, const char *p, size_t n)
+/* Send what is left of the piece being sent (c->send_p, c->send_n). Returns SMRT_XFER_OK,
+ * SMRT_XFER_READ_TIMEOUT, SMRT_XFER_INTERRUPTED, SMRT_XFER_AGAIN (non-blocking: the send
+ * buffer is full), or SMRT_XFER_PARTIAL when the upload stopped early: the server answered
+ * (or closed) before reading it all, and its answer must still be read, as urllib3 does. */
+static smrt_xfer_kind direct_send(smrt_conn *c)
 {
-    while (n > 0) {
+    while (c->send_n > 0) {
         size_t sent = 0;
-        CURLcode rc = curl_easy_send(c->curl, p, n, &sent);
+        CURLcode rc = curl_easy_send(c->curl, c->send_p, c->send_n, &sent);
         if (rc == CURLE_AGAIN) {
             /* The send buffer stayed full for a slice: has the server answered instead? */
             struct pollfd pfd = {.fd = c->sock, .events = POLLIN};
@@ -1069,6 +1251,9 @@ static smrt_xfer_kind direct_send(smrt_conn *c, const char *p, size_t n)
             if (w <= 0) {
                 return w < 0 ? SMRT_XFER_INTERRUPTED : SMRT_XFER_READ_TIMEOUT;
             }
+            if (w == 2) {
+                return SMRT_XFER_AGAIN;
+            }
             continue;
         }
         if (rc != CURLE_OK) {
@@ -1076,10 +1261,10 @@ static smrt_xfer_kind direct_send(smrt_conn *c, const char *p, size_t n)
             snprintf(c->r.errbuf, sizeof(c->r.errbuf), "Send failure: %s", curl_easy_strerror(rc));
             return SMRT_XFER_PARTIAL;
         }
-        p += sent;
-        n -= sent;
+        c->send_p += sent;
+        c->send_n -= sent;
         c->last_progress_ns = smrt_monotonic_ns();
-        if (n > 0 && interrupt_due(c, c->last_progress_ns)) {
+        if (c->send_n > 0 && interrupt_due(c, c->last_progress_ns)) {
             snprintf(c->r.errbuf, sizeof(c->r.errbuf), "interrupted");
             return SMRT_XFER_INTERRUPTED;
         }
@@ -1092,6 +1277,7 @@ static smrt_xfer_kind direct_send(smrt_conn *c, const char *p, size_t n)
 static smrt_xfer_kind direct_finish(smrt_conn *c, smrt_xfer_kind result)
 {
     c->reading = 0;
+    c->phase = PH_IDLE;
     c->r.complete = result == SMRT_XFER_OK;
     if (result != SMRT_XFER_OK || c->h1.conn_close || c->upload_cut) {
         direct_close(c);
@@ -1100,15 +1286,20 @@ static smrt_xfer_kind direct_finish(smrt_conn *c, smrt_xfer_kind result)
 }
 
 /* Read the response on the direct connection: to its end, to its head (RUN_TO_HEAD), or until
- * `want` unconsumed body bytes are buffered (RUN_TO_WANT). */
-static smrt_xfer_kind direct_read(smrt_conn *c, int until, size_t want)
+ * c->want unconsumed body bytes are buffered (RUN_TO_WANT), as c->until says. SMRT_XFER_AGAIN
+ * when a non-blocking read waits (PH_READ kept). */
+static smrt_xfer_kind direct_read(smrt_conn *c)
 {
     smrt_h1 *p = &c->h1;
     char chunk[65536];
     smrt_xfer_kind result = SMRT_XFER_OK;
+    int until = c->until;
+    size_t want = c->want;
+    c->phase = PH_READ;
     for (;;) {
         if ((until == RUN_TO_HEAD && p->headers_done) || (until == RUN_TO_WANT && body_buffered_enough(c, want))) {
             c->reading = 1;
+            c->phase = PH_IDLE;
             return SMRT_XFER_OK;
         }
         size_t got = 0;
@@ -1125,6 +1316,9 @@ static smrt_xfer_kind direct_read(smrt_conn *c, int until, size_t want)
             if (w <= 0) {
                 result = w < 0 ? SMRT_XFER_INTERRUPTED : SMRT_XFER_READ_TIMEOUT;
                 break;
+            }
+            if (w == 2) {
+                return SMRT_XFER_AGAIN;
             }
             continue;
         }
@@ -1200,6 +1394,67 @@ static smrt_xfer_kind direct_read(smrt_conn *c, int until, size_t want)
     return direct_finish(c, result);
 }
 
+/* Connected: the request goes out from here, and the read timeout counts from here, as
+ * urllib3's socket timeout does. */
+static void direct_begin_send(smrt_conn *c)
+{
+    c->read_timed_out = 0;
+    c->last_progress_ns = smrt_monotonic_ns();
+    c->have_early = 0;
+    if (!c->nb) {
+        sock_set_timeo(c, SMRT_WAIT_SLICE_MS); /* a no-op unless the last call narrowed it */
+    }
+    c->send_p = c->req.data;
+    c->send_n = c->req.len;
+    c->phase = PH_SEND;
+}
+
+/* Go on with the request on the direct connection from where it stopped (c->phase): connect,
+ * send, read. SMRT_XFER_AGAIN while a non-blocking one waits. */
+static smrt_xfer_kind direct_go(smrt_conn *c)
+{
+    smrt_xfer_kind k;
+    switch (c->phase) {
+    case PH_CONNECT:
+        k = direct_connect_run(c);
+        if (k != SMRT_XFER_OK) {
+            return k;
+        }
+        direct_begin_send(c);
+        /* fall through */
+    case PH_SEND:
+        for (;;) {
+            k = direct_send(c);
+            if (k != SMRT_XFER_OK || c->send_body == NULL) {
+                break;
+            }
+            /* A large body is sent in place, after the head. */
+            c->send_p = c->send_body;
+            c->send_n = c->send_body_len;
+            c->send_body = NULL;
+        }
+        if (k == SMRT_XFER_AGAIN) {
+            return k;
+        }
+        c->send_body = NULL;
+        if (k == SMRT_XFER_READ_TIMEOUT || k == SMRT_XFER_INTERRUPTED) {
+            direct_close(c);
+            return k;
+        }
+        c->upload_cut = k == SMRT_XFER_PARTIAL; /* read the answer; never reuse this connection */
+        smrt_h1_init(&c->h1);
+        c->received = 0;
+        c->until = c->read_mode == SMRT_READ_HEAD ? RUN_TO_HEAD : RUN_TO_END;
+        c->want = 0;
+        /* fall through */
+    case PH_READ:
+        return direct_read(c);
+    default:
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "no transfer to go on with");
+        return SMRT_XFER_OTHER;
+    }
+}
+
 static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const char *url, size_t url_len,
                                      const void *body, size_t body_len)
 {
@@ -1213,22 +1468,6 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
     }
     size_t origin_len = (size_t)(target - url);
     size_t target_len = url_len - origin_len;
-    if (c->connected && (c->origin.len != origin_len || memcmp(c->origin.data, url, origin_len) != 0 ||
-                         !direct_alive(c))) {
-        direct_close(c);
-    }
-    c->reused = c->connected;
-    if (!c->connected) {
-        smrt_xfer_kind k = direct_connect(c, url, origin_len);
-        if (k != SMRT_XFER_OK) {
-            return k;
-        }
-    }
-    /* The read timeout counts from here (connected), as urllib3's socket timeout does. */
-    c->read_timed_out = 0;
-    c->last_progress_ns = smrt_monotonic_ns();
-    c->have_early = 0;
-    sock_set_timeo(c, SMRT_WAIT_SLICE_MS); /* a no-op unless the last call narrowed it */
 
     /* The request head, exactly as http.client writes it (small bodies ride along). */
     smrt_buf *req = &c->req;
@@ -1260,18 +1499,24 @@ static smrt_xfer_kind direct_perform(smrt_conn *c, const char *method, const cha
     if (body_inline && body_len) {
         smrt_buf_append(req, body, body_len);
     }
-    smrt_xfer_kind k = direct_send(c, req->data, req->len);
-    if (k == SMRT_XFER_OK && !body_inline) {
-        k = direct_send(c, body, body_len); /* large bodies are sent in place */
-    }
-    if (k == SMRT_XFER_READ_TIMEOUT || k == SMRT_XFER_INTERRUPTED) {
+    c->send_body = body_inline ? NULL : body; /* large bodies are sent in place */
+    c->send_body_len = body_inline ? 0 : body_len;
+
+    if (c->connected && (c->origin.len != origin_len || memcmp(c->origin.data, url, origin_len) != 0 ||
+                         !direct_alive(c))) {
         direct_close(c);
-        return k;
     }
-    c->upload_cut = k == SMRT_XFER_PARTIAL; /* read the answer; never reuse this connection */
-    smrt_h1_init(&c->h1);
-    c->received = 0;
-    return direct_read(c, c->read_mode == SMRT_READ_HEAD ? RUN_TO_HEAD : RUN_TO_END, 0);
+    c->reused = c->connected;
+    if (c->connected) {
+        direct_begin_send(c);
+    } else {
+        smrt_xfer_kind k = direct_connect_start(c, url, origin_len);
+        if (k != SMRT_XFER_OK) {
+            c->send_body = NULL;
+            return k;
+        }
+    }
+    return direct_go(c);
 }
 
 /* urllib3's use_forwarding_for_https: the request goes over TLS to the proxy itself, the
@@ -1301,19 +1546,14 @@ static smrt_xfer_kind forward_perform(smrt_conn *c, const char *method, const ch
         snprintf(c->r.errbuf, sizeof(c->r.errbuf), "libcurl rejected the request target");
         return SMRT_XFER_OTHER;
     }
-    smrt_xfer_kind k = curl_perform(c, method, c->fwd_url.data, c->fwd_url.len, body, body_len);
-    /* Errors name the request's URL, as botocore's do (the next call sets libcurl's again). */
-    smrt_buf_clear(&c->r.url);
-    if (smrt_buf_append(&c->r.url, url, url_len) != SMRT_OK) {
-        return SMRT_XFER_NOMEM;
-    }
-    return k;
+    /* Errors name the request's URL, as botocore's do. */
+    return curl_perform(c, method, c->fwd_url.data, c->fwd_url.len, url, url_len, body, body_len);
 }
 
 /* A response still open on the connection is abandoned: its connection closes. */
 static void conn_abandon(smrt_conn *c)
 {
-    if (!c->reading) {
+    if (!c->reading && c->phase == PH_IDLE) {
         return;
     }
     c->reading = 0;
@@ -1323,6 +1563,8 @@ static void conn_abandon(smrt_conn *c)
         curl_multi_remove_handle(c->multi, c->curl); /* closes the connection mid-transfer */
         c->in_multi = 0;
     }
+    c->phase = PH_IDLE;
+    c->send_body = NULL;
 }
 
 smrt_xfer_kind smrt_conn_send(smrt_conn *c, const char *method, const char *url, size_t url_len, const void *body,
@@ -1347,7 +1589,7 @@ smrt_xfer_kind smrt_conn_send(smrt_conn *c, const char *method, const char *url,
         return forward_perform(c, method, url, url_len, body, body_len);
     }
     if (!c->direct) {
-        return curl_perform(c, method, url, url_len, body, body_len);
+        return curl_perform(c, method, url, url_len, url, url_len, body, body_len);
     }
     c->resend_refused = 0;
     if (c->r.url.len != url_len || memcmp(c->r.url.data, url, url_len) != 0) {
@@ -1366,7 +1608,8 @@ smrt_xfer_kind smrt_conn_perform(smrt_conn *c, const char *method, const char *u
     return smrt_conn_send(c, method, url, url_len, body, body_len, SMRT_READ_ALL);
 }
 
-smrt_xfer_kind smrt_conn_read(smrt_conn *c, size_t want)
+/* smrt_conn_read in the connection's mode. */
+static smrt_xfer_kind conn_read(smrt_conn *c, size_t want)
 {
     if (c->fork_gen != fork_generation) {
         /* The parent's connection: reading it here would take the parent's bytes. */
@@ -1388,15 +1631,104 @@ smrt_xfer_kind smrt_conn_read(smrt_conn *c, size_t want)
     /* The read timeout counts from this read (urllib3's socket timeout is per recv), in both
      * modes: the time the reader spent between reads is not the server's stall. */
     c->last_progress_ns = smrt_monotonic_ns();
-    int until = want == SIZE_MAX ? RUN_TO_END : RUN_TO_WANT;
+    c->until = want == SIZE_MAX ? RUN_TO_END : RUN_TO_WANT;
+    c->want = want;
     if (c->direct) {
-        return direct_read(c, until, want);
+        return direct_read(c);
     }
-    CURLcode rc = multi_run(c, until, want);
-    if (rc == CURLE_AGAIN) {
-        return SMRT_XFER_OK;
+    c->phase = PH_CURL;
+    return curl_go(c);
+}
+
+smrt_xfer_kind smrt_conn_read(smrt_conn *c, size_t want)
+{
+    smrt_conn_set_nonblocking(c, 0);
+    return conn_read(c, want);
+}
+
+smrt_xfer_kind smrt_conn_read_nb(smrt_conn *c, size_t want)
+{
+    smrt_conn_set_nonblocking(c, 1);
+    return conn_read(c, want);
+}
+
+void smrt_conn_set_nonblocking(smrt_conn *c, int on)
+{
+    on = on != 0;
+    if (c->nb == on) {
+        return;
     }
-    return curl_finish(c, rc);
+    c->nb = on;
+    /* libcurl's sockets and timer reach us only for curl_multi_socket_action's transfers:
+     * curl_multi_perform's wait on their own. */
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on ? on_socket : NULL);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, on ? c : NULL);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on ? on_timer : NULL);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, on ? c : NULL);
+    if (c->direct && c->connected) {
+        sock_set_blocking(c, !on);
+        if (!on) {
+            c->sock_timeo_ms = 0;
+            sock_set_timeo(c, SMRT_WAIT_SLICE_MS);
+        }
+    }
+}
+
+int smrt_conn_waits(smrt_conn *c, smrt_watch *out, int cap, int64_t *deadline_ns)
+{
+    int n = 0;
+    int64_t read_deadline = -1;
+    if (c->read_timeout_ms > 0 && c->read_timed_out == 0) {
+        read_deadline = c->last_progress_ns + (int64_t)c->read_timeout_ms * 1000000LL;
+    }
+    *deadline_ns = -1;
+    switch (c->phase) {
+    case PH_CONNECT:
+    case PH_CURL:
+        for (int i = 0; i < c->n_watch && n < cap; i++) {
+            out[n++] = c->watch[i];
+        }
+        *deadline_ns = c->curl_timer_ns;
+        if (c->phase == PH_CURL && read_deadline >= 0 && (*deadline_ns < 0 || read_deadline < *deadline_ns)) {
+            *deadline_ns = read_deadline;
+        }
+        break;
+    case PH_SEND:
+    case PH_READ:
+        if (cap > 0) {
+            /* Sending, a readable socket may be an early answer. */
+            out[n++] = (smrt_watch){c->sock, c->phase == PH_SEND ? SMRT_WATCH_IN | SMRT_WATCH_OUT : SMRT_WATCH_IN};
+        }
+        *deadline_ns = read_deadline;
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+void smrt_conn_ready(smrt_conn *c, int fd, int events)
+{
+    c->ready_fd = fd;
+    c->ready_ev = events;
+}
+
+smrt_xfer_kind smrt_conn_resume(smrt_conn *c)
+{
+    if (c->phase == PH_IDLE) {
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "no transfer to go on with");
+        return SMRT_XFER_OTHER;
+    }
+    if (interrupted(c)) {
+        snprintf(c->r.errbuf, sizeof(c->r.errbuf), "interrupted");
+        conn_abandon(c); /* closes the connection */
+        return SMRT_XFER_INTERRUPTED;
+    }
+    if (c->direct) {
+        return direct_go(c);
+    }
+    smrt_xfer_kind k = curl_go(c);
+    return k;
 }
 
 void smrt_conn_consume(smrt_conn *c, size_t n)

@@ -55,6 +55,8 @@ typedef enum smrt_xfer_kind {
     SMRT_XFER_NOMEM,
     SMRT_XFER_OTHER,       /* HTTPClientError */
     SMRT_XFER_INTERRUPTED, /* the interrupt callback asked to stop: the connection is closed */
+    SMRT_XFER_AGAIN,       /* non-blocking mode: the transfer waits (smrt_conn_waits), go on
+                            * with smrt_conn_resume; never an outcome in blocking mode */
 } smrt_xfer_kind;
 
 /* The longest a transfer waits without asking its interrupt callback (Ctrl-C within 0.2 s:
@@ -184,6 +186,37 @@ void smrt_conn_set_interrupt(smrt_conn *c, smrt_interrupt_fn fn, void *ud);
 
 /* Random bits for invocation ids and backoff jitter (not for secrets). */
 uint64_t smrt_conn_random(smrt_conn *c);
+
+/* ---- non-blocking mode: many transfers on one thread (runner.h's evented runner) ----------
+
+   With smrt_conn_set_nonblocking(c, 1), smrt_conn_send and smrt_conn_read_nb return
+   SMRT_XFER_AGAIN where a blocking transfer would wait: the caller waits for what
+   smrt_conn_waits names (sockets, a deadline), says what happened with smrt_conn_ready, and
+   calls smrt_conn_resume, until an outcome other than SMRT_XFER_AGAIN. The read timeout is
+   the caller's deadline to honour: resuming after it ends the transfer SMRT_XFER_READ_TIMEOUT.
+   The interrupt callback is asked at each resume. Switch modes only between transfers. */
+
+enum { SMRT_WATCH_IN = 1, SMRT_WATCH_OUT = 2 };
+#define SMRT_MAX_WATCH 4
+
+typedef struct smrt_watch {
+    int fd;
+    int events; /* SMRT_WATCH_* */
+} smrt_watch;
+
+/* Blocking (0, the default of a borrowed handle) or non-blocking (1) transfers. */
+void smrt_conn_set_nonblocking(smrt_conn *c, int on);
+/* What a transfer that returned SMRT_XFER_AGAIN waits for: up to SMRT_MAX_WATCH sockets into
+ * `out` (the count returned), and the monotonic time (ns) by which to resume even if none is
+ * ready (*deadline_ns; -1: none). */
+int smrt_conn_waits(smrt_conn *c, smrt_watch *out, int cap, int64_t *deadline_ns);
+/* Socket `fd` is ready for `events` (SMRT_WATCH_*, 0 with fd -1: the deadline passed). */
+void smrt_conn_ready(smrt_conn *c, int fd, int events);
+/* Go on with the waiting transfer: an outcome as smrt_conn_send's or smrt_conn_read's, or
+ * SMRT_XFER_AGAIN again. */
+smrt_xfer_kind smrt_conn_resume(smrt_conn *c);
+/* smrt_conn_read for a non-blocking connection (SMRT_XFER_AGAIN: resume later). */
+smrt_xfer_kind smrt_conn_read_nb(smrt_conn *c, size_t want);
 
 /* Monotonic clock in nanoseconds. */
 int64_t smrt_monotonic_ns(void);

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +35,8 @@ static int init_cv(pthread_cond_t *cv)
     return rc == 0 ? 0 : -1;
 }
 
+static void kick_locked(smrt_runner *r);
+
 static int job_cancelled(smrt_job *j)
 {
     return atomic_load_explicit(&j->cancelled, memory_order_relaxed) ||
@@ -60,6 +64,26 @@ static int sleep_unless_cancelled(smrt_runner *r, smrt_job *j, double seconds)
     }
     pthread_mutex_unlock(&r->lock);
     return rc;
+}
+
+/* The call of `j` ended with `s` (RESPONSE, FAILED, ABORTED): DONE. */
+static smrt_job_state job_ended(smrt_job *j, smrt_step s)
+{
+    smrt_conn *conn = smrt_call_conn(&j->call);
+    if (s == SMRT_STEP_RESPONSE && j->call.mode == SMRT_READ_HEAD && !j->call.body_broke &&
+        !smrt_conn_response(conn)->complete) {
+        /* A body still arriving: the driver takes the connection with the call. */
+        j->outcome = s;
+        j->done_ns = smrt_monotonic_ns();
+        return SMRT_JOB_DONE;
+    }
+    if (conn != NULL && s != SMRT_STEP_ABORTED) {
+        smrt_response_move(&j->resp, smrt_conn_response(conn));
+    }
+    smrt_call_finish(&j->call); /* the connection goes back to the pool now */
+    j->outcome = s;
+    j->done_ns = smrt_monotonic_ns();
+    return SMRT_JOB_DONE;
 }
 
 /* Step `j` until it is done or needs classifying; returns its next state. */
@@ -106,21 +130,33 @@ static smrt_job_state run_job(smrt_runner *r, smrt_job *j)
             j->call.error = SMRT_OK;
             s = SMRT_STEP_ABORTED;
         }
-        smrt_conn *conn = smrt_call_conn(&j->call);
-        if (s == SMRT_STEP_RESPONSE && j->call.mode == SMRT_READ_HEAD && !j->call.body_broke &&
-            !smrt_conn_response(conn)->complete) {
-            /* A body still arriving: the driver takes the connection with the call. */
-            j->outcome = s;
-            j->done_ns = smrt_monotonic_ns();
-            return SMRT_JOB_DONE;
+        return job_ended(j, s);
+    }
+}
+
+/* With the lock held: `j` stopped at `next` (not RUNNING): hand it back as the driver asked. */
+static void publish_locked(smrt_runner *r, smrt_job *j, smrt_job_state next)
+{
+    j->state = next;
+    if (next == SMRT_JOB_DONE) {
+        r->active--; /* this worker takes the next call itself */
+    }
+    if (next != SMRT_JOB_DONE || r->handback_done) {
+        int was_empty = r->classify == NULL;
+        if (r->classify_tail) {
+            r->classify_tail->next = j;
+        } else {
+            r->classify = j;
         }
-        if (conn != NULL && s != SMRT_STEP_ABORTED) {
-            smrt_response_move(&j->resp, smrt_conn_response(conn));
+        r->classify_tail = j;
+        pthread_cond_signal(&r->driver_cv);
+        if (was_empty && r->notify_fd >= 0) {
+            uint64_t one = 1;
+            ssize_t w = write(r->notify_fd, &one, sizeof(one)); /* an eventfd: never short */
+            (void)w;
         }
-        smrt_call_finish(&j->call); /* the connection goes back to the pool now */
-        j->outcome = s;
-        j->done_ns = smrt_monotonic_ns();
-        return SMRT_JOB_DONE;
+    } else if (j == r->awaited) {
+        pthread_cond_signal(&r->driver_cv);
     }
 }
 
@@ -150,27 +186,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&r->lock);
         smrt_job_state next = run_job(r, j);
         pthread_mutex_lock(&r->lock);
-        j->state = next;
-        if (next == SMRT_JOB_DONE) {
-            r->active--; /* this worker takes the next call itself */
-        }
-        if (next != SMRT_JOB_DONE || r->handback_done) {
-            int was_empty = r->classify == NULL;
-            if (r->classify_tail) {
-                r->classify_tail->next = j;
-            } else {
-                r->classify = j;
-            }
-            r->classify_tail = j;
-            pthread_cond_signal(&r->driver_cv);
-            if (was_empty && r->notify_fd >= 0) {
-                uint64_t one = 1;
-                ssize_t w = write(r->notify_fd, &one, sizeof(one)); /* an eventfd: never short */
-                (void)w;
-            }
-        } else if (j == r->awaited) {
-            pthread_cond_signal(&r->driver_cv);
-        }
+        publish_locked(r, j, next);
     }
     pthread_mutex_unlock(&r->lock);
     return NULL;
@@ -248,6 +264,7 @@ void smrt_runner_cancel_job(smrt_runner *r, smrt_job *j)
     atomic_store(&j->cancelled, 1);
     if (r->ready == 2) {
         pthread_mutex_lock(&r->lock);
+        kick_locked(r);
         pthread_cond_broadcast(&r->sleep_cv);
         pthread_mutex_unlock(&r->lock);
     }
@@ -260,6 +277,7 @@ void smrt_runner_cancel(smrt_runner *r)
     }
     pthread_mutex_lock(&r->lock);
     atomic_store(&r->cancel, 1);
+    kick_locked(r);
 
     pthread_cond_broadcast(&r->work_cv);
     pthread_cond_broadcast(&r->sleep_cv);
@@ -280,6 +298,16 @@ void smrt_runner_destroy(smrt_runner *r)
     }
     if (r->ready >= 1) {
         pthread_mutex_destroy(&r->lock);
+    }
+    if (r->evented) {
+        if (r->epfd >= 0) {
+            close(r->epfd);
+        }
+        if (r->wake_fd >= 0) {
+            close(r->wake_fd);
+        }
+        r->epfd = r->wake_fd = -1;
+        r->evented = 0;
     }
     free(r->threads);
     r->threads = NULL;
@@ -303,6 +331,7 @@ void smrt_runner_submit(smrt_runner *r, smrt_job *j)
     r->queue_tail = j;
     if (r->active < r->limit) {
         pthread_cond_signal(&r->work_cv);
+        kick_locked(r);
     }
     pthread_mutex_unlock(&r->lock);
 }
@@ -318,6 +347,7 @@ void smrt_runner_resume(smrt_runner *r, smrt_job *j)
     }
     /* A worker is free for it: at most `limit` calls are in flight, each on at most one. */
     pthread_cond_signal(&r->work_cv);
+    kick_locked(r);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -341,15 +371,18 @@ void smrt_runner_set_limit(smrt_runner *r, int limit)
     if (limit < 1) {
         limit = 1;
     }
-    if (limit > r->max_threads) {
+    if (limit > r->max_threads && !r->evented) {
         limit = r->max_threads;
     }
     pthread_mutex_lock(&r->lock);
     int raised = limit > r->limit;
     r->limit = limit;
-    spawn_locked(r, limit);
+    if (!r->evented) {
+        spawn_locked(r, limit);
+    }
     if (raised) {
-            pthread_cond_broadcast(&r->work_cv);
+        pthread_cond_broadcast(&r->work_cv);
+        kick_locked(r);
     }
     pthread_mutex_unlock(&r->lock);
 }
@@ -380,6 +413,333 @@ int smrt_runner_wait(smrt_runner *r, const smrt_job *awaited, int64_t timeout_ns
     r->awaited = NULL;
     pthread_mutex_unlock(&r->lock);
     return ok;
+}
+
+/* ---- the evented runner: one thread, epoll ------------------------------------------------- */
+
+#define EV_BATCH 256
+
+/* With the lock held: wake the loop if it waits in epoll (once per wait). */
+static void kick_locked(smrt_runner *r)
+{
+    if (r->evented && r->io_sleeping && !r->io_kicked) {
+        r->io_kicked = 1;
+        uint64_t one = 1;
+        ssize_t w = write(r->wake_fd, &one, sizeof(one));
+        (void)w;
+    }
+}
+
+static void reg_ctl(smrt_runner *r, struct smrt_job_reg *g, int add)
+{
+    struct epoll_event ev = {.events = ((g->events & SMRT_WATCH_IN) ? EPOLLIN : 0) |
+                                       ((g->events & SMRT_WATCH_OUT) ? EPOLLOUT : 0),
+                             .data.ptr = g};
+    /* A socket closed and another opened under the same number in one step: the old
+     * registration went with the close (ENOENT), or the number is registered (EEXIST). */
+    if (epoll_ctl(r->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, g->fd, &ev) < 0) {
+        epoll_ctl(r->epfd, add ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, g->fd, &ev);
+    }
+}
+
+/* `j` stops waiting: its sockets leave the epoll set, it leaves the loop's list, and events of
+ * this batch that name it are dropped (the driver may free it once handed back). */
+static void io_forget(smrt_runner *r, smrt_job *j)
+{
+    for (int i = 0; i < j->n_reg; i++) {
+        epoll_ctl(r->epfd, EPOLL_CTL_DEL, j->reg[i].fd, NULL); /* ENOENT/EBADF: closed already */
+    }
+    j->n_reg = 0;
+    if (j->in_io) {
+        if (j->io_prev) {
+            j->io_prev->io_next = j->io_next;
+        } else {
+            r->io_head = j->io_next;
+        }
+        if (j->io_next) {
+            j->io_next->io_prev = j->io_prev;
+        }
+        j->io_prev = j->io_next = NULL;
+        j->in_io = 0;
+    }
+    struct epoll_event *evs = r->batch_events;
+    for (int i = r->batch_i; i < r->batch_n; i++) {
+        char *p = evs[i].data.ptr;
+        if (p >= (char *)j->reg && p < (char *)(j->reg + SMRT_MAX_WATCH)) {
+            evs[i].data.ptr = NULL;
+        }
+    }
+}
+
+/* `j` waits: on what its connection names (`conn`; NULL: only until the deadline). */
+static void io_wait(smrt_runner *r, smrt_job *j, smrt_conn *conn, int64_t deadline)
+{
+    smrt_watch w[SMRT_MAX_WATCH];
+    int n = 0;
+    if (conn != NULL) {
+        n = smrt_conn_waits(conn, w, SMRT_MAX_WATCH, &deadline);
+    }
+    /* Sockets no longer wanted leave the set; the rest are (re)registered. */
+    for (int i = 0; i < j->n_reg; i++) {
+        int kept = 0;
+        for (int k = 0; k < n; k++) {
+            kept |= w[k].fd == j->reg[i].fd;
+        }
+        if (!kept) {
+            epoll_ctl(r->epfd, EPOLL_CTL_DEL, j->reg[i].fd, NULL);
+        }
+    }
+    int old_n = j->n_reg;
+    int old_fd[SMRT_MAX_WATCH];
+    for (int i = 0; i < old_n; i++) {
+        old_fd[i] = j->reg[i].fd;
+    }
+    for (int k = 0; k < n; k++) {
+        int had = 0;
+        for (int i = 0; i < old_n; i++) {
+            had |= old_fd[i] == w[k].fd;
+        }
+        j->reg[k] = (struct smrt_job_reg){j, w[k].fd, w[k].events};
+        reg_ctl(r, &j->reg[k], !had);
+    }
+    j->n_reg = n;
+    j->io_deadline = deadline;
+    if (!j->in_io) {
+        j->in_io = 1;
+        j->io_prev = NULL;
+        j->io_next = r->io_head;
+        if (r->io_head) {
+            r->io_head->io_prev = j;
+        }
+        r->io_head = j;
+    }
+    /* Events of this batch for sockets it registered anew must not reach it twice: harmless
+     * (a resume without readiness finds nothing and waits again). */
+}
+
+/* Step `j` (`fd` ready for `events`, or -1) until it waits or stops; a stop is handed back. */
+static void ev_step(smrt_runner *r, smrt_job *j, int fd, int events)
+{
+    smrt_job_state next;
+    if (j->started_ns == 0) {
+        j->started_ns = smrt_monotonic_ns();
+    }
+    if (j->read_conn != NULL) {
+        smrt_conn *conn = j->read_conn;
+        smrt_xfer_kind k;
+        smrt_conn_set_interrupt(conn, interrupted, j);
+        if (job_cancelled(j) && !j->in_io) {
+            k = SMRT_XFER_INTERRUPTED;
+        } else if (j->in_io) {
+            smrt_conn_ready(conn, fd, events);
+            k = smrt_conn_resume(conn);
+        } else {
+            k = smrt_conn_read_nb(conn, j->read_want);
+        }
+        if (k == SMRT_XFER_AGAIN) {
+            io_wait(r, j, conn, -1);
+            return;
+        }
+        smrt_conn_set_interrupt(conn, NULL, NULL);
+        io_forget(r, j);
+        j->call.kind = k;
+        j->outcome = SMRT_STEP_RESPONSE;
+        j->done_ns = smrt_monotonic_ns();
+        next = SMRT_JOB_DONE;
+    } else {
+        int transferring = j->in_io && !j->sleeping; /* a cancel stops it in the transport */
+        if (j->sleeping) {
+            /* A backoff's timer: done, or cut short by a cancel. */
+            j->sleeping = 0;
+            if (j->call.retrying) {
+                atomic_fetch_sub(&r->backing_off, 1);
+            }
+        }
+        for (;;) {
+            j->call.interrupt = interrupted;
+            j->call.interrupt_ud = j;
+            j->call.nonblocking = 1;
+            smrt_conn *conn = smrt_call_conn(&j->call);
+            if (conn != NULL && fd >= 0) {
+                smrt_conn_ready(conn, fd, events);
+            }
+            fd = -1;
+            smrt_step s = job_cancelled(j) && !transferring ? SMRT_STEP_ABORTED : smrt_call_step(&j->call);
+            if (s == SMRT_STEP_IO) {
+                io_wait(r, j, smrt_call_conn(&j->call), -1);
+                return;
+            }
+            io_forget(r, j);
+            if (s == SMRT_STEP_ABORTED && job_cancelled(j)) {
+                j->call.kind = SMRT_XFER_INTERRUPTED;
+                j->call.error = SMRT_OK;
+            }
+            if (s == SMRT_STEP_CLASSIFY) {
+                next = SMRT_JOB_CLASSIFY;
+                break;
+            }
+            if (s == SMRT_STEP_WAIT && r->handback_waits) {
+                next = SMRT_JOB_WAIT;
+                break;
+            }
+            if (s == SMRT_STEP_WAIT) {
+                if (job_cancelled(j)) {
+                    j->call.kind = SMRT_XFER_INTERRUPTED;
+                    j->call.error = SMRT_OK;
+                    next = job_ended(j, SMRT_STEP_ABORTED);
+                    break;
+                }
+                j->sleeping = 1;
+                if (j->call.retrying) {
+                    atomic_fetch_add(&r->backing_off, 1);
+                }
+                io_wait(r, j, NULL, smrt_monotonic_ns() + (int64_t)(j->call.delay * 1e9));
+                return;
+            }
+            next = job_ended(j, s);
+            break;
+        }
+    }
+    pthread_mutex_lock(&r->lock);
+    publish_locked(r, j, next);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void *io_main(void *arg)
+{
+    smrt_runner *r = arg;
+    struct epoll_event evs[EV_BATCH];
+    r->batch_events = evs;
+    pthread_mutex_lock(&r->lock);
+    while (!atomic_load(&r->cancel)) {
+        /* Start what the limit allows (a resumed call, at the front, is in flight already). */
+        while (r->queue != NULL && (r->queue->counted || r->active < r->limit) && !atomic_load(&r->cancel)) {
+            smrt_job *j = r->queue;
+            r->queue = j->next;
+            if (r->queue == NULL) {
+                r->queue_tail = NULL;
+            }
+            j->next = NULL;
+            j->state = SMRT_JOB_RUNNING;
+            if (!j->counted) {
+                j->counted = 1;
+                r->active++;
+            }
+            pthread_mutex_unlock(&r->lock);
+            ev_step(r, j, -1, 0);
+            pthread_mutex_lock(&r->lock);
+        }
+        /* Until the nearest deadline; the wake fd brings new work and cancels. */
+        int64_t now = smrt_monotonic_ns(), soonest = -1;
+        for (smrt_job *j = r->io_head; j; j = j->io_next) {
+            if (j->io_deadline >= 0 && (soonest < 0 || j->io_deadline < soonest)) {
+                soonest = j->io_deadline;
+            }
+        }
+        int timeout = -1;
+        if (soonest >= 0) {
+            int64_t ms = soonest > now ? (soonest - now + 999999) / 1000000 : 0;
+            timeout = ms > 60000 ? 60000 : (int)ms;
+        }
+        if (r->queue != NULL && (r->queue->counted || r->active < r->limit)) {
+            timeout = 0;
+        }
+        r->io_sleeping = 1;
+        pthread_mutex_unlock(&r->lock);
+        int n = epoll_wait(r->epfd, evs, EV_BATCH, timeout);
+        pthread_mutex_lock(&r->lock);
+        r->io_sleeping = 0;
+        r->io_kicked = 0;
+        pthread_mutex_unlock(&r->lock);
+        r->batch_n = n > 0 ? n : 0;
+        for (r->batch_i = 0; r->batch_i < r->batch_n;) {
+            struct epoll_event *e = &evs[r->batch_i++];
+            struct smrt_job_reg *g = e->data.ptr;
+            if (g == NULL) {
+                continue; /* its job stopped earlier in this batch */
+            }
+            if (g == &r->wake_reg) {
+                uint64_t v;
+                ssize_t rd = read(r->wake_fd, &v, sizeof(v));
+                (void)rd;
+                continue;
+            }
+            int ev = ((e->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) ? SMRT_WATCH_IN : 0) |
+                     ((e->events & (EPOLLOUT | EPOLLERR)) ? SMRT_WATCH_OUT : 0);
+            ev_step(r, g->job, g->fd, ev);
+        }
+        r->batch_n = r->batch_i = 0;
+        /* Deadlines passed, and calls cancelled while they wait. */
+        now = smrt_monotonic_ns();
+        for (smrt_job *j = r->io_head, *nx; j; j = nx) {
+            nx = j->io_next;
+            if ((j->io_deadline >= 0 && j->io_deadline <= now) || job_cancelled(j)) {
+                ev_step(r, j, -1, 0);
+            }
+        }
+        pthread_mutex_lock(&r->lock);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+int smrt_runner_init_evented(smrt_runner *r, smrt_engine *eng, int limit, int handback_waits, int handback_done,
+                             int notify_fd)
+{
+    memset(r, 0, sizeof(*r));
+    r->epfd = r->wake_fd = -1;
+    r->eng = eng;
+    r->handback_waits = handback_waits;
+    r->handback_done = handback_done;
+    r->notify_fd = notify_fd;
+    if (limit < 1) {
+        return SMRT_EINVAL;
+    }
+    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+        return SMRT_ENOMEM;
+    }
+    r->ready = 1;
+    if (init_cv(&r->work_cv) < 0) {
+        return SMRT_ENOMEM;
+    }
+    if (init_cv(&r->driver_cv) < 0) {
+        pthread_cond_destroy(&r->work_cv);
+        return SMRT_ENOMEM;
+    }
+    if (init_cv(&r->sleep_cv) < 0) {
+        pthread_cond_destroy(&r->work_cv);
+        pthread_cond_destroy(&r->driver_cv);
+        return SMRT_ENOMEM;
+    }
+    r->ready = 2;
+    r->evented = 1;
+    r->epfd = epoll_create1(EPOLL_CLOEXEC);
+    r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    r->threads = calloc(1, sizeof(pthread_t));
+    if (r->epfd < 0 || r->wake_fd < 0 || r->threads == NULL) {
+        return r->threads == NULL ? SMRT_ENOMEM : SMRT_EINVAL;
+    }
+    r->wake_reg.fd = r->wake_fd;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &r->wake_reg};
+    if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->wake_fd, &ev) < 0) {
+        return SMRT_EINVAL;
+    }
+    r->max_threads = 1;
+    r->limit = limit;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) {
+        return SMRT_ENOMEM;
+    }
+    /* direct_read's 64 KiB chunk and libcurl/OpenSSL beneath: as the workers. */
+    pthread_attr_setstacksize(&attr, WORKER_STACK);
+    int rc = pthread_create(&r->threads[0], &attr, io_main, r);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        r->spawn_error = 1;
+        return SMRT_EINVAL;
+    }
+    r->n_threads = 1;
+    return SMRT_OK;
 }
 
 /* ---- adaptive concurrency ------------------------------------------------------------------- */

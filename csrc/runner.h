@@ -16,7 +16,13 @@
  * classification or sleeping a backoff included: the workers beyond it wait); the limit may
  * change while calls run (adaptive concurrency: smrt_adapt below). No Python.h; nothing here
  * needs the GIL. A driver waits for its jobs with smrt_runner_wait, which it calls with the
- * GIL released. Jobs belong to the driver: the runner only links them. */
+ * GIL released. Jobs belong to the driver: the runner only links them.
+ *
+ * Evented (smrt_runner_init_evented): one thread steps every call, none blocking. A call's
+ * transfer that would wait (SMRT_STEP_IO) registers its sockets in the runner's epoll set with
+ * its deadline, and the thread goes on with the others; a ready socket or a passed deadline
+ * steps it again. Backoffs are timers of the same loop (or handed back). The limit then bounds
+ * calls in flight, not threads: there is one. */
 #ifndef SMRT_RUNNER_H
 #define SMRT_RUNNER_H
 
@@ -48,6 +54,17 @@ typedef struct smrt_job {
     smrt_conn *read_conn;
     size_t read_want;
     atomic_int cancelled;  /* smrt_runner_cancel_job: its transfer stops, it ends ABORTED */
+    /* Evented runner: the sockets it waits on (epoll data points at an entry), and until when. */
+    struct smrt_job_reg {
+        struct smrt_job *job;
+        int fd;
+        int events;
+    } reg[SMRT_MAX_WATCH];
+    int n_reg;
+    int in_io;          /* waiting in the loop (on sockets, a deadline, or a backoff) */
+    int sleeping;       /* the wait is a backoff (call.delay) */
+    int64_t io_deadline; /* -1: none */
+    struct smrt_job *io_prev, *io_next;
     atomic_int *runner_cancel; /* its runner's flag (set at submit) */
     struct smrt_job *next; /* the runner's queues */
 } smrt_job;
@@ -77,6 +94,14 @@ typedef struct smrt_runner {
     int handback_done;
     int notify_fd;
     int spawn_error; /* a worker could not be started (fewer run) */
+    /* Evented mode. */
+    int evented;
+    int epfd, wake_fd;
+    int io_sleeping, io_kicked; /* under the lock: the thread waits in epoll, it was woken */
+    smrt_job *io_head;          /* jobs waiting in the loop */
+    struct smrt_job_reg wake_reg;
+    void *batch_events;         /* the epoll batch being handled (struct epoll_event *) */
+    int batch_i, batch_n;
 } smrt_runner;
 
 /* Set up a runner for `eng` (borrowed; it must outlive the runner) with room for up to
@@ -87,6 +112,11 @@ int smrt_runner_init(smrt_runner *r, smrt_engine *eng, int max_threads, int limi
  * (-1: none) as the hand-back list fills. */
 int smrt_runner_init_handback(smrt_runner *r, smrt_engine *eng, int max_threads, int limit, int handback_waits,
                               int handback_done, int notify_fd);
+/* An evented runner (see above): one thread, at most `limit` calls in flight; hand-backs as
+ * smrt_runner_init_handback's. SMRT_OK, SMRT_ENOMEM or SMRT_EINVAL (no epoll, no thread);
+ * on failure the runner still goes to smrt_runner_destroy. */
+int smrt_runner_init_evented(smrt_runner *r, smrt_engine *eng, int limit, int handback_waits, int handback_done,
+                             int notify_fd);
 /* Cancel (below), wait for every worker to end, free the runner's own memory. Jobs still
  * queued or classified are left as they are (their calls not finished): the driver finishes
  * them. Safe on a zeroed or half-built runner; idempotent. */
@@ -101,7 +131,8 @@ smrt_job *smrt_runner_take_classify(smrt_runner *r);
 /* Stop one job: queued, it ends ABORTED without sending; running, its transfer or backoff is
  * interrupted. It then ends as usual (DONE with ABORTED, kind INTERRUPTED). Any thread. */
 void smrt_runner_cancel_job(smrt_runner *r, smrt_job *j);
-/* Step at most `limit` calls at a time (1 .. max_threads), starting workers as needed. */
+/* Step at most `limit` calls at a time (1 .. max_threads; evented: any), starting workers as
+ * needed. */
 void smrt_runner_set_limit(smrt_runner *r, int limit);
 /* The state of `j`, read under the lock. */
 smrt_job_state smrt_runner_state(smrt_runner *r, const smrt_job *j);

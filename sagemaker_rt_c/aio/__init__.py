@@ -8,13 +8,14 @@
         body = await resp["Body"].read()
 
 ``create_client`` takes the keyword arguments of ``sagemaker_rt_c.client``. Calls run on the
-C engine's worker threads (as many as ``max_pool_connections``, aiobotocore's connector
-limit: calls beyond it queue); completions reach the event loop through an eventfd it
+C engine: one I/O thread drives every call in flight over non-blocking connections (at most
+``max_pool_connections`` at a time, aiobotocore's connector limit: calls beyond it queue);
+completions reach the event loop through an eventfd it
 watches, so nothing blocks the loop. Retry backoffs are the loop's timers; credential loads
 and refreshes run in the loop's default executor. ``task.cancel()`` on a call aborts its
 transfer (the connection is discarded). ``invoke_endpoint_with_response_stream``'s Body is
-an ``AioEventStream``: ``async for event in resp["Body"]`` as events arrive (a worker waits
-for each network read; the loop decodes), ``iter_payloads()``, ``iter_lines()``.
+an ``AioEventStream``: ``async for event in resp["Body"]`` as events arrive (the I/O thread
+waits for each network read; the loop decodes), ``iter_payloads()``, ``iter_lines()``.
 """
 
 from .client import (

@@ -285,7 +285,9 @@ static PyObject *engine_cancel(EngineObject *self, PyObject *token)
     }
     if (a->parked) {
         /* Waiting for the loop's timer: no worker has it. Its connection (kept for the next
-         * attempt, the error response read whole) goes back to the pool. */
+         * attempt, the error response read whole) goes back to the pool, its place in the
+         * limit to the next call. */
+        smrt_runner_drop(&self->runner, &a->job);
         if (forget(self, a) < 0) {
             return NULL;
         }

@@ -1655,8 +1655,8 @@ smrt_xfer_kind smrt_conn_read_nb(smrt_conn *c, size_t want)
 void smrt_conn_set_nonblocking(smrt_conn *c, int on)
 {
     on = on != 0;
-    if (c->nb == on) {
-        return;
+    if (c->nb == on || c->fork_gen != fork_generation) {
+        return; /* a parent's socket: its flags are the parent's too (one file description) */
     }
     c->nb = on;
     /* libcurl's sockets and timer reach us only for curl_multi_socket_action's transfers:

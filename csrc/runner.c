@@ -336,6 +336,19 @@ void smrt_runner_submit(smrt_runner *r, smrt_job *j)
     pthread_mutex_unlock(&r->lock);
 }
 
+void smrt_runner_drop(smrt_runner *r, smrt_job *j)
+{
+    pthread_mutex_lock(&r->lock);
+    if (j->counted && j->state != SMRT_JOB_DONE) {
+        j->counted = 0;
+        r->active--;
+        pthread_cond_signal(&r->work_cv);
+        kick_locked(r);
+    }
+    j->state = SMRT_JOB_IDLE;
+    pthread_mutex_unlock(&r->lock);
+}
+
 void smrt_runner_resume(smrt_runner *r, smrt_job *j)
 {
     pthread_mutex_lock(&r->lock);

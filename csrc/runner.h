@@ -123,6 +123,9 @@ int smrt_runner_init_evented(smrt_runner *r, smrt_engine *eng, int limit, int ha
 void smrt_runner_destroy(smrt_runner *r);
 /* Queue `j` (its call initialised). */
 void smrt_runner_submit(smrt_runner *r, smrt_job *j);
+/* The driver gives up a job it holds (handed back, not DONE: a backoff it was timing): its
+ * place in the limit is freed. */
+void smrt_runner_drop(smrt_runner *r, smrt_job *j);
 /* After the driver classified `j`: back to the front of the queue. */
 void smrt_runner_resume(smrt_runner *r, smrt_job *j);
 /* A job handed back (waiting for classification; with handback_waits/handback_done also a

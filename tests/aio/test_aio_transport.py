@@ -125,7 +125,8 @@ def test_through_a_proxy_tunnel(tls_origin, ca, loop_factory):
     _, ca_file = ca
     with ScriptedServer(relay_connect=True) as proxy:
         config = Config(proxies={"https": proxy.url}, max_pool_connections=8)
-        want = sync_call(make_ours(endpoint_url=tls_origin.url, config=config, verify=ca_file), Body=b"x")
+        sync = make_ours(endpoint_url=tls_origin.url, config=config, verify=ca_file)
+        want = sync_call(sync, Body=b"x")
         assert want[:2] == ("ok", BODY)
         proxy.clear()
 
@@ -140,9 +141,13 @@ def test_through_a_proxy_tunnel(tls_origin, ca, loop_factory):
 def test_a_slow_call_never_holds_up_the_others(loop_factory):
     """One call whose answer takes 1.5 s and 200 quick ones on the same client (pool 8): the
     quick ones all finish while the slow one waits, the one I/O thread serving all of them."""
-    with ScriptedServer(
-        default=lambda req: Delay(1.5, Reply(200, [], b"slow")) if req.body == b"slow" else Reply(200, [], b"quick")
-    ) as server:
+
+    def answer(req):
+        if req.body == b"slow":
+            return Delay(1.5, Reply(200, [], b"slow"))
+        return Reply(200, [], b"quick")
+
+    with ScriptedServer(default=answer) as server:
 
         async def go():
             async with aio_client(server.url, config=Config(max_pool_connections=8)) as c:
@@ -155,3 +160,24 @@ def test_a_slow_call_never_holds_up_the_others(loop_factory):
     assert all(q[1] == b"quick" for q in quick)
     assert not slow_done_early
     assert slow[1] == b"slow"
+
+
+def test_calls_cancelled_in_a_backoff_free_their_place(loop_factory):
+    """max_pool_connections=2, and four calls cancelled (a timeout) while they wait out a
+    retry's backoff on the loop's timer: each gives its place back, so the next call runs."""
+    throttled = Reply(503, [("x-amz-retry-after", "8000")], b"{}")
+
+    def answer(req):
+        return throttled if req.body == b"busy" else Reply(200, [], b"fine")
+
+    with ScriptedServer(default=answer) as server:
+
+        async def go():
+            async with aio_client(server.url, config=Config(max_pool_connections=2)) as c:
+                for _ in range(4):
+                    with pytest.raises(TimeoutError):
+                        busy = c.invoke_endpoint(EndpointName="ep", Body=b"busy")
+                        await asyncio.wait_for(busy, 0.3)
+                return await asyncio.wait_for(call(c, Body=b"ok"), 5)
+
+        assert run(go(), loop_factory)[1] == b"fine"

@@ -37,6 +37,31 @@ static int init_cv(pthread_cond_t *cv)
 
 static void kick_locked(smrt_runner *r);
 
+/* The lock and condition variables, for both kinds of runner: `ready` says what was made (1 the
+ * lock, 2 all), for smrt_runner_destroy. SMRT_OK or SMRT_ENOMEM. */
+static int init_cv(pthread_cond_t *cv);
+static int init_sync(smrt_runner *r)
+{
+    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+        return SMRT_ENOMEM;
+    }
+    r->ready = 1;
+    if (init_cv(&r->work_cv) < 0) {
+        return SMRT_ENOMEM;
+    }
+    if (init_cv(&r->driver_cv) < 0) {
+        pthread_cond_destroy(&r->work_cv);
+        return SMRT_ENOMEM;
+    }
+    if (init_cv(&r->sleep_cv) < 0) {
+        pthread_cond_destroy(&r->work_cv);
+        pthread_cond_destroy(&r->driver_cv);
+        return SMRT_ENOMEM;
+    }
+    r->ready = 2;
+    return SMRT_OK;
+}
+
 static int job_cancelled(smrt_job *j)
 {
     return atomic_load_explicit(&j->cancelled, memory_order_relaxed) ||
@@ -229,23 +254,9 @@ int smrt_runner_init_handback(smrt_runner *r, smrt_engine *eng, int max_threads,
     if (max_threads < 1 || limit < 1) {
         return SMRT_EINVAL;
     }
-    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+    if (init_sync(r) != SMRT_OK) {
         return SMRT_ENOMEM;
     }
-    r->ready = 1;
-    if (init_cv(&r->work_cv) < 0) {
-        return SMRT_ENOMEM;
-    }
-    if (init_cv(&r->driver_cv) < 0) {
-        pthread_cond_destroy(&r->work_cv);
-        return SMRT_ENOMEM;
-    }
-    if (init_cv(&r->sleep_cv) < 0) {
-        pthread_cond_destroy(&r->work_cv);
-        pthread_cond_destroy(&r->driver_cv);
-        return SMRT_ENOMEM;
-    }
-    r->ready = 2;
     r->threads = calloc((size_t)max_threads, sizeof(pthread_t));
     if (r->threads == NULL) {
         return SMRT_ENOMEM;
@@ -708,23 +719,9 @@ int smrt_runner_init_evented(smrt_runner *r, smrt_engine *eng, int limit, int ha
     if (limit < 1) {
         return SMRT_EINVAL;
     }
-    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+    if (init_sync(r) != SMRT_OK) {
         return SMRT_ENOMEM;
     }
-    r->ready = 1;
-    if (init_cv(&r->work_cv) < 0) {
-        return SMRT_ENOMEM;
-    }
-    if (init_cv(&r->driver_cv) < 0) {
-        pthread_cond_destroy(&r->work_cv);
-        return SMRT_ENOMEM;
-    }
-    if (init_cv(&r->sleep_cv) < 0) {
-        pthread_cond_destroy(&r->work_cv);
-        pthread_cond_destroy(&r->driver_cv);
-        return SMRT_ENOMEM;
-    }
-    r->ready = 2;
     r->evented = 1;
     r->epfd = epoll_create1(EPOLL_CLOEXEC);
     r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
